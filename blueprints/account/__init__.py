@@ -1,0 +1,7 @@
+"""Accounts: staff users (sign-in lives in admin) and, later, customer pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+from blueprints.account import routes, services  # noqa: E402,F401  (routes, user loader)

@@ -1,0 +1,35 @@
+"""``flask --app app users ...``: staff accounts from the command line."""
+
+import sys
+
+import click
+from email_validator import EmailNotValidError, validate_email
+from flask.cli import AppGroup
+
+from blueprints.account.services import create_staff
+from extensions import db
+
+users_cli = AppGroup("users", help="Staff accounts.")
+
+MIN_PASSWORD_LENGTH = 12
+
+
+@users_cli.command("create-staff")
+@click.argument("email")
+@click.option("--name", default="", help="Shown in the admin area.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_staff_command(email, name, password_stdin):
+    """Create a staff account for EMAIL (or reset its password)."""
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise click.BadParameter(str(exc), param_hint="EMAIL") from exc
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.UsageError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    create_staff(email, password, name=name)
+    db.session.commit()
+    click.echo(f"Staff account ready: {email}")

@@ -1,0 +1,1 @@
+"""Customer-facing account pages (added by the shop: "My programs")."""

@@ -1,0 +1,8 @@
+"""The staff area: sign-in, dashboard, posts, comment moderation (and later the shop,
+bookings and newsletter screens)."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from blueprints.admin import routes  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Staff pages (placeholder until the admin area lands)."""

@@ -1,0 +1,85 @@
+"""Styled error pages. Every error answers with the site's layout and its headers."""
+
+import logging
+
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (
+        "That request could not be read",
+        "Something in the form was missing or out of date. Please go back, reload the page and try again.",
+    ),
+    403: ("Not allowed", "You do not have permission to see this page."),
+    404: (
+        "Page not found",
+        "We could not find that page. It may have moved, or the address may be mistyped.",
+    ),
+    405: ("Not allowed", "This page cannot be used that way."),
+    409: (
+        "That changed just now",
+        "Someone else changed this at the same moment. Please go back and try again.",
+    ),
+    413: ("Too much to send", "What you sent is too large. Please shorten it and try again."),
+    429: (
+        "Please slow down",
+        "You have tried this too many times in a short while. Please wait a few minutes and try again.",
+    ),
+    500: (
+        "Something went wrong on our side",
+        "We are sorry. The problem has been logged. Please try again in a few minutes.",
+    ),
+    503: (
+        "We will be right back",
+        "The site is briefly unavailable. Please try again in a minute.",
+    ),
+}
+
+
+def render_error(status, message=None):
+    title, default_message = MESSAGES.get(
+        status, (f"Error {status}", "Please go back and try again.")
+    )
+    return render_template(
+        "core/error.html", status=status, title=title, message=message or default_message
+    ), status
+
+
+def _handle_http(error: HTTPException):
+    response = render_error(error.code or 500)
+    if error.code == 405 and error.valid_methods:
+        return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
+    return response
+
+
+def _handle_csrf(error: CSRFError):
+    db.session.rollback()
+    return render_error(
+        400,
+        "This form had expired or was sent from elsewhere. Please reload the page and send it again.",
+    )
+
+
+def _handle_database_down(error: OperationalError):
+    log.error("Database unavailable: %s", error)
+    db.session.rollback()
+    body, status = render_error(503)
+    return body, status, {"Retry-After": "30"}
+
+
+def _handle_server_error(error: InternalServerError):
+    db.session.rollback()
+    return render_error(500)
+
+
+def init_error_handlers(app):
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(OperationalError, _handle_database_down)
+    app.register_error_handler(InternalServerError, _handle_server_error)
+    app.register_error_handler(HTTPException, _handle_http)

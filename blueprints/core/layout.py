@@ -1,0 +1,32 @@
+"""Template helpers shared by every page: dates in the reader's zone, money, the year."""
+
+from flask import current_app
+
+from blueprints.core import timezones
+from blueprints.core.types import utcnow
+
+
+def format_money(cents, currency="usd"):
+    """``$1,234.50`` from integer cents (only the currencies we sell in)."""
+    symbol = {"usd": "$", "cad": "CA$", "eur": "€", "gbp": "£"}.get(currency.lower(), "")
+    amount = f"{cents / 100:,.2f}"
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency.upper()}"
+
+
+def init_layout(app):
+    app.jinja_env.filters.update(
+        date=timezones.format_date,
+        time=timezones.format_time,
+        datetime=timezones.format_datetime,
+        money=format_money,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _layout_context():
+        return {
+            "site_name": current_app.config["SITE_NAME"],
+            "current_year": utcnow().year,
+            "reader_zone": timezones.reader_zone,
+        }

@@ -1,0 +1,94 @@
+"""Stripe plumbing shared by the shop and consultations: the client and the webhook.
+
+The webhook verifies the signature on the raw body, records the event id once, and
+dispatches through one table keyed by ``(event type, metadata kind)``: each area
+registers its handlers with :func:`webhook_handler`. Every Checkout Session we create
+carries ``metadata.kind`` (``"order"`` or ``"booking"``) on the session and on its
+payment intent, so refunds and charges find their way back too.
+"""
+
+import logging
+
+import stripe
+from flask import abort, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.core import bp
+from blueprints.core.models import StripeEvent
+from extensions import csrf, db, limiter
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+_HANDLERS = {}
+
+
+def webhook_handler(event_type, kind):
+    """Register ``func(stripe_object, event)`` for events of ``event_type`` whose object
+    carries ``metadata.kind == kind``. A handler flushes; the webhook commits."""
+
+    def decorator(func):
+        _HANDLERS[(event_type, kind)] = func
+        return func
+
+    return decorator
+
+
+def get_client():
+    """A ``stripe.StripeClient`` from FLASK_STRIPE_SECRET_KEY (and FLASK_STRIPE_API_BASE)."""
+    config = current_app.config
+    if not config.get("STRIPE_SECRET_KEY"):
+        raise RuntimeError("FLASK_STRIPE_SECRET_KEY is not set")
+    options = {
+        "max_network_retries": 2,
+        "http_client": stripe.RequestsClient(timeout=15),
+    }
+    if config.get("STRIPE_API_BASE"):
+        options["base_addresses"] = {"api": config["STRIPE_API_BASE"]}
+    return stripe.StripeClient(config["STRIPE_SECRET_KEY"], **options)
+
+
+def object_kind(obj):
+    metadata = obj.get("metadata") or {}
+    return metadata.get("kind")
+
+
+@bp.post("/stripe/webhook")
+@csrf.exempt
+@limiter.exempt
+def stripe_webhook():
+    """Verify, deduplicate, dispatch; 5xx on failure so Stripe retries."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        log.error("Stripe webhook called but FLASK_STRIPE_WEBHOOK_SECRET is not set")
+        abort(503)
+    signature = request.headers.get("Stripe-Signature")
+    if not signature:
+        abort(400)
+    try:
+        event = stripe.Webhook.construct_event(
+            request.get_data(), signature, secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
+        )
+    except (ValueError, stripe.SignatureVerificationError):
+        abort(400)
+
+    db.session.add(StripeEvent(event_id=event["id"], event_type=event["type"]))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return jsonify(received=True, duplicate=True)
+
+    obj = event["data"]["object"]
+    handler = _HANDLERS.get((event["type"], object_kind(obj)))
+    if handler is None:
+        db.session.commit()
+        return jsonify(received=True, handled=False)
+    try:
+        handler(obj, event)
+        db.session.commit()
+    except Exception:  # any failure must reach Stripe as a 5xx so it retries
+        db.session.rollback()
+        log.exception("Stripe event %s (%s) failed; Stripe will retry", event["id"], event["type"])
+        return jsonify(received=False), 500
+    return jsonify(received=True, handled=True)

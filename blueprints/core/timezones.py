@@ -1,0 +1,68 @@
+"""Time zones: store UTC, show the reader's zone.
+
+The reader's zone comes from the ``tz`` cookie (set by the zone selector, or by a
+small script that reads the browser's zone) and falls back to the practitioner's.
+"""
+
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import current_app, request
+
+TZ_COOKIE = "tz"
+
+
+@cache
+def all_zone_names():
+    """Sorted IANA zone names offered by the selector (no legacy aliases)."""
+    return sorted(
+        name
+        for name in available_timezones()
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/"))
+    )
+
+
+def parse_zone(name):
+    """A ZoneInfo for a known IANA name, else None (never raises on user input)."""
+    if not name or not isinstance(name, str) or len(name) > 64 or name not in all_zone_names():
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def practitioner_zone():
+    return ZoneInfo(current_app.config["PRACTITIONER_TIMEZONE"])
+
+
+def reader_zone():
+    """The zone pages are shown in for this request."""
+    zone = parse_zone(request.cookies.get(TZ_COOKIE)) if request else None
+    return zone or practitioner_zone()
+
+
+def to_zone(value: datetime, zone=None):
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone or reader_zone())
+
+
+def format_date(value: datetime, zone=None):
+    """``28 November 2026`` in the reader's zone."""
+    local = to_zone(value, zone)
+    return f"{local.day} {local:%B %Y}"
+
+
+def format_time(value: datetime, zone=None):
+    """``9:00 am`` in the reader's zone."""
+    local = to_zone(value, zone)
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local:%M} {'am' if local.hour < 12 else 'pm'}"
+
+
+def format_datetime(value: datetime, zone=None):
+    """``Tuesday 3 March 2026, 9:00 am``."""
+    local = to_zone(value, zone)
+    return f"{local:%A} {format_date(local, local.tzinfo)}, {format_time(local, local.tzinfo)}"

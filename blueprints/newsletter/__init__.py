@@ -1,0 +1,7 @@
+"""The free weekly newsletter: signup, double opt-in, unsubscribe, weekly send."""
+
+from flask import Blueprint
+
+bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
+
+from blueprints.newsletter import routes  # noqa: E402,F401

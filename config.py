@@ -1,0 +1,91 @@
+"""Settings: safe defaults first, then every ``FLASK_<KEY>`` environment variable.
+
+``FLASK_ENV_NAME=production`` switches on the strict checks: the site then refuses to
+start without a secret key and a database URL, and never enables the Stripe emulator.
+"""
+
+from datetime import timedelta
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+class DefaultConfig:
+    ENV_NAME = "development"
+    SECRET_KEY = DEV_SECRET_KEY
+    # A relative SQLite path lands in the instance/ folder (Flask-SQLAlchemy's rule).
+    SQLALCHEMY_DATABASE_URI = "sqlite:///better_bones.db"
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SITE_URL = "http://127.0.0.1:5000"
+    SITE_NAME = "Better Bones"
+
+    # Mail: without MAIL_SERVER every message is written to the log instead.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = "Better Bones <hello@betterbones.example>"
+    MAIL_TIMEOUT = 10
+
+    # Sessions and cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+
+    # Stripe: keys come from the environment only. STRIPE_API_BASE points the SDK
+    # at the bundled emulator (offline demo) or at a test server.
+    STRIPE_SECRET_KEY = None
+    STRIPE_WEBHOOK_SECRET = None
+    STRIPE_API_BASE = None
+    STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+    STRIPE_EMULATOR = False
+    CURRENCY = "usd"
+
+    PRACTITIONER_TIMEZONE = "America/New_York"
+    POSTS_PER_PAGE = 10
+    HSTS = False
+    CACHE_TYPE = "NullCache"  # the page cache is switched on where it is configured
+    CACHE_NO_NULL_WARNING = True
+
+
+class ProductionSettingsError(SystemExit):
+    """Raised with a one-line message when production settings are incomplete."""
+
+
+def load_config(app, overrides=None):
+    """Fill ``app.config`` from the defaults, the environment, then ``overrides``."""
+    app.config.from_object(DefaultConfig)
+    app.config.from_prefixed_env()
+    if overrides:
+        app.config.update(overrides)
+    if app.config["ENV_NAME"] == "production":
+        _apply_production(app)
+
+
+def _apply_production(app):
+    missing = []
+    if app.config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
+        missing.append("FLASK_SECRET_KEY")
+    if app.config["SQLALCHEMY_DATABASE_URI"] == DefaultConfig.SQLALCHEMY_DATABASE_URI:
+        missing.append("FLASK_SQLALCHEMY_DATABASE_URI")
+    if missing:
+        raise ProductionSettingsError(
+            "Refusing to start in production: set " + " and ".join(missing) + "."
+        )
+    app.config.update(
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_NAME="__Host-session",
+        REMEMBER_COOKIE_SECURE=True,
+        STRIPE_EMULATOR=False,
+        HSTS=True,
+        PREFERRED_URL_SCHEME="https",
+    )

@@ -1,0 +1,271 @@
+"""Shared fixtures: the app on a clean database per test, a CSRF-aware client, a real
+SMTP server, staff sign-in, a SQL query counter, and (in tests/browser) Chromium.
+
+The database is SQLite in a temporary file by default and PostgreSQL when
+TEST_DATABASE_URL is set. The schema is built once per run; every test starts with
+empty tables.
+"""
+
+import os
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from app import create_app
+from extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+STAFF_EMAIL = "staff@betterbones.example"
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def pytest_collection_modifyitems(config, items):
+    if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://..."
+    )
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def is_postgres():
+    return bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
+
+
+# --- the SMTP server -------------------------------------------------------------
+
+
+class Mailbox:
+    """What a real SMTP server on 127.0.0.1 received, parsed into email messages."""
+
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+        self.refuse_with = None  # e.g. "550 no such user" to answer RCPT with an error
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse_with:
+            return self.refuse_with
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        with self._lock:
+            self.messages.append(message)
+        return "250 Message accepted"
+
+    def clear(self):
+        with self._lock:
+            self.messages.clear()
+        self.refuse_with = None
+
+    def wait_for(self, count, timeout=5.0):
+        """Wait until ``count`` messages have arrived; return them all."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} message(s), got {len(self.messages)}")
+
+    def to(self, address):
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+def text_part(message):
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def html_part(message):
+    return message.get_body(preferencelist=("html",)).get_content()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def smtp_controller():
+    controller = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_controller):
+    """The real SMTP server's inbox, empty at the start of each test."""
+    smtp_controller.handler.clear()
+    return smtp_controller.handler
+
+
+# --- the app and its database -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+def make_config(database_url, smtp_controller, **extra):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SERVER_NAME": None,
+        "SITE_URL": "http://localhost",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp_controller.port,
+        "MAIL_SUPPRESS_SEND": False,
+        "ARGON2_FAST": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "STRIPE_SECRET_KEY": "sk_test_123",
+        "STRIPE_WEBHOOK_SECRET": "whsec_test_secret",
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, smtp_controller):
+    """Build the schema once per run, from the models."""
+    app = create_app(make_config(database_url, smtp_controller))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        db.engine.dispose()
+    return True
+
+
+def _empty_all_tables():
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+class CSRFClient(FlaskClient):
+    """A test client that sends a valid CSRF token with each form POST, as a browser
+    with the page's form would. ``csrf=False`` sends none (to test the refusal)."""
+
+    def csrf_token(self):
+        with self.session_transaction() as session:
+            if "csrf_token" not in session:
+                session["csrf_token"] = os.urandom(20).hex()
+            raw = session["csrf_token"]
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def open(self, *args, csrf=True, **kwargs):
+        method = kwargs.get("method", "GET").upper()
+        data = kwargs.get("data")
+        unsafe = method in ("POST", "PUT", "PATCH", "DELETE")
+        if csrf and unsafe and isinstance(data, dict) and "csrf_token" not in data:
+            kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app_config():
+    """Settings a test module can override by redefining this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(_schema, database_url, smtp_controller, app_config):
+    app = create_app(make_config(database_url, smtp_controller, **app_config))
+    app.test_client_class = CSRFClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- staff -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_user(app):
+    from blueprints.account.services import create_staff
+
+    user = create_staff(STAFF_EMAIL, STAFF_PASSWORD, name="Susan Brown")
+    db.session.commit()
+    return user
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email=STAFF_EMAIL, password=STAFF_PASSWORD, next_url=None):
+        url = "/admin/login" + (f"?next={next_url}" if next_url else "")
+        return self._client.post(url, data={"email": email, "password": password})
+
+    def logout(self):
+        return self._client.post("/admin/logout", data={})
+
+
+@pytest.fixture
+def auth(client, staff_user):
+    return AuthActions(client)
+
+
+# --- counting SQL ----------------------------------------------------------------------
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements = []
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter: ...`` then ``counter.count``."""
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+
+    return counting
