@@ -23,6 +23,12 @@ def init_layout(app):
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    def has_endpoint(name):
+        """Lets shared templates link to pages that an area may not have yet."""
+        return name in app.view_functions
+
+    app.jinja_env.globals["has_endpoint"] = has_endpoint
+
     @app.context_processor
     def _layout_context():
         return {

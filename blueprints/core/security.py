@@ -69,3 +69,23 @@ def safe_next(default):
 def init_security(app):
     app.after_request(set_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+
+def staff_required(view):
+    """Signed-in staff only: others go to the sign-in page (or get 403 if signed in)."""
+    from functools import wraps
+
+    from flask import abort
+    from flask_login import current_user
+
+    from extensions import login_manager
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_staff:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -48,6 +48,64 @@ def get_client():
     return stripe.StripeClient(config["STRIPE_SECRET_KEY"], **options)
 
 
+def metadata_for(kind, object_id):
+    return {"kind": kind, "id": str(object_id)}
+
+
+def create_checkout_session(
+    *,
+    kind,
+    object_id,
+    line_items,
+    customer_email,
+    success_url,
+    cancel_url,
+    expires_at,
+    idempotency_key,
+    collect_shipping_countries=None,
+):
+    """Create a hosted Checkout Session (mode payment) for one order or booking.
+
+    ``line_items`` use ``price_data`` built from our database only. ``kind`` and the
+    object's id travel in the session's and the payment intent's metadata, and in
+    ``client_reference_id``. Raises ``stripe.StripeError`` on any API failure.
+    """
+    metadata = metadata_for(kind, object_id)
+    params = {
+        "mode": "payment",
+        "line_items": line_items,
+        "client_reference_id": str(object_id),
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(expires_at.timestamp()),
+    }
+    if customer_email:
+        params["customer_email"] = customer_email
+    if collect_shipping_countries:
+        params["shipping_address_collection"] = {
+            "allowed_countries": list(collect_shipping_countries)
+        }
+    return get_client().v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})
+
+
+def retrieve_checkout_session(session_id):
+    return get_client().v1.checkout.sessions.retrieve(session_id)
+
+
+def expire_checkout_session(session_id):
+    return get_client().v1.checkout.sessions.expire(session_id)
+
+
+def create_refund(payment_intent_id, amount_cents, idempotency_key, metadata=None):
+    """Refund part or all of a payment (Stripe's refund API, with an idempotency key)."""
+    params = {"payment_intent": payment_intent_id, "amount": amount_cents}
+    if metadata:
+        params["metadata"] = metadata
+    return get_client().v1.refunds.create(params, {"idempotency_key": idempotency_key})
+
+
 def object_kind(obj):
     metadata = obj.get("metadata") or {}
     return metadata.get("kind")
