@@ -1,6 +1,7 @@
 """Security defaults: response headers with a per-request CSP nonce, safe redirects."""
 
 import secrets
+import time
 from urllib.parse import urlsplit
 
 from flask import current_app, g, request
@@ -67,7 +68,11 @@ def safe_next(default):
 
 
 def init_security(app):
+    from flask_login import user_logged_in
+
     app.after_request(set_security_headers)
+    app.before_request(_enforce_session_timeouts)
+    user_logged_in.connect(_stamp_sign_in, app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
 
@@ -89,3 +94,36 @@ def staff_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+# Staff sessions end after 30 idle minutes and, whatever happens, 12 hours after sign-in.
+IDLE_TIMEOUT_SECONDS = 30 * 60
+ABSOLUTE_TIMEOUT_SECONDS = 12 * 60 * 60
+
+
+def _stamp_sign_in(sender, user, **extra):
+    from flask import session
+
+    now = int(time.time())
+    session["_login_at"] = now
+    session["_seen_at"] = now
+
+
+def _enforce_session_timeouts():
+    from flask import flash, session
+    from flask_login import current_user, logout_user
+
+    if "_user_id" not in session:
+        return
+    now = int(time.time())
+    login_at = session.get("_login_at", 0)
+    seen_at = session.get("_seen_at", 0)
+    if now - login_at > ABSOLUTE_TIMEOUT_SECONDS or now - seen_at > IDLE_TIMEOUT_SECONDS:
+        if current_user.is_authenticated:
+            logout_user()
+        session.clear()
+        flash("You were signed out after a period of inactivity. Please sign in again.", "warning")
+        return
+    # Refresh at most once a minute, so ordinary browsing does not rewrite the cookie.
+    if now - seen_at > 60:
+        session["_seen_at"] = now

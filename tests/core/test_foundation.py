@@ -149,3 +149,13 @@ def test_permanent_smtp_failure_marks_message_failed(app, mailbox):
     row = db.session.scalar(select(OutboxMessage))
     assert row.status == OutboxStatus.FAILED
     assert "550" in row.last_error
+
+
+def test_request_body_over_one_megabyte_is_refused_with_413(client):
+    response = client.post(
+        "/stripe/webhook",
+        data=b"x" * (1024 * 1024 + 1),
+        headers={"Stripe-Signature": "t=1,v1=abc", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert b"Too much to send" in response.data
