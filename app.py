@@ -10,12 +10,22 @@ def create_app(config=None):
     """Build the Flask application; ``config`` overrides settings (tests use it)."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
+    register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_error_handlers(app)
     register_cli(app)
     return app
+
+
+def register_proxy_fix(app):
+    """Trust X-Forwarded-* from TRUSTED_PROXIES reverse proxies (client IPs for rate limits)."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app):

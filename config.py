@@ -16,6 +16,8 @@ class DefaultConfig:
     SQLALCHEMY_DATABASE_URI = "sqlite:///better_bones.db"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SITE_URL = "http://127.0.0.1:5000"
+    # How many reverse proxies sit in front of the app (nginx: 1). 0 trusts no header.
+    TRUSTED_PROXIES = 0
     SITE_NAME = "Better Bones"
 
     # Mail: without MAIL_SERVER every message is written to the log instead.

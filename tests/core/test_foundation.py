@@ -159,3 +159,25 @@ def test_request_body_over_one_megabyte_is_refused_with_413(client):
     )
     assert response.status_code == 413
     assert b"Too much to send" in response.data
+
+
+def test_forwarded_client_ip_is_trusted_only_behind_a_configured_proxy(
+    database_url, smtp_controller
+):
+    from flask import request
+
+    from tests.conftest import make_config
+
+    seen = {}
+    for hops in (0, 1):
+        app = create_app(make_config(database_url, smtp_controller, TRUSTED_PROXIES=hops))
+
+        @app.get("/ip-for-test")
+        def ip():
+            return request.remote_addr
+
+        seen[hops] = (
+            app.test_client().get("/ip-for-test", headers={"X-Forwarded-For": "203.0.113.9"}).text
+        )
+    assert seen[0] == "127.0.0.1"
+    assert seen[1] == "203.0.113.9"
