@@ -5,6 +5,7 @@ from wtforms import (
     DateField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -118,7 +119,10 @@ class ModerationForm(FlaskForm):
 
     action = SelectField(
         "With the selected comments",
-        choices=[("", "Choose an action"), *ModerationAction.CHOICES],
+        choices=[
+            SelectChoice("", "Choose an action"),
+            *(SelectChoice(value, label) for value, label in ModerationAction.CHOICES),
+        ],
         validators=[DataRequired("Choose what to do with the selected comments.")],
     )
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from blueprints.blog.models import (
     Comment,
@@ -242,7 +243,7 @@ def moderate_comments(comment_ids, action):
 
 def moderation_queue_query(status=None):
     """Comments with their posts, pending first and newest first within a status."""
-    query = select(Comment).join(Comment.post)
+    query = select(Comment).join(Comment.post).options(contains_eager(Comment.post))
     if status is not None:
         query = query.where(Comment.status == status)
     pending_first = case((Comment.status == CommentStatus.PENDING, 0), else_=1)
