@@ -91,6 +91,8 @@ class PostForm(FlaskForm):
 
     def validate_references(self, field):
         for ref in parse_references(field.data):
+            if len(ref.citation) > 2000:
+                raise ValidationError("A reference can have at most 2000 characters.")
             if ref.url is None:
                 continue
             if len(ref.url) > URL_MAX:
@@ -99,8 +101,6 @@ class PostForm(FlaskForm):
                 URL(require_tld=True)(self, _Value(ref.url))
             except ValidationError as exc:
                 raise ValidationError(f"This web address is not valid: {ref.url}") from exc
-            if len(ref.citation) > 2000:
-                raise ValidationError("A reference can have at most 2000 characters.")
 
 
 class _Value:

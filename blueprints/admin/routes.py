@@ -40,11 +40,19 @@ from extensions import db, limiter
 SIGN_IN_FAILED = "That email and password do not match. Please check them and try again."
 
 
+@bp.after_request
+def _private_pages(response):
+    """Staff pages carry readers' email addresses: never cache or index them."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
 # --- sign-in ------------------------------------------------------------------------------
 
 
 def _login_rate_limit():
-    return current_app.config.get("STAFF_LOGIN_RATE_LIMIT", "10 per 15 minutes")
+    return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
 
 
 def _sign_in_failed(response):
@@ -171,7 +179,8 @@ def _save_from_form(form, post):
 
 
 def _handle_editor(form, post):
-    """Preview, or validate and save; shared by the new and edit pages."""
+    """Preview, or validate and save (and publish, for "Save and publish"); shared by
+    the new and edit pages."""
     if request.form.get("action") == "preview":
         form.validate()
         return _editor_response(form, post, preview_html=render_post(form.body.data or ""))
@@ -183,8 +192,13 @@ def _handle_editor(form, post):
         db.session.rollback()
         form.slug.errors = [*form.slug.errors, "Another post already uses this web address."]
         return _editor_response(form, post, status=400)
+    if request.form.get("action") == "publish":
+        publish_post(saved)
+        message = f"Saved and published “{saved.title}”."
+    else:
+        message = f"Saved “{saved.title}”."
     db.session.commit()
-    flash(f"Saved “{saved.title}”.", "success")
+    flash(message, "success")
     return redirect(url_for("admin.post_edit", post_id=saved.id), code=303)
 
 

@@ -175,7 +175,9 @@ def save_post(
             db.session.flush()
     except IntegrityError as exc:
         # Two editors saving the same slug at once: the unique index decides.
-        raise SlugTakenError(slug) from exc
+        if slug_is_taken(slug, post.id):
+            raise SlugTakenError(slug) from exc
+        raise
     return post
 
 

@@ -111,6 +111,13 @@ def test_editing_references_updates_adds_and_removes_rows(staff_client, make_pos
     ]
 
 
+def test_overlong_reference_is_refused(staff_client):
+    response = staff_client.post("/admin/posts/new", data=_form(references="x" * 2500))
+    assert response.status_code == 400
+    assert "at most 2000 characters" in response.get_data(as_text=True)
+    assert _count(Post) == 0
+
+
 def test_invalid_reference_url_shows_the_form_back(staff_client):
     response = staff_client.post(
         "/admin/posts/new", data=_form(references="A paper https://not a url")
@@ -243,6 +250,23 @@ def test_publish_sets_status_and_date_once(staff_client, make_post):
     assert _only_post().published_at == first_date
 
 
+def test_save_and_publish_from_the_editor(staff_client):
+    response = staff_client.post("/admin/posts/new", data=_form(action="publish"))
+    assert response.status_code == 303
+    post = _only_post()
+    assert post.status == PostStatus.PUBLISHED and post.published_at is not None
+
+
+def test_save_and_publish_with_errors_publishes_nothing(staff_client, make_post):
+    post = make_post(title="Still a draft")
+    response = staff_client.post(
+        f"/admin/posts/{post.id}/edit", data=_form(title="", action="publish")
+    )
+    assert response.status_code == 400
+    post = _only_post()
+    assert post.status == PostStatus.DRAFT and post.title == "Still a draft"
+
+
 def test_publish_returns_to_the_list_when_asked(staff_client, make_post):
     post = make_post()
     response = staff_client.post(
@@ -331,6 +355,12 @@ def test_dashboard_counts_pending_comments_drafts_and_published(
     assert '<strong class="figure">2</strong> Comments waiting for moderation' in html
     assert '<strong class="figure">2</strong> Draft posts' in html
     assert '<strong class="figure">1</strong> Published posts' in html
+
+
+def test_admin_pages_are_never_cached_or_indexed(staff_client):
+    response = staff_client.get("/admin/comments")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "noindex" in response.headers["X-Robots-Tag"]
 
 
 def test_dashboard_panels_are_extensible(app, staff_client):

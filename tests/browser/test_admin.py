@@ -124,9 +124,8 @@ def test_staff_write_preview_and_publish_a_post(page, blog_with_waiting_comment)
     assert page.locator(".post-preview h2", has_text="Why K2").count() == 1
     assert db.session.scalar(select(Post).where(Post.slug == "vitamin-k2-and-your-bones")) is None
 
-    page.get_by_role("button", name="Save draft").click()
-    page.get_by_role("button", name="Publish now").click()
-    page.wait_for_selector("text=Published “Vitamin K2 and your bones”.")
+    page.get_by_role("button", name="Save and publish").click()
+    page.wait_for_selector("text=Saved and published “Vitamin K2 and your bones”.")
     db.session.expire_all()
     post = db.session.scalar(select(Post).where(Post.slug == "vitamin-k2-and-your-bones"))
     assert post.status == PostStatus.PUBLISHED and post.published_at is not None
