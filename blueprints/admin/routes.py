@@ -97,7 +97,7 @@ def logout():
         db.session.commit()
     logout_user()
     session.clear()
-    flash("You are signed out.", "success")
+    flash("You are signed out on every device.", "success")
     return redirect(url_for("admin.login"), code=303)
 
 

@@ -235,7 +235,9 @@ def test_sign_out_says_so_on_the_sign_in_page(client, auth):
     auth.login()
     response = auth.logout()
     assert _redirect_target(response) == "/admin/login"
-    assert "You are signed out." in client.get("/admin/login").get_data(as_text=True)
+    assert "You are signed out on every device." in client.get("/admin/login").get_data(
+        as_text=True
+    )
 
 
 # --- who may see admin pages ------------------------------------------------------------------
