@@ -42,6 +42,8 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True
+    # Failed staff sign-ins allowed per IP address before 429 (successes do not count).
+    STAFF_LOGIN_RATE_LIMIT = "10 per 15 minutes"
 
     # Stripe: keys come from the environment only. STRIPE_API_BASE points the SDK
     # at the bundled emulator (offline demo) or at a test server.

@@ -1,1 +1,337 @@
-"""Staff pages (placeholder until the admin area lands)."""
+"""Staff pages: sign-in and sign-out, the dashboard, posts, and comment moderation."""
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from blueprints.account.services import authenticate, sign_out_everywhere
+from blueprints.admin import bp
+from blueprints.admin.dashboard import Panel, PanelLink, build_panels, dashboard_panel
+from blueprints.admin.forms import LoginForm, ModerationForm, PostForm
+from blueprints.admin.services import (
+    ModerationAction,
+    SlugTakenError,
+    blog_counts,
+    moderate_comments,
+    moderation_queue_query,
+    parse_references,
+    parse_tag_names,
+    publish_post,
+    references_text,
+    reviewed_date,
+    save_post,
+    unpublish_post,
+)
+from blueprints.blog.models import CommentStatus, Post, PostStatus
+from blueprints.core.markdown import render_post
+from blueprints.core.security import is_safe_next, safe_next, staff_required
+from extensions import db, limiter
+
+SIGN_IN_FAILED = "That email and password do not match. Please check them and try again."
+
+
+@bp.after_request
+def _private_pages(response):
+    """Staff pages carry readers' email addresses: never cache or index them."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# --- sign-in ------------------------------------------------------------------------------
+
+
+def _login_rate_limit():
+    return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
+
+
+def _sign_in_failed(response):
+    # Only failed attempts count towards the limit, so staff who sign in are never slowed.
+    return g.get("sign_in_failed", False)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=_sign_in_failed)
+def login():
+    """Staff sign-in. Errors never say whether an account exists."""
+    next_url = safe_next(url_for("admin.dashboard"))
+    if current_user.is_authenticated and current_user.is_staff:
+        return redirect(next_url)
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None and user.is_staff:
+            # A new session: nothing from before sign-in (CSRF token included) survives.
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            db.session.commit()
+            return redirect(next_url, code=303)
+        error = SIGN_IN_FAILED
+    if request.method == "POST":
+        g.sign_in_failed = True
+        db.session.rollback()
+    form.password.data = ""
+    status = 400 if request.method == "POST" else 200
+    action_next = request.values.get("next")
+    action = url_for("admin.login", next=action_next if is_safe_next(action_next) else None)
+    return render_template("admin/login.html", form=form, error=error, action=action), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out here and everywhere: the session token rotates, so copies stop working."""
+    if current_user.is_authenticated:
+        sign_out_everywhere(current_user._get_current_object())
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out on every device.", "success")
+    return redirect(url_for("admin.login"), code=303)
+
+
+# --- dashboard ------------------------------------------------------------------------------
+
+
+@dashboard_panel(order=10)
+def _blog_panel():
+    counts = blog_counts()
+    return Panel(
+        title="Blog",
+        links=[
+            PanelLink(
+                "Comments waiting for moderation",
+                counts["pending_comments"],
+                url_for("admin.comments", status="pending"),
+            ),
+            PanelLink("Draft posts", counts["draft_posts"], url_for("admin.posts", status="draft")),
+            PanelLink(
+                "Published posts",
+                counts["published_posts"],
+                url_for("admin.posts", status="published"),
+            ),
+        ],
+        actions=[("Write a new post", url_for("admin.post_new"))],
+    )
+
+
+@bp.get("/")
+@staff_required
+def dashboard():
+    return render_template("admin/dashboard.html", panels=build_panels())
+
+
+# --- posts ------------------------------------------------------------------------------------
+
+POSTS_PER_PAGE = 50
+
+
+@bp.get("/posts")
+@staff_required
+def posts():
+    status = _post_status_filter()
+    query = select(Post)
+    if status is not None:
+        query = query.where(Post.status == status)
+    query = query.order_by(Post.updated_at.desc(), Post.id.desc())
+    page = db.paginate(query, per_page=POSTS_PER_PAGE, error_out=False, count=True)
+    return render_template("admin/posts.html", page=page, status=status, statuses=list(PostStatus))
+
+
+def _post_status_filter():
+    value = request.args.get("status")
+    return PostStatus(value) if value in {s.value for s in PostStatus} else None
+
+
+def _post_or_404(post_id):
+    return db.get_or_404(Post, post_id)
+
+
+def _editor_response(form, post, preview_html=None, status=200):
+    return (
+        render_template("admin/post_form.html", form=form, post=post, preview=preview_html),
+        status,
+    )
+
+
+def _save_from_form(form, post):
+    return save_post(
+        post,
+        title=form.title.data,
+        slug=form.slug.data,
+        summary=form.summary.data,
+        body_md=form.body.data,
+        tag_names=parse_tag_names(form.tags.data),
+        references=parse_references(form.references.data),
+        reviewed_on=form.reviewed_on.data,
+    )
+
+
+def _handle_editor(form, post):
+    """Preview, or validate and save (and publish, for "Save and publish"); shared by
+    the new and edit pages."""
+    if request.form.get("action") == "preview":
+        form.validate()
+        return _editor_response(form, post, preview_html=render_post(form.body.data or ""))
+    if not form.validate():
+        return _editor_response(form, post, status=400)
+    try:
+        saved = _save_from_form(form, post)
+    except SlugTakenError:
+        db.session.rollback()
+        form.slug.errors = [*form.slug.errors, "Another post already uses this web address."]
+        return _editor_response(form, post, status=400)
+    if request.form.get("action") == "publish":
+        publish_post(saved)
+        message = f"Saved and published “{saved.title}”."
+    else:
+        message = f"Saved “{saved.title}”."
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.post_edit", post_id=saved.id), code=303)
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+@staff_required
+def post_new():
+    form = PostForm()
+    if request.method == "POST":
+        return _handle_editor(form, None)
+    return _editor_response(form, None)
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@staff_required
+def post_edit(post_id):
+    post = _post_or_404(post_id)
+    if request.method == "POST":
+        form = PostForm()
+        return _handle_editor(form, post)
+    form = PostForm(
+        data={
+            "title": post.title,
+            "slug": post.slug,
+            "summary": post.summary,
+            "body": post.body_md,
+            "tags": ", ".join(tag.name for tag in post.tags),
+            "references": references_text(post),
+            "reviewed_on": reviewed_date(post),
+        }
+    )
+    return _editor_response(form, post)
+
+
+@bp.post("/posts/<int:post_id>/publish")
+@staff_required
+def post_publish(post_id):
+    post = _post_or_404(post_id)
+    publish_post(post)
+    db.session.commit()
+    flash(f"Published “{post.title}”.", "success")
+    return redirect(safe_next(url_for("admin.post_edit", post_id=post.id)), code=303)
+
+
+@bp.post("/posts/<int:post_id>/unpublish")
+@staff_required
+def post_unpublish(post_id):
+    post = _post_or_404(post_id)
+    unpublish_post(post)
+    db.session.commit()
+    flash(f"“{post.title}” is a draft again; readers no longer see it.", "success")
+    return redirect(safe_next(url_for("admin.post_edit", post_id=post.id)), code=303)
+
+
+# --- comments --------------------------------------------------------------------------------
+
+COMMENTS_PER_PAGE = 50
+_DONE = {
+    ModerationAction.APPROVE: "Approved",
+    ModerationAction.SPAM: "Marked as spam",
+    ModerationAction.DELETE: "Deleted",
+}
+
+
+def _queue_status():
+    """The status filter: pending by default; ``all`` shows every comment."""
+    value = request.args.get("status", CommentStatus.PENDING.value)
+    if value == "all":
+        return None, "all"
+    if value not in {member.value for member in CommentStatus}:
+        value = CommentStatus.PENDING.value
+    return CommentStatus(value), value
+
+
+def _render_queue(form, selected=(), status=200):
+    status_filter, status_value = _queue_status()
+    page = db.paginate(
+        moderation_queue_query(status_filter),
+        per_page=COMMENTS_PER_PAGE,
+        error_out=False,
+        count=True,
+    )
+    return (
+        render_template(
+            "admin/comments.html",
+            page=page,
+            status_value=status_value,
+            statuses=[(s.value, s.value.capitalize()) for s in CommentStatus] + [("all", "All")],
+            form=form,
+            selected=set(selected),
+        ),
+        status,
+    )
+
+
+@bp.get("/comments")
+@staff_required
+def comments():
+    return _render_queue(ModerationForm())
+
+
+@bp.post("/comments")
+@staff_required
+def comments_moderate():
+    """One comment (a row's own button sends ``one=<id>:<action>``) or the ticked ones."""
+    form = ModerationForm()
+    one = request.form.get("one", "")
+    if one:
+        comment_id, _, action = one.partition(":")
+        if not comment_id.isdigit() or action not in ModerationAction.ALL:
+            abort(400)
+        ids = [int(comment_id)]
+    else:
+        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        valid = form.validate()
+        if not ids:
+            form.form_errors.append("Tick at least one comment, then choose an action.")
+        if not valid or not ids:
+            return _render_queue(form, selected=ids, status=400)
+        action = form.action.data
+    done = moderate_comments(ids, action)
+    db.session.commit()
+    noun = "comment" if done == 1 else "comments"
+    flash(f"{_DONE[action]}: {done} {noun}.", "success")
+    return redirect(url_for("admin.comments", **_filter_args()), code=303)
+
+
+def _filter_args():
+    """Keep the queue's filter and page across a moderation POST (sent as query args)."""
+    args = {}
+    _status, value = _queue_status()
+    if value != CommentStatus.PENDING.value:
+        args["status"] = value
+    page = request.args.get("page", "")
+    if page.isdigit() and int(page) > 1:
+        args["page"] = int(page)
+    return args

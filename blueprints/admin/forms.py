@@ -1,0 +1,131 @@
+"""Staff forms: sign-in, the post editor, and comment moderation."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, Length, Optional, Regexp, ValidationError
+
+from blueprints.admin.services import (
+    SLUG_MAX,
+    SLUG_PATTERN,
+    URL_MAX,
+    ModerationAction,
+    parse_references,
+)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        filters=[_strip],
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+    )
+    password = PasswordField(
+        "Password", validators=[DataRequired("Enter your password."), Length(max=1024)]
+    )
+
+
+class PostForm(FlaskForm):
+    title = StringField(
+        "Title",
+        filters=[_strip],
+        validators=[DataRequired("Give the post a title."), Length(max=200)],
+    )
+    slug = StringField(
+        "Web address (slug)",
+        filters=[_strip, lambda v: v.lower() if isinstance(v, str) else v],
+        description=(
+            "The last part of the post's address, like how-to-build-bone. Leave empty to "
+            "make it from the title. Changing it on a published post breaks old links."
+        ),
+        validators=[
+            Optional(),
+            Length(max=SLUG_MAX),
+            Regexp(
+                SLUG_PATTERN,
+                message="Use only lowercase letters, digits and single hyphens between words.",
+            ),
+        ],
+    )
+    summary = TextAreaField(
+        "Summary",
+        filters=[_strip],
+        description="One or two sentences shown in lists and search results.",
+        validators=[Length(max=500)],
+    )
+    body = TextAreaField(
+        "Body (Markdown)",
+        description=(
+            "Write in Markdown: ## for a heading, **bold**, *italic*, - for a list, "
+            "[text](https://example.com) for a link. Use Preview to check it."
+        ),
+        validators=[DataRequired("Write the body of the post."), Length(max=200_000)],
+    )
+    tags = StringField(
+        "Tags",
+        filters=[_strip],
+        description="Separate tags with commas, like: exercise, osteoporosis, nutrition.",
+        validators=[Length(max=1000)],
+    )
+    references = TextAreaField(
+        "References",
+        description="One reference per line. To link it, put its web address at the end of the line.",
+        validators=[Length(max=20_000)],
+    )
+    reviewed_on = DateField(
+        "Last reviewed",
+        description="The date the content was last checked. Leave empty if not yet reviewed.",
+        validators=[Optional()],
+    )
+
+    def validate_references(self, field):
+        for ref in parse_references(field.data):
+            if len(ref.citation) > 2000:
+                raise ValidationError("A reference can have at most 2000 characters.")
+            if ref.url is None:
+                continue
+            if len(ref.url) > URL_MAX:
+                raise ValidationError(f"A web address can have at most {URL_MAX} characters.")
+            try:
+                URL(require_tld=True)(self, _Value(ref.url))
+            except ValidationError as exc:
+                raise ValidationError(f"This web address is not valid: {ref.url}") from exc
+
+
+class _Value:
+    """Lets a WTForms validator check a value that is not a whole field."""
+
+    def __init__(self, data):
+        self.data = data
+        self.errors = []
+
+    def gettext(self, text):
+        return text
+
+
+class ModerationForm(FlaskForm):
+    """The queue's bulk action; the comment ids come as repeated ``ids`` values."""
+
+    action = SelectField(
+        "With the selected comments",
+        choices=[
+            SelectChoice("", "Choose an action"),
+            *(SelectChoice(value, label) for value, label in ModerationAction.CHOICES),
+        ],
+        validators=[DataRequired("Choose what to do with the selected comments.")],
+    )
+
+
+class CSRFOnlyForm(FlaskForm):
+    """For buttons that only need the CSRF check (publish, unpublish, sign out)."""
