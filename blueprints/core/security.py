@@ -116,8 +116,11 @@ def _enforce_session_timeouts():
     if "_user_id" not in session:
         return
     now = int(time.time())
-    login_at = session.get("_login_at", 0)
-    seen_at = session.get("_seen_at", 0)
+    if "_login_at" not in session:  # signed in before the stamps existed: start the clocks now
+        session["_login_at"] = session["_seen_at"] = now
+        return
+    login_at = session["_login_at"]
+    seen_at = session.get("_seen_at", login_at)
     if now - login_at > ABSOLUTE_TIMEOUT_SECONDS or now - seen_at > IDLE_TIMEOUT_SECONDS:
         if current_user.is_authenticated:
             logout_user()
