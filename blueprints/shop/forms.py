@@ -9,11 +9,21 @@ from blueprints.shop.models import MAX_LINE_QUANTITY
 QUANTITY_MESSAGE = f"Please choose a quantity from 1 to {MAX_LINE_QUANTITY}."
 
 
+class QuantityField(IntegerField):
+    """A whole number from 1 to 10, with one plain message for anything else."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(QUANTITY_MESSAGE) from exc
+
+
 class AddToCartForm(FlaskForm):
     variant_id = IntegerField(
         "Choose an option", validators=[InputRequired("Please choose an option.")]
     )
-    quantity = IntegerField(
+    quantity = QuantityField(
         "Quantity",
         default=1,
         validators=[
@@ -25,7 +35,7 @@ class AddToCartForm(FlaskForm):
 
 class CartLineForm(FlaskForm):
     line_id = IntegerField(validators=[InputRequired()])
-    quantity = IntegerField(
+    quantity = QuantityField(
         "Quantity",
         validators=[
             InputRequired(QUANTITY_MESSAGE),
