@@ -88,6 +88,7 @@ class FakeStripe:
         self.requests = []  # (method, path, form dict, headers)
         self.fail_with = None  # (status, body) to make every API call fail
         self._ids = itertools.count(1)
+        self._replies = {}  # Idempotency-Key -> the first answer, replayed as Stripe does
         self._lock = threading.Lock()
         httpserver.expect_request(re.compile(r"^/v1/.*")).respond_with_handler(self._handle)
 
@@ -110,18 +111,21 @@ class FakeStripe:
                 if match.group(2):
                     session["status"] = "expired"
                 return self._json(session)
+            key = request.headers.get("Idempotency-Key")
+            if request.method == "POST" and path == "/v1/refunds" and key in self._replies:
+                return self._json(self._replies[key])
             if request.method == "POST" and path == "/v1/refunds":
                 number = next(self._ids)
-                return self._json(
-                    {
-                        "id": f"re_test_{number}",
-                        "object": "refund",
-                        "amount": int(form["amount"]),
-                        "currency": "usd",
-                        "payment_intent": form["payment_intent"],
-                        "status": "succeeded",
-                    }
-                )
+                refund = {
+                    "id": f"re_test_{number}",
+                    "object": "refund",
+                    "amount": int(form["amount"]),
+                    "currency": "usd",
+                    "payment_intent": form["payment_intent"],
+                    "status": "succeeded",
+                }
+                self._replies[key] = refund
+                return self._json(refund)
             return self._json({"error": {"type": "invalid_request_error", "message": "nope"}}, 404)
 
     def _create(self, form):
