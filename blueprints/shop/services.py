@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 import stripe
-from flask import current_app, session, url_for
+from flask import current_app, has_request_context, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -171,10 +171,9 @@ def related_posts(product, limit=3):
 
 def sitemap_urls():
     """The shop page and every active product page, for the sitemap."""
-    base = current_app.config["SITE_URL"].rstrip("/")
     products = active_products()
-    urls = [(base + url_for("shop.index"), max((p.updated_at for p in products), default=None))]
-    urls += [(base + url_for("shop.product", slug=p.slug), p.updated_at) for p in products]
+    urls = [(_absolute("shop.index"), max((p.updated_at for p in products), default=None))]
+    urls += [(_absolute("shop.product", slug=p.slug), p.updated_at) for p in products]
     return urls
 
 
@@ -336,7 +335,12 @@ def _release_stock(order):
 
 
 def _absolute(endpoint, **values):
-    return current_app.config["SITE_URL"].rstrip("/") + url_for(endpoint, **values)
+    """An absolute link on SITE_URL, in a request or not (webhooks, CLI commands)."""
+    base = current_app.config["SITE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context("/"):
+        return base + url_for(endpoint, **values)
 
 
 def checkout_line_items(order):
