@@ -142,3 +142,11 @@ def test_revoked_access_closes_the_lessons(client):
     db.session.commit()
     token = services.programs_token("ann@example.com")
     assert client.get(f"/account/programs/{token}/back-program/1").status_code == 404
+
+
+def test_emulator_notice_shows_only_when_the_emulator_is_on(app, client):
+    make_vest({"VEST-M-08": 3})
+    client.post("/cart/add", data={"variant_id": 1, "quantity": 1})
+    assert "Stripe emulator" not in client.get("/cart").get_data(as_text=True)
+    app.config["STRIPE_EMULATOR"] = True
+    assert "Stripe emulator" in client.get("/cart").get_data(as_text=True)
