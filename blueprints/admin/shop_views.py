@@ -105,6 +105,19 @@ def order_ship(order_id):
     return redirect(url_for("admin.order", order_id=order.id), 303)
 
 
+@bp.post("/orders/<int:order_id>/checked")
+@staff_required
+def order_checked(order_id):
+    """Staff have dealt with a flagged order: clear the flag, keep the record."""
+    order = _order_or_404(order_id)
+    if order.needs_attention:
+        order.needs_attention = False
+        services.record_event(order, "checked", "Flag cleared by staff.", _staff_name())
+        db.session.commit()
+        flash(f"Order {order.reference} is no longer flagged.", "success")
+    return redirect(url_for("admin.order", order_id=order.id), 303)
+
+
 def _parse_dollars(text):
     try:
         amount = Decimal((text or "").strip().lstrip("$").replace(",", ""))

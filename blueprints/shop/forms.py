@@ -9,6 +9,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from blueprints.shop.models import MAX_LINE_QUANTITY, ProductKind
@@ -92,8 +93,8 @@ class ProductForm(FlaskForm):
     kind = SelectField(
         "Kind",
         choices=[
-            (ProductKind.PROGRAM.value, "Program (digital)"),
-            (ProductKind.PHYSICAL.value, "Physical (shipped)"),
+            SelectChoice(ProductKind.PROGRAM.value, "Program (digital)"),
+            SelectChoice(ProductKind.PHYSICAL.value, "Physical (shipped)"),
         ],
         coerce=ProductKind,
     )

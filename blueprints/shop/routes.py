@@ -135,11 +135,11 @@ def checkout():
     if cart is None or not cart.lines:
         return _render_cart(400, "Your cart is empty.")
     services.release_earlier_checkouts(cart)
-    db.session.commit()
     try:
         order = services.place_order(cart)
     except services.ShopError as exc:
-        db.session.rollback()  # nothing is held: the order and its holds vanish together
+        # Nothing is held: the order and its holds vanish together.
+        db.session.rollback()
         return _render_cart(exc.status, str(exc))
     try:
         url = services.open_checkout_session(order)

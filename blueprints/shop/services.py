@@ -400,16 +400,23 @@ def cancel_order(order, reason, actor="system"):
 
 def release_earlier_checkouts(cart):
     """Before a new checkout, close this cart's earlier unpaid Checkout Sessions, so
-    one visitor never holds the same stock twice."""
+    one visitor never holds the same stock twice.
+
+    Stripe is asked first, before this request writes anything: its expiry webhook
+    may arrive meanwhile and does the same release (only one of them wins).
+    """
     earlier = db.session.scalars(
         select(Order).where(Order.cart_id == cart.id, Order.state == OrderState.PENDING)
     ).all()
+    closed = []
     for order in earlier:
         if order.stripe_session_id:
             try:
                 expire_checkout_session(order.stripe_session_id)
             except stripe.StripeError:
                 continue  # it may have been paid meanwhile: the webhook decides
+        closed.append(order)
+    for order in closed:
         if change_state(order, [OrderState.PENDING], OrderState.EXPIRED):
             _release_stock(order)
             record_event(order, "expired", "Replaced by a newer checkout from the same cart.")

@@ -215,3 +215,31 @@ def test_staff_add_a_product_and_an_option(staff_client):
     [variant] = db.session.get(Product, product.id).variants
     assert (variant.price_cents, variant.stock) == (1900, None)
     assert "Balance Class" in staff_client.get("/shop/").get_data(as_text=True)
+
+
+def test_staff_clear_a_flag_and_the_log_keeps_it(staff_client, fake_stripe, mailbox):
+    order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
+    order.needs_attention = True
+    db.session.commit()
+    assert "Needs attention" in staff_client.get("/admin/orders?state=attention").get_data(
+        as_text=True
+    )
+    response = staff_client.post(f"/admin/orders/{order.id}/checked", data={})
+    assert response.status_code == 303
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert not order.needs_attention
+    assert order.events[-1].kind == "checked"
+
+
+def test_order_events_cannot_be_edited_or_deleted(staff_client, fake_stripe, mailbox):
+    order = _paid_order(staff_client, fake_stripe, make_program())
+    event = order.events[0]
+    event.message = "rewritten"
+    with pytest.raises(ValueError, match="append-only"):
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(ValueError, match="append-only"):
+        db.session.delete(db.session.get(type(event), event.id))
+        db.session.flush()
+    db.session.rollback()
