@@ -66,6 +66,7 @@ def test_buy_a_vest_in_a_size_through_the_emulator(page, emulator, demo_shop, ma
     page.get_by_role("button", name="Check out").click()
     expect(page).to_have_url(re.compile(r"^" + re.escape(emulator.url) + r"/pay/cs_test_"))
     expect(page.get_by_text("Shipping address")).to_be_visible()
+    assert_accessible(page)  # the emulator's own page is kept clean too
     _pay(page, "ann@example.com")
     assert_accessible(page)
 
