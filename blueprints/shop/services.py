@@ -461,9 +461,14 @@ def _shipping_from(checkout):
 def order_for_session(session_id, metadata=None):
     order = db.session.scalar(select(Order).where(Order.stripe_session_id == session_id))
     if order is None and metadata and _get(metadata, "kind") == "order":
-        # The session id is stored before the customer can pay, but be forgiving.
+        # The session id is stored before the customer can pay; this only catches an
+        # order whose id was never stored, never one tied to another session.
         order_id = _get(metadata, "id")
         order = db.session.get(Order, int(order_id)) if str(order_id).isdigit() else None
+        if order is not None and order.stripe_session_id is not None:
+            return None
+        if order is not None:
+            order.stripe_session_id = session_id
     return order
 
 
@@ -539,13 +544,11 @@ def _retake_stock_after_late_payment(order):
 
 
 def _after_payment(order):
-    for line in order.lines:
-        if line.is_program and order.email:
-            db.session.add(
-                ProgramAccess(
-                    order_id=order.id, product_id=line.product_id, email=order.email.lower()
-                )
-            )
+    programs = {line.product_id for line in order.lines if line.is_program}
+    for product_id in sorted(programs) if order.email else ():
+        db.session.add(
+            ProgramAccess(order_id=order.id, product_id=product_id, email=order.email.lower())
+        )
     db.session.flush()
     if not order.needs_shipping and change_state(order, [OrderState.PAID], OrderState.FULFILLED):
         record_event(order, "fulfilled", "Program access given.")
@@ -666,6 +669,12 @@ def refund_order(order, amount_cents, request_key, actor):
         )
     except stripe.StripeError as exc:
         raise ShopError(f"Stripe refused the refund: {exc.user_message or exc}") from exc
+    record_event(
+        order,
+        "refund_requested",
+        f"Refund of {_money(amount_cents, order.currency)} sent to Stripe ({refund.id}).",
+        actor,
+    )
     record_refund(order, refund.id, refund.amount, refund.currency, actor=actor)
     return refund
 
