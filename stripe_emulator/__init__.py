@@ -183,6 +183,25 @@ def create_emulator(webhook_url, webhook_secret, public_url=None, api_version=No
         return wrapped
 
     @app.before_request
+    def _expire_overdue():
+        # Like Stripe, an open session past its expires_at expires and says so.
+        now = time.time()
+        with state.lock:
+            overdue = [
+                s
+                for s in state.sessions.values()
+                if s["status"] == "open" and s["expires_at"] <= now
+            ]
+            for session in overdue:
+                session["status"] = "expired"
+            snapshots = [_public(session) for session in overdue]
+        for snapshot in snapshots:
+            # In the background: the caller may be the site itself, mid-transaction.
+            threading.Thread(
+                target=send_event, args=("checkout.session.expired", snapshot), daemon=True
+            ).start()
+
+    @app.before_request
     def _check_key():
         if request.path.startswith("/v1/"):
             auth = request.headers.get("Authorization", "")
@@ -432,9 +451,6 @@ def create_emulator(webhook_url, webhook_secret, public_url=None, api_version=No
                 return redirect(session["cancel_url"] or "/", 303)
             if session["status"] != "open":
                 return _page("This payment is closed", "<p>Nothing was charged.</p>", 410)
-            if session["expires_at"] < time.time():
-                session["status"] = "expired"
-                return _page("This payment has expired", "<p>Nothing was charged.</p>", 410)
             email = (request.form.get("email") or session["customer_email"] or "").strip()
             if "@" not in email:
                 return _page(

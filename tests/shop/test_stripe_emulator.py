@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 import urllib.parse
 import urllib.request
 from datetime import timedelta
@@ -189,3 +190,14 @@ def test_unknown_session_is_a_stripe_404(app, emulator):
         retrieve_checkout_session("cs_test_nope")
     assert info.value.http_status == 404
     assert json.loads(json.dumps(info.value.json_body))["error"]["type"] == "invalid_request_error"
+
+
+def test_overdue_sessions_expire_and_send_the_expired_event(app, emulator, receiver):
+    session = _create()
+    with emulator.state.lock:
+        emulator.state.sessions[session.id]["expires_at"] = 0
+    assert retrieve_checkout_session(session.id).status == "expired"
+    deadline = time.monotonic() + 5
+    while not receiver.events and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [e.type for e in receiver.events] == ["checkout.session.expired"]
