@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("shop", __name__)
+bp = Blueprint("shop", __name__, cli_group="shop")
 
-from blueprints.shop import routes  # noqa: E402,F401
+from blueprints.shop import cli, routes, webhooks  # noqa: E402,F401  (commands, views, Stripe handlers)

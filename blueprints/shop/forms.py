@@ -1,0 +1,120 @@
+"""Shop forms. Quantities are validated here and again by the services and the schema."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from blueprints.shop.models import MAX_LINE_QUANTITY, ProductKind
+
+QUANTITY_MESSAGE = f"Please choose a quantity from 1 to {MAX_LINE_QUANTITY}."
+
+
+class QuantityField(IntegerField):
+    """A whole number from 1 to 10, with one plain message for anything else."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(QUANTITY_MESSAGE) from exc
+
+
+class AddToCartForm(FlaskForm):
+    variant_id = IntegerField(
+        "Choose an option", validators=[InputRequired("Please choose an option.")]
+    )
+    quantity = QuantityField(
+        "Quantity",
+        default=1,
+        validators=[
+            InputRequired(QUANTITY_MESSAGE),
+            NumberRange(1, MAX_LINE_QUANTITY, QUANTITY_MESSAGE),
+        ],
+    )
+
+
+class CartLineForm(FlaskForm):
+    line_id = IntegerField(validators=[InputRequired()])
+    quantity = QuantityField(
+        "Quantity",
+        validators=[
+            InputRequired(QUANTITY_MESSAGE),
+            NumberRange(1, MAX_LINE_QUANTITY, QUANTITY_MESSAGE),
+        ],
+    )
+
+
+class RemoveLineForm(FlaskForm):
+    line_id = IntegerField(validators=[InputRequired()])
+
+
+class CheckoutForm(FlaskForm):
+    """Only the CSRF token: everything else comes from the cart in the database."""
+
+
+class ShipForm(FlaskForm):
+    tracking_number = StringField(
+        "Tracking number",
+        validators=[DataRequired("Enter the tracking number."), Length(max=100)],
+    )
+
+
+class RefundForm(FlaskForm):
+    amount = StringField(
+        "Amount to refund, in dollars", validators=[DataRequired("Enter an amount.")]
+    )
+    request_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+
+# --- staff forms ---
+
+
+class ProductForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=200)])
+    slug = StringField(
+        "Web address",
+        description="Lower-case letters, numbers and dashes: /shop/<this>.",
+        validators=[
+            DataRequired("Enter a web address."),
+            Length(max=200),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$", message="Use lower-case letters, numbers and dashes."
+            ),
+        ],
+    )
+    kind = SelectField(
+        "Kind",
+        choices=[
+            SelectChoice(ProductKind.PROGRAM.value, "Program (digital)"),
+            SelectChoice(ProductKind.PHYSICAL.value, "Physical (shipped)"),
+        ],
+        coerce=ProductKind,
+    )
+    summary = StringField("Summary", validators=[Length(max=500)])
+    description_md = TextAreaField("Description (Markdown)", validators=[Length(max=20000)])
+    image_path = StringField("Image (path under static/)", validators=[Optional(), Length(max=200)])
+    image_alt = StringField("Image description (alt text)", validators=[Length(max=300)])
+    active = BooleanField("For sale")
+    position = IntegerField(
+        "Order in the shop", default=0, validators=[InputRequired(), NumberRange(0, 10000)]
+    )
+
+
+class VariantForm(FlaskForm):
+    sku = StringField("SKU", validators=[DataRequired("Enter a SKU."), Length(max=64)])
+    name = StringField("Option name", validators=[DataRequired("Enter a name."), Length(max=120)])
+    price = StringField("Price in dollars", validators=[DataRequired("Enter a price.")])
+    stock = IntegerField(
+        "Stock",
+        description="Leave empty for unlimited (programs).",
+        validators=[Optional(), NumberRange(min=0, message="Stock cannot be below zero.")],
+    )
+    active = BooleanField("For sale", default=True)

@@ -1,0 +1,237 @@
+"""Staff shop pages: orders by state, the event log, shipping and refunds, products."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.shop.models import Order, OrderState, Product, Variant
+from extensions import db
+from tests.conftest import text_part
+from tests.shop.conftest import (
+    add_to_cart,
+    checkout,
+    make_event,
+    make_program,
+    make_vest,
+    post_event,
+)
+
+
+@pytest.fixture
+def staff_client(client, auth):
+    auth.login()
+    return client
+
+
+def _paid_order(client, fake_stripe, product, quantity=1):
+    add_to_cart(client, product.variants[0], quantity)
+    checkout(client)
+    db.session.expire_all()
+    order = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
+    fake_stripe.pay(order.stripe_session_id, email="buyer@example.com")
+    post_event(
+        client,
+        make_event("checkout.session.completed", fake_stripe.sessions[order.stripe_session_id]),
+    )
+    db.session.expire_all()
+    return db.session.get(Order, order.id)
+
+
+def test_shop_admin_pages_are_for_staff_only(client):
+    for url in ("/admin/orders", "/admin/products", "/admin/products/new"):
+        response = client.get(url)
+        assert response.status_code in (302, 303)
+        assert "/admin/login" in response.headers["Location"]
+
+
+def test_orders_are_filtered_by_state(staff_client, fake_stripe, mailbox):
+    vest_order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
+    program_order = _paid_order(staff_client, fake_stripe, make_program())
+
+    to_ship = staff_client.get("/admin/orders?state=to_ship").get_data(as_text=True)
+    fulfilled = staff_client.get("/admin/orders?state=fulfilled").get_data(as_text=True)
+    everything = staff_client.get("/admin/orders?state=all").get_data(as_text=True)
+
+    assert vest_order.reference in to_ship and program_order.reference not in to_ship
+    assert program_order.reference in fulfilled and vest_order.reference not in fulfilled
+    assert vest_order.reference in everything and program_order.reference in everything
+
+
+def test_marking_shipped_records_an_event_and_emails_the_tracking_number(
+    staff_client, fake_stripe, mailbox
+):
+    order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
+    mailbox.wait_for(1)
+    page = staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
+    assert "Mark shipped" in page and "created" in page and "paid" in page
+
+    response = staff_client.post(
+        f"/admin/orders/{order.id}/ship", data={"tracking_number": "1Z999AA10123456784"}
+    )
+
+    assert response.status_code == 303
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.state == OrderState.SHIPPED and order.tracking_number == "1Z999AA10123456784"
+    assert (
+        order.events[-1].kind == "shipped" and order.events[-1].actor == "staff@betterbones.example"
+    )
+    shipped = mailbox.wait_for(2)[-1]
+    assert shipped["To"] == "buyer@example.com"
+    assert "1Z999AA10123456784" in text_part(shipped)
+    # Shipping twice is refused.
+    again = staff_client.post(f"/admin/orders/{order.id}/ship", data={"tracking_number": "X"})
+    assert again.status_code in (400, 409)
+
+
+def test_shipping_without_a_tracking_number_is_refused(staff_client, fake_stripe, mailbox):
+    order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
+    response = staff_client.post(f"/admin/orders/{order.id}/ship", data={"tracking_number": ""})
+    assert response.status_code == 400
+    assert "Enter the tracking number." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).state == OrderState.PAID
+
+
+def _refund_key(page):
+    return re.search(r'name="request_key"[^>]*value="([^"]+)"', page).group(1)
+
+
+def test_partial_then_full_refund_goes_through_stripe_with_idempotency_keys(
+    staff_client, fake_stripe, mailbox
+):
+    order = _paid_order(staff_client, fake_stripe, make_program(price_cents=4900))
+    page = staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
+    key = _refund_key(page)
+
+    first = staff_client.post(
+        f"/admin/orders/{order.id}/refund", data={"amount": "10.00", "request_key": key}
+    )
+    # A double click sends the same form again: Stripe sees the same key.
+    staff_client.post(
+        f"/admin/orders/{order.id}/refund", data={"amount": "10.00", "request_key": key}
+    )
+
+    assert first.status_code == 303
+    refund_calls = [r for r in fake_stripe.requests if r[1] == "/v1/refunds"]
+    assert [c[2]["amount"] for c in refund_calls][0] == "1000"
+    assert refund_calls[0][2]["payment_intent"] == order.stripe_payment_intent_id
+    assert refund_calls[0][3]["Idempotency-Key"] == f"order-{order.id}-refund-{key}"
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.state == OrderState.PARTIALLY_REFUNDED
+    assert order.refunded_cents == 1000 and len(order.refunds) == 1
+
+    rest = order.refundable_cents
+    page = staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
+    staff_client.post(
+        f"/admin/orders/{order.id}/refund",
+        data={"amount": f"{rest / 100:.2f}", "request_key": _refund_key(page)},
+    )
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.state == OrderState.REFUNDED and order.refunded_cents == 4900
+    assert "access_revoked" in [e.kind for e in order.events]
+
+
+@pytest.mark.parametrize("amount", ["0", "-5", "abc", "49.001", "1000"])
+def test_bad_refund_amounts_are_refused_without_calling_stripe(
+    staff_client, fake_stripe, mailbox, amount
+):
+    order = _paid_order(staff_client, fake_stripe, make_program(price_cents=4900))
+    response = staff_client.post(
+        f"/admin/orders/{order.id}/refund", data={"amount": amount, "request_key": "k1"}
+    )
+    assert response.status_code in (400, 409)
+    assert not [r for r in fake_stripe.requests if r[1] == "/v1/refunds"]
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).refunded_cents == 0
+
+
+def test_staff_change_price_and_stock(staff_client):
+    vest = make_vest({"VEST-M-08": 3})
+    variant = vest.variants[0]
+    response = staff_client.post(
+        f"/admin/variants/{variant.id}",
+        data={
+            "sku": "VEST-M-08",
+            "name": "Size M, 8 lb",
+            "price": "99.50",
+            "stock": "7",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    variant = db.session.get(Variant, variant.id)
+    assert (variant.price_cents, variant.stock) == (9950, 7)
+    assert "$99.50" in staff_client.get("/shop/weighted-vest").get_data(as_text=True)
+
+
+def test_negative_stock_and_zero_price_are_refused(staff_client):
+    vest = make_vest({"VEST-M-08": 3})
+    variant = vest.variants[0]
+    response = staff_client.post(
+        f"/admin/variants/{variant.id}",
+        data={"sku": "VEST-M-08", "name": "M", "price": "0", "stock": "-1", "active": "y"},
+    )
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Variant, variant.id).stock == 3
+
+
+def test_staff_add_a_product_and_an_option(staff_client):
+    response = staff_client.post(
+        "/admin/products/new",
+        data={
+            "name": "Balance Class",
+            "slug": "balance-class",
+            "kind": "program",
+            "summary": "Six lessons.",
+            "description_md": "**Steady** feet.",
+            "image_path": "",
+            "image_alt": "",
+            "position": "4",
+            "active": "y",
+        },
+    )
+    assert response.status_code == 303
+    product = db.session.scalar(select(Product).where(Product.slug == "balance-class"))
+    assert product.description_html == "<p><strong>Steady</strong> feet.</p>\n"
+    staff_client.post(
+        f"/admin/products/{product.id}/variants",
+        data={"sku": "PRG-BAL", "name": "Online", "price": "19", "stock": "", "active": "y"},
+    )
+    db.session.expire_all()
+    [variant] = db.session.get(Product, product.id).variants
+    assert (variant.price_cents, variant.stock) == (1900, None)
+    assert "Balance Class" in staff_client.get("/shop/").get_data(as_text=True)
+
+
+def test_staff_clear_a_flag_and_the_log_keeps_it(staff_client, fake_stripe, mailbox):
+    order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
+    order.needs_attention = True
+    db.session.commit()
+    assert "Needs attention" in staff_client.get("/admin/orders?state=attention").get_data(
+        as_text=True
+    )
+    response = staff_client.post(f"/admin/orders/{order.id}/checked", data={})
+    assert response.status_code == 303
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert not order.needs_attention
+    assert order.events[-1].kind == "checked"
+
+
+def test_order_events_cannot_be_edited_or_deleted(staff_client, fake_stripe, mailbox):
+    order = _paid_order(staff_client, fake_stripe, make_program())
+    event = order.events[0]
+    event.message = "rewritten"
+    with pytest.raises(ValueError, match="append-only"):
+        db.session.flush()
+    db.session.rollback()
+    with pytest.raises(ValueError, match="append-only"):
+        db.session.delete(db.session.get(type(event), event.id))
+        db.session.flush()
+    db.session.rollback()
