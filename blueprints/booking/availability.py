@@ -99,7 +99,7 @@ def working_windows(first_day: date, last_day: date):
     return windows
 
 
-def busy_intervals(range_start, range_end, now, exclude_booking_id=None):
+def busy_intervals(range_start, range_end, now, exclude_booking_id=None, include_bookings=True):
     """Merged ``[start, end)`` UTC intervals that no new booking may touch.
 
     One query: live bookings (with their buffers; holds only while unexpired) and staff
@@ -116,7 +116,7 @@ def busy_intervals(range_start, range_end, now, exclude_booking_id=None):
     blocks = select(BlockedTime.starts_at.label("s"), BlockedTime.ends_at.label("e")).where(
         BlockedTime.starts_at < range_end, BlockedTime.ends_at > range_start
     )
-    query = union_all(bookings, blocks)
+    query = union_all(bookings, blocks) if include_bookings else blocks
     rows = db.session.execute(query).all()
     # A UNION loses the column type on some drivers, so give every value its zone back.
     intervals = sorted((_aware(s), _aware(e)) for s, e in rows)
@@ -142,7 +142,15 @@ def _overlaps(merged, starts, start, end):
     return i > 0 and merged[i - 1][1] > start
 
 
-def free_slots(ctype, *, now=None, range_start=None, range_end=None, exclude_booking_id=None):
+def free_slots(
+    ctype,
+    *,
+    now=None,
+    range_start=None,
+    range_end=None,
+    exclude_booking_id=None,
+    include_bookings=True,
+):
     """UTC start times at which ``ctype`` can be booked, earliest first."""
     now = now or utcnow()
     earliest = now + min_notice()
@@ -155,7 +163,11 @@ def free_slots(ctype, *, now=None, range_start=None, range_end=None, exclude_boo
     first_day = range_start.astimezone(zone).date() - timedelta(days=1)
     last_day = range_end.astimezone(zone).date() + timedelta(days=1)
     merged = busy_intervals(
-        range_start, range_end + ctype.duration + ctype.buffer, now, exclude_booking_id
+        range_start,
+        range_end + ctype.duration + ctype.buffer,
+        now,
+        exclude_booking_id,
+        include_bookings,
     )
     starts = [m[0] for m in merged]
     slots = []
@@ -189,8 +201,9 @@ def free_slots(ctype, *, now=None, range_start=None, range_end=None, exclude_boo
     return slots
 
 
-def is_offered(ctype, starts_at, *, now=None, exclude_booking_id=None):
-    """True when ``starts_at`` is one of the free times offered right now."""
+def is_offered(ctype, starts_at, *, now=None, exclude_booking_id=None, include_bookings=True):
+    """True when ``starts_at`` is one of the free times offered right now (with
+    ``include_bookings=False``: it would be, were no one else booked)."""
     if starts_at.tzinfo is None:
         return False
     starts_at = starts_at.astimezone(UTC)
@@ -201,6 +214,7 @@ def is_offered(ctype, starts_at, *, now=None, exclude_booking_id=None):
         range_start=starts_at - day,
         range_end=starts_at + day,
         exclude_booking_id=exclude_booking_id,
+        include_bookings=include_bookings,
     )
 
 

@@ -140,28 +140,20 @@ def book(slug):
         form.slot.data = request.args.get("slot", "")
         form.timezone.data = reader_zone().key
     starts_at = services.parse_slot(form.slot.data)
-    if starts_at is None or not availability.is_offered(ctype, starts_at):
-        return _render_form(
-            ctype,
-            form,
-            None,
-            422,
-            "That time is not available. Please choose one of these times.",
-            services.next_free_times(ctype, starts_at),
-        )
-    if request.method == "GET" or not form.validate_on_submit():
-        return _render_form(ctype, form, starts_at, 200 if request.method == "GET" else 400)
-
     try:
+        if request.method == "GET":
+            services.check_offered(ctype, starts_at)
+            return _render_form(ctype, form, starts_at)
+        if starts_at is None:
+            services.check_offered(ctype, None)
+        if not form.validate_on_submit():
+            services.check_offered(ctype, starts_at)
+            return _render_form(ctype, form, starts_at, 400)
         booking = services.hold_slot(ctype, starts_at, services.booking_details(form))
         # The hold is committed before Stripe is called: a network call must never run
         # inside the transaction that keeps every other booking waiting.
         db.session.commit()
-    except services.SlotTaken as exc:
-        return _render_form(
-            ctype, form, None, exc.status, exc.message, services.next_free_times(ctype, starts_at)
-        )
-    except services.SlotNotOffered as exc:
+    except (services.SlotTaken, services.SlotNotOffered) as exc:
         db.session.rollback()
         return _render_form(
             ctype, form, None, exc.status, exc.message, services.next_free_times(ctype, starts_at)

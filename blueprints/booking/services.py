@@ -237,6 +237,23 @@ def next_free_times(ctype, after=None, limit=6):
     return slots[:limit]
 
 
+TAKEN_MESSAGE = "Sorry, someone booked that time a moment ago. Please choose another time."
+NOT_OFFERED_MESSAGE = "That time is not available. Please choose one of the times shown."
+
+
+def check_offered(ctype, starts_at, *, now=None, exclude_booking_id=None):
+    """Refuse a time that is not offered: SlotTaken when another booking has it,
+    SlotNotOffered when it never was (off the grid, too soon, too late, off hours)."""
+    if starts_at is None:
+        raise SlotNotOffered(NOT_OFFERED_MESSAGE)
+    options = {"now": now, "exclude_booking_id": exclude_booking_id}
+    if availability.is_offered(ctype, starts_at, **options):
+        return
+    if availability.is_offered(ctype, starts_at, include_bookings=False, **options):
+        raise SlotTaken(TAKEN_MESSAGE)
+    raise SlotNotOffered(NOT_OFFERED_MESSAGE)
+
+
 def hold_slot(ctype, starts_at, details, now=None):
     """Hold ``starts_at`` for a client while she pays; returns the flushed booking.
 
@@ -246,8 +263,7 @@ def hold_slot(ctype, starts_at, details, now=None):
     now = now or utcnow()
     _take_write_lock()
     release_expired_holds(now)
-    if not availability.is_offered(ctype, starts_at, now=now):
-        raise SlotNotOffered("That time is not available. Please choose one of the times shown.")
+    check_offered(ctype, starts_at, now=now)
     booking = Booking(
         consultation_type=ctype,
         status=BookingStatus.HELD,
@@ -268,9 +284,7 @@ def hold_slot(ctype, starts_at, details, now=None):
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise SlotTaken(
-            "Sorry, someone booked that time a moment ago. Please choose another time."
-        ) from None
+        raise SlotTaken(TAKEN_MESSAGE) from None
     return booking
 
 
@@ -518,8 +532,7 @@ def reschedule_booking(booking, new_start, *, actor, now=None):
     ctype = booking.consultation_type
     _take_write_lock()
     release_expired_holds(now)
-    if not availability.is_offered(ctype, new_start, now=now, exclude_booking_id=booking.id):
-        raise SlotNotOffered("That time is not available. Please choose one of the times shown.")
+    check_offered(ctype, new_start, now=now, exclude_booking_id=booking.id)
     old_start = booking.starts_at
     booking_id = booking.id
     try:
@@ -543,9 +556,7 @@ def reschedule_booking(booking, new_start, *, actor, now=None):
     except IntegrityError:
         db.session.rollback()
         log.info("Reschedule of booking %s lost a race", booking_id)
-        raise SlotTaken(
-            "Sorry, someone booked that time a moment ago. Please choose another time."
-        ) from None
+        raise SlotTaken(TAKEN_MESSAGE) from None
     send_reschedule(booking, old_start)
     return booking
 
