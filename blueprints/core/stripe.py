@@ -107,8 +107,11 @@ def create_refund(payment_intent_id, amount_cents, idempotency_key, metadata=Non
 
 
 def object_kind(obj):
-    metadata = obj.get("metadata") or {}
-    return metadata.get("kind")
+    # stripe>=15 objects are not dicts (``.get`` raises), so index them instead.
+    try:
+        return (obj["metadata"] or {})["kind"]
+    except (KeyError, TypeError):
+        return None
 
 
 @bp.post("/stripe/webhook")

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("shop", __name__)
 
-from blueprints.shop import routes  # noqa: E402,F401
+from blueprints.shop import routes, webhooks  # noqa: E402,F401  (views, Stripe handlers)

@@ -1,0 +1,304 @@
+"""Products and their variants, carts, orders with their lines, events and refunds,
+and the access a paid program gives."""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from blueprints.blog.models import Tag
+from blueprints.core.types import StrEnum, UTCDateTime, enum_column, utcnow
+from extensions import db
+
+MAX_LINE_QUANTITY = 10
+
+product_tag = Table(
+    "product_tag",
+    db.metadata,
+    Column("product_id", ForeignKey("product.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class ProductKind(StrEnum):
+    PROGRAM = "program"  # digital: unlimited stock, access by signed link
+    PHYSICAL = "physical"  # shipped: limited stock, shipping address collected
+
+
+class Product(db.Model):
+    __tablename__ = "product"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[ProductKind] = mapped_column(enum_column(ProductKind, name="product_kind"))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    # Rendered and sanitised once on save, never per request.
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    image_path: Mapped[str | None] = mapped_column(String(200))  # under static/
+    image_alt: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    tags: Mapped[list[Tag]] = relationship(secondary=product_tag, order_by=Tag.name)
+    variants: Mapped[list["Variant"]] = relationship(
+        back_populates="product", order_by="Variant.position, Variant.id"
+    )
+    lessons: Mapped[list["ProgramLesson"]] = relationship(
+        back_populates="product", order_by="ProgramLesson.position"
+    )
+
+    @property
+    def is_program(self):
+        return self.kind == ProductKind.PROGRAM
+
+    def active_variants(self):
+        return [v for v in self.variants if v.active]
+
+    def lowest_price(self):
+        prices = [v.price_cents for v in self.active_variants()]
+        return min(prices) if prices else None
+
+
+class Variant(db.Model):
+    """One thing a customer can buy: its own SKU, price and stock (NULL: unlimited)."""
+
+    __tablename__ = "variant"
+    __table_args__ = (
+        CheckConstraint("price_cents > 0", name="price_positive"),
+        CheckConstraint("stock IS NULL OR stock >= 0", name="stock_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))  # e.g. "Size M, 8 lb"
+    size: Mapped[str | None] = mapped_column(String(8))
+    added_weight_lb: Mapped[int | None] = mapped_column()
+    price_cents: Mapped[int] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    stock: Mapped[int | None] = mapped_column()
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    product: Mapped[Product] = relationship(back_populates="variants")
+
+    @property
+    def unlimited(self):
+        return self.stock is None
+
+    @property
+    def sold_out(self):
+        return self.stock is not None and self.stock <= 0
+
+    @property
+    def low_stock(self):
+        """Stock worth telling the customer about ("Only 2 left")."""
+        return self.stock is not None and 0 < self.stock <= 3
+
+    def label(self):
+        return f"{self.product.name} ({self.name})" if self.name else self.product.name
+
+
+class ProgramLesson(db.Model):
+    __tablename__ = "program_lesson"
+    __table_args__ = (UniqueConstraint("product_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(String(200))
+    body_md: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+
+    product: Mapped[Product] = relationship(back_populates="lessons")
+
+
+class Cart(db.Model):
+    """A visitor's cart, found by a random token kept in their session cookie."""
+
+    __tablename__ = "cart"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    lines: Mapped[list["CartLine"]] = relationship(
+        back_populates="cart", cascade="all, delete-orphan", order_by="CartLine.id"
+    )
+
+
+class CartLine(db.Model):
+    __tablename__ = "cart_line"
+    __table_args__ = (
+        UniqueConstraint("cart_id", "variant_id"),
+        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_LINE_QUANTITY}", name="quantity_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(ForeignKey("cart.id", ondelete="CASCADE"))
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column()
+
+    cart: Mapped[Cart] = relationship(back_populates="lines")
+    variant: Mapped[Variant] = relationship()
+
+
+class OrderState(StrEnum):
+    PENDING = "pending"  # stock reserved, waiting for Stripe
+    PAID = "paid"  # to ship (or programs given; see FULFILLED)
+    FULFILLED = "fulfilled"  # digital only: access given, nothing to ship
+    SHIPPED = "shipped"
+    EXPIRED = "expired"  # Checkout Session expired: stock released
+    CANCELLED = "cancelled"  # checkout failed or payment failed: stock released
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+class Order(db.Model):
+    __tablename__ = "order"
+    __table_args__ = (
+        CheckConstraint("total_cents > 0", name="total_positive"),
+        CheckConstraint("refunded_cents >= 0", name="refunded_not_negative"),
+        Index("ix_order_state_created_at", "state", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[OrderState] = mapped_column(
+        enum_column(OrderState, name="order_state"), default=OrderState.PENDING
+    )
+    currency: Mapped[str] = mapped_column(String(3))
+    total_cents: Mapped[int] = mapped_column()
+    refunded_cents: Mapped[int] = mapped_column(default=0)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    # The cart it came from: emptied once paid; its earlier unpaid checkouts are closed.
+    cart_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cart.id", ondelete="SET NULL"), index=True
+    )
+    needs_shipping: Mapped[bool] = mapped_column(default=False)
+    shipping_address: Mapped[str | None] = mapped_column(Text)  # as printed on a label
+    tracking_number: Mapped[str | None] = mapped_column(String(100))
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Something a person must look at (e.g. paid after its stock was released).
+    needs_attention: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+    events: Mapped[list["OrderEvent"]] = relationship(
+        back_populates="order", order_by="OrderEvent.id"
+    )
+    refunds: Mapped[list["Refund"]] = relationship(back_populates="order", order_by="Refund.id")
+
+    @property
+    def reference(self):
+        return f"BB-{self.id:05d}"
+
+    @property
+    def refundable_cents(self):
+        return self.total_cents - self.refunded_cents
+
+
+class OrderLine(db.Model):
+    """What was bought, with the name and price copied at checkout."""
+
+    __tablename__ = "order_line"
+    __table_args__ = (
+        CheckConstraint("unit_price_cents > 0", name="price_positive"),
+        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_LINE_QUANTITY}", name="quantity_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variant.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    description: Mapped[str] = mapped_column(String(300))
+    sku: Mapped[str] = mapped_column(String(64))
+    unit_price_cents: Mapped[int] = mapped_column()
+    quantity: Mapped[int] = mapped_column()
+    is_program: Mapped[bool] = mapped_column(default=False)
+    # Whether this line's stock is held (limited stock only): released at most once.
+    stock_held: Mapped[bool] = mapped_column(default=False)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    variant: Mapped[Variant] = relationship()
+    product: Mapped[Product] = relationship()
+
+    @property
+    def total_cents(self):
+        return self.unit_price_cents * self.quantity
+
+
+class OrderEvent(db.Model):
+    """Append-only: what happened to an order, when, and who did it."""
+
+    __tablename__ = "order_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    message: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(254), default="system")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+@event.listens_for(OrderEvent, "before_update")
+@event.listens_for(OrderEvent, "before_delete")
+def _order_events_are_append_only(mapper, connection, target):
+    raise ValueError("order events are append-only")
+
+
+class Refund(db.Model):
+    """One Stripe refund, recorded once (its Stripe id is unique)."""
+
+    __tablename__ = "refund"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    stripe_refund_id: Mapped[str] = mapped_column(String(255), unique=True)
+    amount_cents: Mapped[int] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="refunds")
+
+
+class ProgramAccess(db.Model):
+    """A paid program, readable by the buyer's email until a full refund revokes it."""
+
+    __tablename__ = "program_access"
+    __table_args__ = (UniqueConstraint("order_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    product: Mapped[Product] = relationship()
+    order: Mapped[Order] = relationship()

@@ -1,0 +1,224 @@
+"""Demo products: two programs (with lesson outlines) and a weighted vest in sizes
+and added weights, one variant sold out and one nearly gone. Safe to run twice."""
+
+from sqlalchemy import select
+
+from blueprints.blog.models import Tag
+from blueprints.core.markdown import render_post
+from blueprints.shop.models import Product, ProductKind, ProgramLesson, Variant
+from extensions import db
+
+BACK_PROGRAM_WEEKS = [
+    (
+        "Week 1: Stand tall, breathe, and take stock",
+        "Start by noticing how you stand and sit. Stand with your back against a wall, "
+        "heels a few inches away, and feel where your head, shoulders and hips touch.\n\n"
+        "- Twice a day: one minute of slow belly breathing against the wall.\n"
+        "- Write down three daily moments when you slump (phone, sink, car).\n"
+        "- Walk ten minutes, at a pace where you can still talk.",
+    ),
+    (
+        "Week 2: Wake up the muscles along your spine",
+        "Lying face down with a pillow under your hips, lift your head and chest a "
+        "finger's width, hold for three breaths, and lower slowly.\n\n"
+        "- 2 sets of 5 gentle back lifts, every other day.\n"
+        "- Shoulder-blade squeezes while seated: 10, three times a day.",
+    ),
+    (
+        "Week 3: Hips and glutes carry you",
+        "Strong hips take load off the lower back. Practise bridges on the floor or bed "
+        "and sit-to-stand from a firm chair without using your hands.\n\n"
+        "- Bridges: 2 sets of 8.\n- Sit-to-stand: 2 sets of 6.",
+    ),
+    (
+        "Week 4: Balance you can trust",
+        "Falls break bones, so balance is bone care. Stand by a counter and practise "
+        "standing on one foot, then heel-to-toe steps along it.\n\n"
+        "- One-foot stands: 3 of up to 30 seconds per side.\n- Heel-to-toe walk: 3 lengths.",
+    ),
+    (
+        "Week 5: Safe bending and lifting",
+        "Hinge at the hips with a long spine instead of rounding forward. Practise the "
+        "hip hinge with a broom along your back, then pick up a light bag the same way.\n\n"
+        "- 10 hinge practices a day.\n- Avoid deep forward bends and twisting under load.",
+    ),
+    (
+        "Week 6: Add light resistance",
+        "Bring in a resistance band: rows for the upper back and pull-aparts for posture.\n\n"
+        "- Band rows: 2 sets of 10.\n- Band pull-aparts: 2 sets of 10.\n"
+        "- Keep walking; add two minutes each day.",
+    ),
+    (
+        "Week 7: Load your bones by walking",
+        "Bones respond to impact they are ready for. If your clinician agrees, add a "
+        "light weighted vest (start at 4 lb) for part of your walk.\n\n"
+        "- Vest walks: 10 minutes, three days this week.",
+    ),
+    (
+        "Week 8: Core strength without crunches",
+        "Crunches and sit-ups flex the spine; skip them. Build the core with a steady "
+        "spine instead: bird-dog on hands and knees, and dead-bug on your back.\n\n"
+        "- Bird-dog: 2 sets of 6 per side.\n- Dead-bug: 2 sets of 6 per side.",
+    ),
+    (
+        "Week 9: Stairs and step-ups",
+        "Step up onto a low, stable step, leading with alternate legs, holding a rail.\n\n"
+        "- Step-ups: 2 sets of 8 per leg.\n- Take the stairs once a day where it is safe.",
+    ),
+    (
+        "Week 10: Posture at home and at work",
+        "Set up your chair, screen and kitchen so you are not reaching or hunching. "
+        "Raise the screen to eye level; keep often-used pans at waist height.\n\n"
+        "- Check your set-up with the list in this lesson.\n- Keep all earlier exercises.",
+    ),
+    (
+        "Week 11: Put it together",
+        "A 30-minute routine: 5 minutes of warm-up walking, the strength moves from "
+        "weeks 2, 3, 6 and 8, balance from week 4, and a gentle cool-down.\n\n"
+        "- Do the full routine three times this week.",
+    ),
+    (
+        "Week 12: Your plan from here",
+        "Look back at your notes from week 1. Choose the three moves you will keep, when "
+        "you will do them, and how you will add load slowly over the next months.\n\n"
+        "- Write your weekly plan.\n- Share it with your clinician at your next visit.",
+    ),
+]
+
+FOOD_PLAN_WEEKS = [
+    (
+        "Week 1: A plate that builds bone",
+        "Vegetables at every meal, enough protein, and foods rich in calcium and "
+        "magnesium. Start by adding one serving of leafy greens a day.",
+    ),
+    (
+        "Week 2: Calcium from food first",
+        "Greens, beans, almonds, sardines with bones, yogurt and fortified foods. "
+        "Spread calcium across the day rather than all at once.",
+    ),
+    (
+        "Week 3: Vitamin D, K2 and magnesium",
+        "The nutrients that help calcium reach bone. Ask your clinician about testing "
+        "your vitamin D level.",
+    ),
+    (
+        "Week 4: Keeping it going",
+        "A shopping list, five quick meals, and how to eat well when eating out.",
+    ),
+]
+
+VEST_SIZES = ("S", "M", "L", "XL")
+VEST_WEIGHTS = {4: 8900, 8: 10900, 12: 12900}  # added pounds: price in cents
+# Limited stock, with one variant sold out and one nearly gone.
+VEST_STOCK = {("S", 4): 2, ("XL", 12): 0}
+
+
+def _tag(slug, name):
+    tag = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if tag is None:
+        tag = Tag(slug=slug, name=name)
+        db.session.add(tag)
+    return tag
+
+
+def _product(slug, **fields):
+    if db.session.scalar(select(Product.id).where(Product.slug == slug)):
+        return None
+    product = Product(slug=slug, **fields)
+    product.description_html = render_post(product.description_md)
+    db.session.add(product)
+    return product
+
+
+def _lessons(product, weeks):
+    for position, (title, body) in enumerate(weeks, start=1):
+        product.lessons.append(
+            ProgramLesson(position=position, title=title, body_md=body, body_html=render_post(body))
+        )
+
+
+def seed(large=False):
+    """Add the demo products that are not there yet."""
+    exercise = _tag("exercise", "Exercise")
+    nutrition = _tag("nutrition", "Nutrition")
+    osteoporosis = _tag("osteoporosis", "Osteoporosis")
+
+    back = _product(
+        "12-week-back-strengthening-program",
+        name="12-Week Back-Strengthening Program",
+        kind=ProductKind.PROGRAM,
+        summary="A gentle, week-by-week plan for a stronger, straighter back and better balance.",
+        description_md=(
+            "Twelve short weekly lessons that build a stronger back safely, from posture "
+            "and breathing to light resistance and loaded walking.\n\n"
+            "- About 20 minutes a day, at home, with a chair, a band and a wall.\n"
+            "- Written for women with low bone density: no crunches, no deep twists.\n"
+            "- Yours to keep: open it any time from the link in your email.\n\n"
+            "Please check with your healthcare provider before starting a new exercise plan."
+        ),
+        image_path="img/shop/program-back.svg",
+        image_alt="A calendar of twelve weeks",
+        position=1,
+    )
+    if back:
+        back.tags = [exercise, osteoporosis]
+        back.variants.append(
+            Variant(sku="PRG-BACK-12W", name="Online program", price_cents=4900, stock=None)
+        )
+        _lessons(back, BACK_PROGRAM_WEEKS)
+
+    food = _product(
+        "bone-building-food-plan",
+        name="Bone-Building Food Plan",
+        kind=ProductKind.PROGRAM,
+        summary="Four weeks of simple changes to eat for stronger bones.",
+        description_md=(
+            "A four-week plan to put bone-building foods on your plate without fuss: "
+            "what to eat more of, shopping lists and quick meals."
+        ),
+        image_path="img/shop/program-food.svg",
+        image_alt="A bowl of leafy greens",
+        position=2,
+    )
+    if food:
+        food.tags = [nutrition, osteoporosis]
+        food.variants.append(
+            Variant(sku="PRG-FOOD-4W", name="Online program", price_cents=2900, stock=None)
+        )
+        _lessons(food, FOOD_PLAN_WEEKS)
+
+    vest = _product(
+        "weighted-walking-vest",
+        name="Weighted Walking Vest",
+        kind=ProductKind.PHYSICAL,
+        summary="A snug, adjustable vest with removable weights to load your bones as you walk.",
+        description_md=(
+            "Walking with a little extra weight close to your body gives your hips and "
+            "spine a gentle, bone-building load.\n\n"
+            "- Sizes S to XL, with 4, 8 or 12 lb of added weight in small removable bars.\n"
+            "- Weight sits evenly front and back, so it does not pull you forward.\n"
+            "- Start light; add bars as you grow stronger.\n\n"
+            "Ships in the US and Canada."
+        ),
+        image_path="img/shop/vest.svg",
+        image_alt="A dark teal weighted vest with four weight pockets",
+        position=3,
+    )
+    if vest:
+        vest.tags = [exercise, osteoporosis]
+        position = 0
+        for size in VEST_SIZES:
+            for pounds, price in VEST_WEIGHTS.items():
+                position += 1
+                vest.variants.append(
+                    Variant(
+                        sku=f"VEST-{size}-{pounds:02d}",
+                        name=f"Size {size}, {pounds} lb",
+                        size=size,
+                        added_weight_lb=pounds,
+                        price_cents=price,
+                        stock=VEST_STOCK.get((size, pounds), 4 + (position * 3) % 9),
+                        position=position,
+                    )
+                )
+    db.session.flush()

@@ -1,0 +1,191 @@
+"""The bundled Stripe emulator answers the SDK in Stripe's shapes and signs its events."""
+
+import json
+import threading
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+
+import pytest
+import stripe
+from werkzeug.serving import make_server
+
+from blueprints.core.stripe import (
+    create_checkout_session,
+    create_refund,
+    expire_checkout_session,
+    get_client,
+    retrieve_checkout_session,
+)
+from blueprints.core.types import utcnow
+from stripe_emulator import EmulatorThread, parse_form
+from tests.conftest import free_port
+
+SECRET = "whsec_test_secret"
+
+
+class Receiver:
+    """A tiny webhook receiver that checks each signature with the stripe SDK."""
+
+    def __init__(self):
+        self.events = []
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}/hook"
+        self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def _wsgi(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        event = stripe.Webhook.construct_event(
+            body, environ["HTTP_STRIPE_SIGNATURE"], SECRET, tolerance=300
+        )
+        self.events.append(event)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b"{}"]
+
+    def stop(self):
+        self._server.shutdown()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def emulator(app, receiver):
+    server = EmulatorThread(free_port(), receiver.url, SECRET).start()
+    app.config["STRIPE_API_BASE"] = server.url
+    yield server
+    server.stop()
+
+
+def _create(kind="booking", shipping=None):
+    return create_checkout_session(
+        kind=kind,
+        object_id=7,
+        line_items=[
+            {
+                "price_data": {
+                    "currency": "usd",
+                    "unit_amount": 2500,
+                    "product_data": {"name": "Vest, size M"},
+                },
+                "quantity": 2,
+            }
+        ],
+        customer_email="reader@example.com",
+        success_url="http://site.test/ok?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url="http://site.test/cancelled",
+        expires_at=utcnow() + timedelta(minutes=30),
+        idempotency_key="order-7-checkout",
+        collect_shipping_countries=["US", "CA"],
+    )
+
+
+def _pay(session_url, **fields):
+    data = urllib.parse.urlencode({"action": "pay", **fields}).encode()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(session_url, data=data)
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers["Location"]
+    raise AssertionError("paying did not redirect")
+
+
+def test_parse_form_nests_brackets_into_dicts_and_lists():
+    parsed = parse_form(
+        [
+            ("line_items[0][price_data][unit_amount]", "100"),
+            ("line_items[1][quantity]", "2"),
+            ("metadata[kind]", "order"),
+        ]
+    )
+    assert parsed == {
+        "line_items": [{"price_data": {"unit_amount": "100"}}, {"quantity": "2"}],
+        "metadata": {"kind": "order"},
+    }
+
+
+def test_sdk_creates_retrieves_and_lists_sessions_in_stripe_shapes(app, emulator):
+    session = _create()
+    assert session.id.startswith("cs_test_")
+    assert session.url == f"{emulator.url}/pay/{session.id}"
+    assert session.amount_total == 5000 and session.currency == "usd"
+    assert session.metadata["kind"] == "booking" and session.client_reference_id == "7"
+    again = _create()  # the same idempotency key answers the same session
+    assert again.id == session.id
+
+    fetched = retrieve_checkout_session(session.id)
+    assert fetched.status == "open" and fetched.payment_status == "unpaid"
+    items = get_client().v1.checkout.sessions.line_items.list(session.id)
+    assert [(i.description, i.quantity, i.amount_total) for i in items.data] == [
+        ("Vest, size M", 2, 5000)
+    ]
+    listed = get_client().v1.checkout.sessions.list({"created": {"gte": session.created}})
+    assert [s.id for s in listed.data] == [session.id]
+    assert get_client().v1.checkout.sessions.list({"created": {"gt": session.created}}).data == []
+
+
+def test_paying_signs_a_completed_event_and_redirects_to_success(app, emulator, receiver):
+    session = _create()
+    status, location = _pay(session.url, email="buyer@example.com")
+    assert status == 303
+    assert location == f"http://site.test/ok?session_id={session.id}"
+    [event] = receiver.events
+    assert event.type == "checkout.session.completed"
+    paid = event.data.object
+    assert paid.id == session.id and paid.payment_status == "paid"
+    assert paid.payment_intent.startswith("pi_test_")
+    assert paid.customer_details.email == "buyer@example.com"
+    assert paid.collected_information.shipping_details.address.country == "US"
+    assert retrieve_checkout_session(session.id).status == "complete"
+
+
+def test_refunds_send_charge_refunded_with_the_payment_intent_metadata(app, emulator, receiver):
+    session = _create(kind="order")
+    _pay(session.url, email="buyer@example.com")
+    intent = retrieve_checkout_session(session.id).payment_intent
+    refund = create_refund(intent, 1000, "refund-1")
+    assert refund.amount == 1000 and refund.status == "succeeded"
+    assert create_refund(intent, 1000, "refund-1").id == refund.id  # idempotent
+    event = receiver.events[-1]
+    assert event.type == "charge.refunded"
+    assert event.data.object.metadata["kind"] == "order"
+    assert event.data.object.amount_refunded == 1000
+    assert [r.id for r in event.data.object.refunds.data] == [refund.id]
+    with pytest.raises(stripe.InvalidRequestError):
+        create_refund(intent, 9000, "refund-too-much")
+
+
+def test_expiring_sends_the_expired_event_and_closes_the_page(app, emulator, receiver):
+    session = _create()
+    expired = expire_checkout_session(session.id)
+    assert expired.status == "expired"
+    assert receiver.events[-1].type == "checkout.session.expired"
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(session.url)
+    assert info.value.code == 410
+
+
+def test_hosted_page_is_marked_as_a_test_payment(app, emulator):
+    session = _create()
+    with urllib.request.urlopen(session.url) as response:
+        html = response.read().decode()
+    assert "TEST PAYMENT: Stripe emulator" in html
+    assert 'value="pay"' in html and 'value="cancel"' in html
+
+
+def test_unknown_session_is_a_stripe_404(app, emulator):
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        retrieve_checkout_session("cs_test_nope")
+    assert info.value.http_status == 404
+    assert json.loads(json.dumps(info.value.json_body))["error"]["type"] == "invalid_request_error"
