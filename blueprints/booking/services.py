@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import stripe
-from flask import current_app, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -336,11 +336,19 @@ def release_hold(booking, reason, actor="system"):
 
 
 def _external(endpoint, **values):
+    """An absolute link on SITE_URL; works in requests, webhooks and CLI commands alike."""
     base = current_app.config["SITE_URL"].rstrip("/")
-    return base + url_for(endpoint, **values)
+    adapter = current_app.url_map.bind("localhost")
+    return base + adapter.build(endpoint, values)
 
 
 # --- Stripe webhooks ------------------------------------------------------------------------
+
+
+def _plain(stripe_object):
+    """A plain dict: stripe>=15 objects refuse ``.get``."""
+    to_dict = getattr(stripe_object, "to_dict", None)
+    return to_dict() if to_dict else dict(stripe_object)
 
 
 def _booking_for(stripe_object, lock=True):
@@ -359,6 +367,7 @@ def _booking_for(stripe_object, lock=True):
 @webhook_handler("checkout.session.completed", "booking")
 def on_checkout_completed(session, event):
     """Payment made: confirm the booking, or refund a payment whose time is gone."""
+    session = _plain(session)
     booking = _booking_for(session)
     if booking is None or session.get("payment_status") not in ("paid", "no_payment_required"):
         return
@@ -442,7 +451,7 @@ def _refund_late_payment(booking):
 @webhook_handler("checkout.session.expired", "booking")
 def on_checkout_expired(session, event):
     """Checkout ran out without payment: free the time."""
-    booking = _booking_for(session)
+    booking = _booking_for(_plain(session))
     if booking is None or booking.status != BookingStatus.HELD:
         return
     transition(booking, BookingStatus.EXPIRED, kind="checkout_expired", actor="stripe")
@@ -453,6 +462,7 @@ def on_checkout_expired(session, event):
 @webhook_handler("charge.refunded", "booking")
 def on_charge_refunded(charge, event):
     """Record refunds made in Stripe's dashboard too, so our books agree with Stripe."""
+    charge = _plain(charge)
     booking = _booking_for(charge)
     if booking is None:
         return
@@ -673,10 +683,9 @@ def booking_details(form):
 
 def sitemap_urls():
     """The public consultation pages for the sitemap."""
-    base = current_app.config["SITE_URL"].rstrip("/")
-    urls = [(base + url_for("booking.index"), None)]
+    urls = [(_external("booking.index"), None)]
     for ctype in active_types():
-        urls.append((base + url_for("booking.times", slug=ctype.slug), None))
+        urls.append((_external("booking.times", slug=ctype.slug), None))
     return urls
 
 

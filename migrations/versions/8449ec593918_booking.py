@@ -1,7 +1,7 @@
 """booking
 
 Revision ID: 8449ec593918
-Revises: 11788d9c24aa
+Revises: e2f7c34bdf83
 Create Date: 2026-11-28 04:37:50.638265
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8449ec593918'
-down_revision = '11788d9c24aa'
+down_revision = 'e2f7c34bdf83'  # re-chained after merging shop; originally '11788d9c24aa'
 branch_labels = None
 depends_on = None
 

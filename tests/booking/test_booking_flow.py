@@ -74,7 +74,9 @@ def test_zone_selector_sets_cookie_without_javascript(client, types):
 
 
 def test_zone_selector_refuses_unknown_zone_and_offsite_next(client, types):
-    response = client.post("/consultations/timezone", data={"tz": "Mars/Base", "next": "//evil.example"})
+    response = client.post(
+        "/consultations/timezone", data={"tz": "Mars/Base", "next": "//evil.example"}
+    )
     assert response.status_code == 303
     assert "evil.example" not in response.headers["Location"]
     assert "Set-Cookie" not in response.headers or "tz=" not in response.headers["Set-Cookie"]
@@ -100,7 +102,9 @@ def test_booking_holds_the_time_and_redirects_to_checkout(client, types, stripe_
     assert booking.hold_expires_at > utcnow() + timedelta(minutes=29)
     assert booking.t_scores == "spine -2.6, hip -2.1" and booking.client_timezone == "Europe/London"
     assert booking.stripe_session_id.startswith("cs_test_")
-    cells = db.session.scalars(select(BookingSlotClaim.slot_start).order_by(BookingSlotClaim.slot_start)).all()
+    cells = db.session.scalars(
+        select(BookingSlotClaim.slot_start).order_by(BookingSlotClaim.slot_start)
+    ).all()
     assert cells[0] == slot and len(cells) == 6  # 60 minutes + 30 buffer, 15-minute cells
     sent = parse_qs(stripe_requests(stripe_api, "/v1/checkout/sessions")[0].get_data(as_text=True))
     assert sent["metadata[kind]"] == ["booking"] and sent["metadata[id]"] == [str(booking.id)]
@@ -147,8 +151,14 @@ def test_paid_webhook_confirms_and_emails_both_zones_with_ics(client, types, str
     body = text_part(message)
     london = slot.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London"))
     new_york = slot.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
-    assert f"{london.hour % 12 or 12}:{london:%M} {'am' if london.hour < 12 else 'pm'} (Europe/London)" in body
-    assert f"{new_york.hour % 12 or 12}:{new_york:%M} {'am' if new_york.hour < 12 else 'pm'} New York time" in body
+    assert (
+        f"{london.hour % 12 or 12}:{london:%M} {'am' if london.hour < 12 else 'pm'} (Europe/London)"
+        in body
+    )
+    assert (
+        f"{new_york.hour % 12 or 12}:{new_york:%M} {'am' if new_york.hour < 12 else 'pm'} New York time"
+        in body
+    )
     assert services.cancellation_policy() in body.replace("\n", " ")
     assert "Dr. Brown will call you at +44 20 7946 0000" in body
     assert "/consultations/manage/" in html_part(message)
@@ -189,14 +199,20 @@ def test_checkout_expired_webhook_releases_the_time(client, types, stripe_api):
     slot = _first_slot(types["follow_up"])
     _book(client, types["follow_up"], slot)
     booking = db.session.scalar(select(Booking))
-    obj = {"id": booking.stripe_session_id, "object": "checkout.session", "metadata": {"kind": "booking", "id": str(booking.id)}}
+    obj = {
+        "id": booking.stripe_session_id,
+        "object": "checkout.session",
+        "metadata": {"kind": "booking", "id": str(booking.id)},
+    }
     assert post_event(client, "checkout.session.expired", obj).status_code == 200
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.EXPIRED
     assert slot in free(types["follow_up"])
 
 
-def test_late_payment_after_time_was_retaken_is_flagged_and_refunded(client, types, stripe_api, mailbox):
+def test_late_payment_after_time_was_retaken_is_flagged_and_refunded(
+    client, types, stripe_api, mailbox
+):
     ctype = types["follow_up"]
     slot = _first_slot(ctype)
     _book(client, ctype, slot, email="first@example.com")
@@ -218,7 +234,9 @@ def test_late_payment_after_time_was_retaken_is_flagged_and_refunded(client, typ
     sent = parse_qs(refunds[0].get_data(as_text=True))
     assert sent["payment_intent"] == [late.stripe_payment_intent_id] and sent["amount"] == ["15000"]
     assert refunds[0].headers["Idempotency-Key"] == f"booking-{late.public_id}-late-refund"
-    live = db.session.scalars(select(Booking).where(Booking.status == BookingStatus.CONFIRMED)).all()
+    live = db.session.scalars(
+        select(Booking).where(Booking.status == BookingStatus.CONFIRMED)
+    ).all()
     assert [b.email for b in live] == ["second@example.com"]
     mailbox.wait_for(2)
     (notice,) = mailbox.to("first@example.com")
@@ -240,8 +258,12 @@ def test_late_payment_is_honoured_when_the_time_is_still_free(client, types, str
     assert slot not in free(ctype)
 
 
-def test_client_cancels_in_time_and_is_refunded_with_cancel_invite(client, types, stripe_api, mailbox):
-    booking = make_confirmed(types["initial"], _first_slot(types["initial"], 5), email="c@example.com")
+def test_client_cancels_in_time_and_is_refunded_with_cancel_invite(
+    client, types, stripe_api, mailbox
+):
+    booking = make_confirmed(
+        types["initial"], _first_slot(types["initial"], 5), email="c@example.com"
+    )
     token = services.manage_token(booking)
     response = client.post(f"/consultations/manage/{token}/cancel", data={})
     assert response.status_code == 303
@@ -265,12 +287,13 @@ def test_client_cancels_in_time_and_is_refunded_with_cancel_invite(client, types
 
 def test_late_cancellation_gets_no_refund(client, types, stripe_api):
     booking = make_confirmed(types["follow_up"], _first_slot(types["follow_up"], 1))
-    booking.starts_at  # noqa: B018
     # Move it to 30 hours from now (inside the 48-hour window) directly in the table.
-    soon = booking.starts_at
-    assert soon - utcnow() < timedelta(hours=48) or True
     start = utcnow().replace(second=0, microsecond=0) + timedelta(hours=30)
-    booking.starts_at, booking.ends_at, booking.buffer_ends_at = start, start + timedelta(minutes=30), start + timedelta(minutes=45)
+    booking.starts_at, booking.ends_at, booking.buffer_ends_at = (
+        start,
+        start + timedelta(minutes=30),
+        start + timedelta(minutes=45),
+    )
     db.session.commit()
     token = services.manage_token(booking)
     page = client.get(f"/consultations/manage/{token}")
@@ -296,7 +319,9 @@ def test_client_reschedules_same_uid_higher_sequence(client, types, stripe_api, 
     # Thirty minutes later overlaps her own booking: allowed, since it moves.
     new = old + timedelta(minutes=30)
     assert services.slot_value(new) in page.text
-    response = client.post(f"/consultations/manage/{token}/reschedule", data={"slot": services.slot_value(new)})
+    response = client.post(
+        f"/consultations/manage/{token}/reschedule", data={"slot": services.slot_value(new)}
+    )
     assert response.status_code == 303
     db.session.expire_all()
     booking = db.session.get(Booking, booking.id)
@@ -304,7 +329,7 @@ def test_client_reschedules_same_uid_higher_sequence(client, types, stripe_api, 
     assert booking.reminder_sent_at is None and booking.ics_sequence == 1
     cells = db.session.scalars(select(BookingSlotClaim.slot_start)).all()
     assert min(cells) == new and len(cells) == 6
-    assert old in free(ctype) or old + timedelta(hours=1) >= new  # old start overlaps new
+    assert old not in cells
     mailbox.wait_for(1)
     calendar = Calendar.from_ical(_invite(mailbox.to("r@example.com")[0]).get_content())
     event = calendar.walk("VEVENT")[0]
@@ -319,7 +344,11 @@ def test_reschedule_to_taken_or_invalid_time_changes_nothing(client, types, stri
     mine = make_confirmed(ctype, slots[0])
     other = make_confirmed(ctype, slots[4], email="other@example.com")
     token = services.manage_token(mine)
-    for bad in (services.slot_value(other.starts_at), "2026-13-01T00:00:00Z", services.slot_value(slots[0] + timedelta(minutes=7))):
+    for bad in (
+        services.slot_value(other.starts_at),
+        "2026-13-01T00:00:00Z",
+        services.slot_value(slots[0] + timedelta(minutes=7)),
+    ):
         response = client.post(f"/consultations/manage/{token}/reschedule", data={"slot": bad})
         assert response.status_code in (409, 422), bad
         assert "not available" in response.text or "someone booked" in response.text
@@ -331,14 +360,23 @@ def test_reschedule_to_taken_or_invalid_time_changes_nothing(client, types, stri
 
 
 def test_unknown_type_is_404_and_stores_nothing(client, types):
-    response = client.post("/consultations/no-such-type/book", data=form_data("2026-12-02T15:00:00Z"))
+    response = client.post(
+        "/consultations/no-such-type/book", data=form_data("2026-12-02T15:00:00Z")
+    )
     assert response.status_code == 404
     assert booking_count() == 0
 
 
 @pytest.mark.parametrize(
     "slot",
-    ["", "not-a-date", "2026-12-02T15:07:00Z", "2026-12-02T15:00:00", "1999-01-05T14:00:00Z", "2099-01-06T14:00:00Z"],
+    [
+        "",
+        "not-a-date",
+        "2026-12-02T15:07:00Z",
+        "2026-12-02T15:00:00",
+        "1999-01-05T14:00:00Z",
+        "2099-01-06T14:00:00Z",
+    ],
 )
 def test_tampered_slot_is_refused_with_alternatives(client, types, stripe_api, slot):
     response = client.post("/consultations/follow-up-call/book", data=form_data(slot))
@@ -361,10 +399,14 @@ def test_missing_consent_keeps_form_and_stores_nothing(client, types, stripe_api
 
 def test_bad_email_and_unknown_call_type_are_refused(client, types, stripe_api):
     slot = services.slot_value(_first_slot(types["follow_up"]))
-    response = client.post("/consultations/follow-up-call/book", data=form_data(slot, email="margaret@"))
+    response = client.post(
+        "/consultations/follow-up-call/book", data=form_data(slot, email="margaret@")
+    )
     assert response.status_code == 400 and "Please check your email address" in response.text
     assert 'aria-invalid="true"' in response.text
-    response = client.post("/consultations/follow-up-call/book", data=form_data(slot, call_type="video"))
+    response = client.post(
+        "/consultations/follow-up-call/book", data=form_data(slot, call_type="video")
+    )
     assert response.status_code == 400  # the follow-up is by phone only
     assert booking_count() == 0
 
@@ -387,7 +429,9 @@ def test_altered_manage_link_is_400_and_changes_nothing(client, types, stripe_ap
     assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
 
 
-def test_expired_manage_link_gives_clear_message_and_changes_nothing(client, types, stripe_api, monkeypatch):
+def test_expired_manage_link_gives_clear_message_and_changes_nothing(
+    client, types, stripe_api, monkeypatch
+):
     booking = make_confirmed(types["follow_up"], _first_slot(types["follow_up"], 5))
     token = services.manage_token(booking)
     monkeypatch.setattr(services, "MANAGE_LINK_MAX_AGE", timedelta(seconds=-1))
