@@ -213,7 +213,7 @@ class Booking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    consultation_type: Mapped[ConsultationType] = relationship(lazy="joined")
+    consultation_type: Mapped[ConsultationType] = relationship(lazy="joined", innerjoin=True)
     events: Mapped[list["BookingEvent"]] = relationship(
         back_populates="booking", order_by="BookingEvent.id", passive_deletes=True
     )

@@ -360,7 +360,7 @@ def _booking_for(stripe_object, lock=True):
         return None
     query = select(Booking).where(Booking.id == booking_id)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(of=Booking)
     return db.session.scalar(query)
 
 
