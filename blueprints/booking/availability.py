@@ -207,6 +207,10 @@ def is_offered(ctype, starts_at, *, now=None, exclude_booking_id=None, include_b
     if starts_at.tzinfo is None:
         return False
     starts_at = starts_at.astimezone(UTC)
+    now = now or utcnow()
+    # Cheap bounds first; they also keep date arithmetic away from year 1 and 9999.
+    if not (now + min_notice() <= starts_at <= now + horizon()):
+        return False
     day = timedelta(days=1)
     return starts_at in free_slots(
         ctype,

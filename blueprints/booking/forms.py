@@ -13,7 +13,15 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from blueprints.core.timezones import all_zone_names
 
@@ -104,7 +112,7 @@ class WeeklyHoursForm(FlaskForm):
 
     def validate_end_time(self, field):
         if self.start_time.data and field.data and field.data <= self.start_time.data:
-            raise ValueError("The end must be after the start.")
+            raise ValidationError("The end must be after the start.")
 
 
 class OverrideForm(FlaskForm):
@@ -118,9 +126,9 @@ class OverrideForm(FlaskForm):
         if self.day_off.data:
             return
         if not self.start_time.data or not field.data:
-            raise ValueError("Give both times, or tick day off.")
+            raise ValidationError("Give both times, or tick day off.")
         if field.data <= self.start_time.data:
-            raise ValueError("The end must be after the start.")
+            raise ValidationError("The end must be after the start.")
 
 
 class BlockForm(FlaskForm):
