@@ -32,10 +32,9 @@ def app_config(httpserver):
     }
 
 
-@pytest.fixture
-def app(app):
-    # The admin sign-in area is built on another branch; until it is merged the admin
-    # layout needs its two endpoints to exist, so give it stand-ins.
+def add_admin_stand_ins(app):
+    """The admin sign-in area is built on another branch; until it is merged the admin
+    layout needs its endpoints to exist, so give it stand-ins (no-ops once it lands)."""
     stand_ins = (
         ("admin.dashboard", "/admin/"),
         ("admin.login", "/admin/login"),
@@ -44,6 +43,11 @@ def app(app):
     for endpoint, rule in stand_ins:
         if endpoint not in app.view_functions:
             app.add_url_rule(rule, endpoint=endpoint, view_func=lambda: "", methods=["GET", "POST"])
+
+
+@pytest.fixture
+def app(app):
+    add_admin_stand_ins(app)
     return app
 
 
