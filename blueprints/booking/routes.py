@@ -192,6 +192,7 @@ def manage(token):
             can_change=booking.status == BookingStatus.CONFIRMED
             and services.can_change_free(booking, now),
             deadline=services.change_deadline(booking),
+            free_change_hours=services.FREE_CHANGE_HOURS,
             just_paid=request.args.get("paid") == "1",
             checkout_cancelled=request.args.get("checkout") == "cancelled",
             hold_active=booking.status == BookingStatus.HELD and booking.hold_expires_at > now,
@@ -203,12 +204,24 @@ def manage(token):
     return response
 
 
-@bp.post("/manage/<token>/cancel")
-@limiter.limit("10/minute")
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
 def cancel(token):
+    """GET asks "are you sure?" and says what will be refunded; POST cancels."""
     booking, problem = _booking_or_error(token)
     if problem:
         return problem
+    if request.method == "GET":
+        if booking.status != BookingStatus.CONFIRMED:
+            return redirect(url_for("booking.manage", token=token), code=303)
+        return render_template(
+            "booking/cancel.html",
+            booking=booking,
+            ctype=booking.consultation_type,
+            token=token,
+            refund=services.can_change_free(booking),
+            free_change_hours=services.FREE_CHANGE_HOURS,
+        )
     try:
         refunded = services.cancel_booking(booking, actor="client")
     except services.BookingError as exc:

@@ -390,6 +390,8 @@ def on_checkout_completed(session, event):
         taken = db.session.scalar(
             select(BookingSlotClaim.id).where(BookingSlotClaim.slot_start.in_(cells)).limit(1)
         )
+        # Still within her hours and free of blocks and other bookings? The minimum
+        # notice does not apply to a time she chose when it was far enough ahead.
         blocked = not availability.is_offered(
             booking.consultation_type, booking.starts_at, now=now - availability.min_notice()
         )

@@ -265,6 +265,12 @@ def test_client_cancels_in_time_and_is_refunded_with_cancel_invite(
         types["initial"], _first_slot(types["initial"], 5), email="c@example.com"
     )
     token = services.manage_token(booking)
+    confirm = client.get(f"/consultations/manage/{token}/cancel")
+    assert "we will refund $350.00" in confirm.text
+    db.session.expire_all()
+    assert (
+        db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
+    )  # GET changes nothing
     response = client.post(f"/consultations/manage/{token}/cancel", data={})
     assert response.status_code == 303
     db.session.expire_all()
@@ -296,8 +302,8 @@ def test_late_cancellation_gets_no_refund(client, types, stripe_api):
     )
     db.session.commit()
     token = services.manage_token(booking)
-    page = client.get(f"/consultations/manage/{token}")
-    assert "Cancel without a refund" in page.text
+    page = client.get(f"/consultations/manage/{token}/cancel")
+    assert "Yes, cancel without a refund" in page.text and "no refund" in page.text
     client.post(f"/consultations/manage/{token}/cancel", data={})
     db.session.expire_all()
     booking = db.session.get(Booking, booking.id)
@@ -496,3 +502,17 @@ def test_slot_label_names_both_zones(app, types):
     label = slot_label(datetime(2026, 3, 3, 9, tzinfo=UTC), "Europe/London")
     assert label.endswith("4:00 am in New York")
     assert re.match(r"Tuesday 3 March, 9:00 am your time", label)
+
+
+def test_client_can_let_a_held_time_go_before_paying(client, types, stripe_api):
+    slot = _first_slot(types["follow_up"])
+    _book(client, types["follow_up"], slot)
+    booking = db.session.scalar(select(Booking))
+    token = services.manage_token(booking)
+    page = client.get(f"/consultations/manage/{token}?checkout=cancelled")
+    assert "Your payment was not completed" in page.text and booking.checkout_url in page.text
+    response = client.post(f"/consultations/manage/{token}/release", data={})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.RELEASED
+    assert slot in free(types["follow_up"])

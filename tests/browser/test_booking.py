@@ -103,7 +103,10 @@ def test_book_pay_move_and_cancel_in_london_time(app, page, emulator, live_serve
     moved = db.session.get(Booking, booking.id)
     assert moved.starts_at != first_start and moved.ics_sequence == 1
 
-    page.get_by_role("button", name="Cancel and get a full refund").click()
+    page.get_by_role("link", name="Cancel my consultation").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Cancel your")
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, cancel and refund me").click()
     expect(page.locator(".flash")).to_contain_text("cancelled")
     expect(page.locator(".booking-facts")).to_contain_text("Cancelled")
     assert_accessible(page)
