@@ -308,3 +308,12 @@ def send_reminders_command():
     db.session.commit()
     send_committed()
     click.echo(f"Queued {queued} reminder(s).")
+
+
+@bp.cli.command("release-expired")
+def release_expired_command():
+    """Free the times of holds whose 30 minutes ran out (optional tidy-up for cron;
+    availability already ignores them and a new hold releases them first)."""
+    released = services.release_expired_holds()
+    db.session.commit()
+    click.echo(f"Released {released} expired hold(s).")

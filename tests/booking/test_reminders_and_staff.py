@@ -175,3 +175,20 @@ def test_staff_edits_hours_overrides_and_blocks(client, staff_user, types):
     client.post(f"/admin/availability/blocks/{block.id}/delete", data={})
     assert db.session.scalar(select(func.count()).select_from(BlockedTime)) == 0
     assert client.get("/admin/availability").status_code == 200
+
+
+def test_release_expired_command_frees_timed_out_holds(runner, types):
+    ctype = types["follow_up"]
+    slot = free(ctype)[0]
+    details = dict(
+        name="A", email="a@example.com", phone="+1 555", client_timezone="UTC", call_type="phone"
+    )
+    held = services.hold_slot(ctype, slot, details)
+    held.hold_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    result = runner.invoke(args=["bookings", "release-expired"])
+    assert "Released 1 expired hold" in result.output
+    db.session.expire_all()
+    booking = db.session.get(Booking, held.id)
+    assert booking.status == BookingStatus.EXPIRED
+    assert [e.kind for e in booking.events][-1] == "hold_expired"

@@ -131,3 +131,14 @@ def test_book_pay_move_and_cancel_in_london_time(app, page, emulator, live_serve
     page.goto("/admin/availability")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Availability")
     assert_accessible(page)
+
+
+def test_first_visit_shows_times_in_the_browsers_zone(browser, live_server, demo):
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    try:
+        page.goto("/consultations/initial-consultation/")
+        expect(page.locator(".lead")).to_contain_text("Asia/Tokyo")
+        expect(page.locator(".slot-home").first).to_contain_text("in New York")
+    finally:
+        context.close()
