@@ -15,17 +15,21 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.booking import availability
+from blueprints.booking import availability, emails
 from blueprints.booking.models import (
     GRID,
+    BlockedTime,
     Booking,
     BookingEvent,
     BookingSlotClaim,
     BookingStatus,
     CallType,
     ConsultationType,
+    DateOverride,
+    WeeklyHours,
 )
 from blueprints.core.stripe import create_checkout_session, create_refund, webhook_handler
+from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
 from extensions import db
 
@@ -411,8 +415,6 @@ def on_checkout_completed(session, event):
 
 
 def _confirm(booking, now, late=False):
-    from blueprints.booking.emails import send_confirmation
-
     transition(
         booking,
         BookingStatus.CONFIRMED,
@@ -422,12 +424,10 @@ def _confirm(booking, now, late=False):
     booking.hold_expires_at = None
     booking.confirmed_at = now
     db.session.flush()
-    send_confirmation(booking)
+    emails.send_confirmation(booking)
 
 
 def _refund_late_payment(booking):
-    from blueprints.booking.emails import send_late_payment_refund
-
     refund = create_refund(
         booking.stripe_payment_intent_id,
         booking.paid_cents,
@@ -447,7 +447,7 @@ def _refund_late_payment(booking):
         refund=refund.id,
     )
     db.session.flush()
-    send_late_payment_refund(booking)
+    emails.send_late_payment_refund(booking)
 
 
 @webhook_handler("checkout.session.expired", "booking")
@@ -502,8 +502,6 @@ def cancel_booking(booking, *, actor, refund=None, now=None):
     A client's refund follows the policy (in time: full refund; late: none); staff choose.
     Raises TransitionRefused, or PaymentUnavailable when the refund cannot be made (then
     nothing is changed)."""
-    from blueprints.booking.emails import send_cancellation
-
     now = now or utcnow()
     check_transition(booking, BookingStatus.CANCELLED)
     if refund is None:
@@ -524,14 +522,12 @@ def cancel_booking(booking, *, actor, refund=None, now=None):
     booking.ics_sequence += 1
     _drop_claims(booking)
     db.session.flush()
-    send_cancellation(booking, refunded)
+    emails.send_cancellation(booking, refunded)
     return refunded
 
 
 def reschedule_booking(booking, new_start, *, actor, now=None):
     """Move a confirmed booking to another free time (same type, same payment)."""
-    from blueprints.booking.emails import send_reschedule
-
     now = now or utcnow()
     check_transition(booking, BookingStatus.CONFIRMED)
     if booking.status != BookingStatus.CONFIRMED:
@@ -569,7 +565,7 @@ def reschedule_booking(booking, new_start, *, actor, now=None):
         db.session.rollback()
         log.info("Reschedule of booking %s lost a race", booking_id)
         raise SlotTaken(TAKEN_MESSAGE) from None
-    send_reschedule(booking, old_start)
+    emails.send_reschedule(booking, old_start)
     return booking
 
 
@@ -599,8 +595,6 @@ def send_reminders(now=None):
 
     Each booking is claimed with a conditional UPDATE on ``reminder_sent_at``, so two
     cron runs at once never both send it. Returns how many were queued."""
-    from blueprints.booking.emails import send_reminder
-
     now = now or utcnow()
     due = db.session.scalars(
         select(Booking).where(
@@ -620,7 +614,7 @@ def send_reminders(now=None):
         ).rowcount
         if claimed == 1:
             record_event(booking, "reminder_sent", "system")
-            send_reminder(booking)
+            emails.send_reminder(booking)
             queued += 1
     db.session.flush()
     return queued
@@ -701,8 +695,6 @@ def manage_url(booking):
 
 def add_weekly_hours(weekday, start_time, end_time):
     """Add a working window to a weekday (Dr. Brown's wall-clock time)."""
-    from blueprints.booking.models import WeeklyHours
-
     row = WeeklyHours(weekday=weekday, start_time=start_time, end_time=end_time)
     db.session.add(row)
     db.session.flush()
@@ -711,8 +703,6 @@ def add_weekly_hours(weekday, start_time, end_time):
 
 def add_date_override(on_date, start_time=None, end_time=None, note=""):
     """Replace a date's weekly hours with a window, or make it a day off (no times)."""
-    from blueprints.booking.models import DateOverride
-
     row = DateOverride(on_date=on_date, start_time=start_time, end_time=end_time, note=note)
     db.session.add(row)
     db.session.flush()
@@ -721,15 +711,11 @@ def add_date_override(on_date, start_time=None, end_time=None, note=""):
 
 def local_to_utc(day, wall_time):
     """A wall-clock time in Dr. Brown's zone as UTC (the first one when it repeats)."""
-    from blueprints.core.timezones import practitioner_zone
-
     return datetime.combine(day, wall_time, tzinfo=practitioner_zone()).astimezone(UTC)
 
 
 def block_time(starts_at, ends_at, reason=""):
     """Take a stretch of time out of the calendar."""
-    from blueprints.booking.models import BlockedTime
-
     if ends_at <= starts_at:
         raise BookingError("The end of a blocked time must be after its start.")
     row = BlockedTime(starts_at=starts_at, ends_at=ends_at, reason=reason)
