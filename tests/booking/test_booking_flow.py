@@ -516,3 +516,19 @@ def test_client_can_let_a_held_time_go_before_paying(client, types, stripe_api):
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.RELEASED
     assert slot in free(types["follow_up"])
+
+
+def test_time_taken_meanwhile_keeps_her_answers_and_offers_next_times(client, types, stripe_api):
+    ctype = types["follow_up"]
+    slot = _first_slot(ctype)
+    make_confirmed(ctype, slot, email="first@example.com")
+    response = _book(client, ctype, slot, goals="Walk without fear")
+    assert response.status_code == 409
+    assert "someone booked that time a moment ago" in response.text
+    assert 'value="Margaret Hill"' in response.text and "Walk without fear" in response.text
+    offered = re.findall(r'type="radio" name="slot" value="([^"]+)"', response.text)
+    assert offered and services.slot_value(slot) not in offered
+    # She picks the first of the offered times and goes on to pay, typing nothing again.
+    retry = _book(client, ctype, services.parse_slot(offered[0]), goals="Walk without fear")
+    assert retry.status_code == 303
+    assert booking_count() == 2
