@@ -28,16 +28,19 @@ from extensions import db
 
 # Offered start times fall on this step of wall-clock minutes from the window's start.
 START_STEP_MINUTES = 30
-DEFAULT_MIN_NOTICE = timedelta(hours=24)
-DEFAULT_HORIZON = timedelta(days=60)
+DEFAULT_MIN_NOTICE_HOURS = 24
+DEFAULT_HORIZON_DAYS = 60
 
 
 def min_notice():
-    return timedelta(hours=current_app.config.get("BOOKING_MIN_NOTICE_HOURS", 24))
+    """How soon a consultation may start (FLASK_BOOKING_MIN_NOTICE_HOURS)."""
+    hours = current_app.config.get("BOOKING_MIN_NOTICE_HOURS", DEFAULT_MIN_NOTICE_HOURS)
+    return timedelta(hours=hours)
 
 
 def horizon():
-    return timedelta(days=current_app.config.get("BOOKING_HORIZON_DAYS", 60))
+    """How far ahead times are offered (FLASK_BOOKING_HORIZON_DAYS)."""
+    return timedelta(days=current_app.config.get("BOOKING_HORIZON_DAYS", DEFAULT_HORIZON_DAYS))
 
 
 def wall_time_exists(local: datetime):
