@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from blueprints.admin import bp
 from blueprints.booking import services
@@ -50,7 +50,11 @@ def schedule():
     bookings = db.session.scalars(
         select(Booking)
         .where(
-            Booking.starts_at >= start, Booking.starts_at < end, Booking.status.in_(SHOWN_STATUSES)
+            Booking.starts_at >= start,
+            Booking.starts_at < end,
+            Booking.status.in_(SHOWN_STATUSES),
+            # A hold whose 30 minutes ran out is not a booking, even before cleanup.
+            or_(Booking.status != BookingStatus.HELD, Booking.hold_expires_at > utcnow()),
         )
         .order_by(Booking.starts_at)
     ).all()

@@ -87,6 +87,7 @@ def test_staff_schedule_shows_intake_answers_by_day_and_week(client, staff_user,
     page = client.get(f"/admin/schedule?day={day.isoformat()}")
     assert page.status_code == 200
     assert "spine -2.9" in page.text and "Stronger hips" in page.text and booking.name in page.text
+    assert "held (client), new &rarr; held" in page.text  # the booking's history
     week = client.get(f"/admin/schedule?day={day.isoformat()}&view=week")
     assert "spine -2.9" in week.text
     other = client.get(f"/admin/schedule?day={(day + timedelta(days=14)).isoformat()}")
