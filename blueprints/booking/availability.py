@@ -177,10 +177,13 @@ def free_slots(
     seen = set()
     for window in working_windows(first_day, last_day):
         window_end = local_datetime(window.day, window.end_minute, zone)
-        if window_end is None:  # a window ending inside the gap ends at the gap's end
-            window_end = datetime.combine(
+        if window_end is None:
+            # A window that ends at a wall time the clocks skip: take the earlier of the
+            # two readings, so the window never runs past what staff meant.
+            wall = datetime.combine(
                 window.day, time(window.end_minute // 60, window.end_minute % 60), tzinfo=zone
             )
+            window_end = min(wall.astimezone(UTC), wall.replace(fold=1).astimezone(UTC))
         window_end_utc = window_end.astimezone(UTC)
         minute = window.start_minute
         while minute + ctype.duration_minutes <= window.end_minute:

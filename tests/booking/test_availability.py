@@ -201,3 +201,16 @@ def test_repeated_autumn_hour_is_offered_once(types, day):
     # The offered 1:00 is the first one (daylight time, UTC-4).
     one = next(s for s in that_day if s.astimezone(NY).hour == 1 and s.astimezone(NY).minute == 0)
     assert one.astimezone(NY).utcoffset() == timedelta(hours=-4)
+
+
+def test_window_ending_inside_the_gap_never_runs_past_it(types):
+    # Staff open 0:30 to 2:30 on the spring-forward night: 2:30 never happens.
+    day = date(2026, 3, 8)
+    db.session.add(DateOverride(on_date=day, start_time=time(0, 30), end_time=time(2, 30)))
+    db.session.commit()
+    now = utc(2026, 3, 5)
+    slots = free(types["follow_up"], now=now, range_end=now + timedelta(days=4))
+    that_day = [s for s in slots if s.astimezone(NY).date() == day]
+    assert _local_hours(that_day) == [(0, 30), (1, 0)]
+    for s in that_day:
+        assert s + types["follow_up"].duration <= utc(2026, 3, 8, 6, 30)
