@@ -5,6 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from blueprints.admin import routes  # noqa: E402,F401
-
-from blueprints.admin import shop_views  # noqa: E402,F401  # isort: skip
+from blueprints.admin import booking_views, routes, shop_views  # noqa: E402,F401  (views attach to bp)

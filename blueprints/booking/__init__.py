@@ -4,4 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("booking", __name__, url_prefix="/consultations", cli_group="bookings")
 
-from blueprints.booking import routes  # noqa: E402,F401
+# services registers the Stripe webhook handlers for metadata.kind == "booking".
+from blueprints.booking import routes, services  # noqa: E402,F401

@@ -1,0 +1,141 @@
+"""Booking forms: the client's details and intake questions, and staff availability."""
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from blueprints.core.timezones import all_zone_names
+
+AGE_RANGES = [
+    ("", "Choose one"),
+    ("under-50", "Under 50"),
+    ("50-59", "50 to 59"),
+    ("60-69", "60 to 69"),
+    ("70-79", "70 to 79"),
+    ("80-plus", "80 or over"),
+    ("not-said", "I would rather not say"),
+]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class BookingForm(FlaskForm):
+    slot = HiddenField(validators=[DataRequired(message="Please choose a time.")])
+    name = StringField(
+        "Your name", validators=[DataRequired(message="Please tell us your name."), Length(max=120)]
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired(message="Please give your email address."),
+            Email(
+                message="Please check your email address: it should look like name@example.com.",
+                check_deliverability=False,
+            ),
+            Length(max=254),
+        ],
+    )
+    phone = TelField(
+        "Phone number",
+        description="With the country code if you live outside the USA, e.g. +44 20 7946 0000.",
+        validators=[
+            DataRequired(message="Please give a phone number, in case the call needs it."),
+            Length(max=40),
+            Regexp(
+                r"^\+?[0-9 ()\-.]{6,40}$", message="Please use only digits, spaces and + ( ) -."
+            ),
+        ],
+    )
+    timezone = SelectField(
+        "Your time zone",
+        description="We show times, and send your invitation, in this zone.",
+        validators=[DataRequired(message="Please choose your time zone.")],
+    )
+    call_type = RadioField(
+        "How would you like to talk?",
+        validators=[InputRequired(message="Please choose phone or video.")],
+    )
+    age_range = SelectField("Your age", choices=AGE_RANGES, validators=[Optional()])
+    t_scores = StringField(
+        "Your most recent DEXA T-scores, if you know them",
+        description="For example: spine -2.6, hip -2.1 (2025).",
+        validators=[Optional(), Length(max=200)],
+    )
+    fractures = TextAreaField("Any fractures, and when", validators=[Optional(), Length(max=2000)])
+    medications = TextAreaField(
+        "Bone medications you take now", validators=[Optional(), Length(max=2000)]
+    )
+    goals = TextAreaField(
+        "What would you like from the consultation?", validators=[Optional(), Length(max=4000)]
+    )
+    accept_policy = BooleanField(
+        "I have read and accept the cancellation policy",
+        validators=[DataRequired(message="Please accept the cancellation policy to continue.")],
+    )
+
+    def __init__(self, *args, ctype=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [(z, z.replace("_", " ")) for z in all_zone_names()]
+        labels = {"phone": "Phone call", "video": "Video call"}
+        types = ctype.call_types if ctype else []
+        self.call_type.choices = [(t.value, labels[t.value]) for t in types]
+        if len(self.call_type.choices) == 1 and not self.call_type.data:
+            self.call_type.data = self.call_type.choices[0][0]
+
+
+class RescheduleForm(FlaskForm):
+    slot = HiddenField(validators=[DataRequired(message="Please choose a time.")])
+
+
+class WeeklyHoursForm(FlaskForm):
+    weekday = SelectField("Day", choices=[(str(i), d) for i, d in enumerate(WEEKDAYS)])
+    start_time = TimeField("From", validators=[InputRequired(message="Please give a start time.")])
+    end_time = TimeField("Until", validators=[InputRequired(message="Please give an end time.")])
+
+    def validate_end_time(self, field):
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError("The end must be after the start.")
+
+
+class OverrideForm(FlaskForm):
+    on_date = DateField("Date", validators=[InputRequired(message="Please give a date.")])
+    day_off = BooleanField("Day off (no consultations that day)")
+    start_time = TimeField("From", validators=[Optional()])
+    end_time = TimeField("Until", validators=[Optional()])
+    note = StringField("Note", validators=[Optional(), Length(max=200)])
+
+    def validate_end_time(self, field):
+        if self.day_off.data:
+            return
+        if not self.start_time.data or not field.data:
+            raise ValidationError("Give both times, or tick day off.")
+        if field.data <= self.start_time.data:
+            raise ValidationError("The end must be after the start.")
+
+
+class BlockForm(FlaskForm):
+    on_date = DateField("Date", validators=[InputRequired(message="Please give a date.")])
+    start_time = TimeField("From", validators=[InputRequired(message="Please give a start time.")])
+    end_date = DateField(
+        "Until date", validators=[Optional()], description="Leave empty for the same day."
+    )
+    end_time = TimeField("Until", validators=[InputRequired(message="Please give an end time.")])
+    reason = StringField("Reason (staff only)", validators=[Optional(), Length(max=200)])

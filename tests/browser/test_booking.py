@@ -1,0 +1,142 @@
+"""A client books, pays through the Stripe emulator, moves and cancels her consultation,
+in London time, in a real browser; axe checks every booking page on the way."""
+
+import re
+
+import pytest
+
+from blueprints.booking.models import Booking, BookingStatus
+from blueprints.booking.seed import seed
+from extensions import db
+from stripe_emulator import EmulatorThread
+from tests.browser.conftest import assert_accessible
+from tests.conftest import free_port
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+@pytest.fixture
+def app_config():
+    return {"RATELIMIT_ENABLED": False}
+
+
+@pytest.fixture
+def demo(app):
+    seed()
+    db.session.commit()
+
+
+@pytest.fixture
+def emulator(app, live_server, demo):
+    server = EmulatorThread(
+        free_port(), live_server.url + "/stripe/webhook", app.config["STRIPE_WEBHOOK_SECRET"]
+    ).start()
+    app.config["STRIPE_API_BASE"] = server.url
+    app.config["STRIPE_CHECKOUT_ORIGIN"] = server.url
+    yield server
+    server.stop()
+
+
+def _staff_cookie(app, live_server, page, user):
+    serializer = app.session_interface.get_signing_serializer(app)
+    value = serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+    page.context.add_cookies(
+        [{"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": live_server.url}]
+    )
+
+
+def test_book_pay_move_and_cancel_in_london_time(app, page, emulator, live_server, staff_user):
+    page.goto("/consultations/")
+    assert_accessible(page)
+    page.get_by_role("link", name="See free times for the Initial consultation").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Initial consultation")
+
+    # Her browser says New York; she lives in London and picks it without JavaScript help.
+    page.get_by_label("Times are shown in this time zone").select_option("Europe/London")
+    page.get_by_role("button", name="Change time zone").click()
+    expect(page.locator(".lead")).to_contain_text("Europe/London")
+    expect(page.locator(".slot-home").first).to_contain_text("in New York")
+    assert_accessible(page)
+
+    first_time = page.locator("a.slot-link").first
+    first_time.click()
+    expect(page.locator(".booking-summary")).to_contain_text("your time (Europe/London)")
+    assert_accessible(page)
+
+    # Missing consent: the form comes back with what she typed and a clear message.
+    page.get_by_label("Your name").fill("Margaret Hill")
+    page.get_by_label("Email address").fill("margaret@example.com")
+    page.get_by_label("Phone number").fill("+44 20 7946 0000")
+    page.get_by_label("Video call").check()
+    page.get_by_label("Your age").select_option("60-69")
+    page.get_by_label("Your most recent DEXA T-scores, if you know them").fill("spine -2.6")
+    page.get_by_label("What would you like from the consultation?").fill("Avoid fractures")
+    page.get_by_role("button", name="Continue to payment").click()
+    expect(page.locator(".form-errors")).to_contain_text("Please accept the cancellation policy")
+    expect(page.get_by_label("Your name")).to_have_value("Margaret Hill")
+    expect(page.get_by_label("Your time zone")).to_have_value("Europe/London")
+    assert_accessible(page)
+
+    page.get_by_label("I have read and accept the cancellation policy").check()
+    page.get_by_role("button", name="Continue to payment").click()
+    expect(page.locator(".banner")).to_contain_text("TEST PAYMENT")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+    # Back on our site: the webhook has confirmed the booking.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Your Initial consultation")
+    expect(page.locator(".booking-facts")).to_contain_text("Confirmed")
+    expect(page.locator(".booking-facts")).to_contain_text("(Europe/London)")
+    assert_accessible(page)
+    db.session.expire_all()
+    booking = db.session.query(Booking).one()
+    assert booking.status == BookingStatus.CONFIRMED and booking.paid_cents == 35000
+    first_start = booking.starts_at
+
+    page.get_by_role("link", name="Choose another time").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Move your")
+    assert_accessible(page)
+    page.locator("button.slot-link").nth(3).click()
+    expect(page.locator(".flash")).to_contain_text("Your consultation has moved")
+    db.session.expire_all()
+    moved = db.session.get(Booking, booking.id)
+    assert moved.starts_at != first_start and moved.ics_sequence == 1
+
+    page.get_by_role("link", name="Cancel my consultation").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Cancel your")
+    assert_accessible(page)
+    page.get_by_role("button", name="Yes, cancel and refund me").click()
+    expect(page.locator(".flash")).to_contain_text("cancelled")
+    expect(page.locator(".booking-facts")).to_contain_text("Cancelled")
+    assert_accessible(page)
+    db.session.expire_all()
+    cancelled = db.session.get(Booking, booking.id)
+    assert cancelled.status == BookingStatus.CANCELLED and cancelled.refunded_cents == 35000
+
+    # A tampered link and a time that is not offered get clear pages, also accessible.
+    page.goto("/consultations/manage/not-a-real-token")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("could not open your booking")
+    assert_accessible(page)
+    page.goto("/consultations/follow-up-call/book?slot=2020-01-01T00:00:00Z")
+    expect(page.locator(".form-errors")).to_contain_text("not available")
+    assert_accessible(page)
+
+    # Staff pages.
+    _staff_cookie(app, live_server, page, staff_user)
+    day = moved.starts_at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York")).date()
+    page.goto(f"/admin/schedule?day={day.isoformat()}&view=week")
+    expect(page.locator(".booking-card")).to_contain_text("spine -2.6")
+    assert_accessible(page)
+    page.goto("/admin/availability")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Availability")
+    assert_accessible(page)
+
+
+def test_first_visit_shows_times_in_the_browsers_zone(browser, live_server, demo):
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    page = context.new_page()
+    try:
+        page.goto("/consultations/initial-consultation/")
+        expect(page.locator(".lead")).to_contain_text("Asia/Tokyo")
+        expect(page.locator(".slot-home").first).to_contain_text("in New York")
+    finally:
+        context.close()
