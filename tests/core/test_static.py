@@ -1,5 +1,6 @@
 """Fingerprinted static files: a year of browser caching, and never a stale file."""
 
+import gzip
 import hashlib
 import re
 from pathlib import Path
@@ -69,3 +70,20 @@ def test_a_changed_file_gets_a_new_url(tmp_path, database_url, smtp_controller):
     after = url_in_a_new_process()
     assert before != after
     assert after.endswith(_short_hash(tmp_path / "app.css"))
+
+
+# Page weight budgets from issue 6 (compressed sizes, as a gzip-ing proxy sends them).
+HTML_BUDGET = 30 * 1024
+CSS_BUDGET = 20 * 1024
+
+
+def test_stylesheet_stays_within_its_budget():
+    css = (STATIC / "css/site.css").read_bytes()
+    assert len(gzip.compress(css, 6)) < CSS_BUDGET
+
+
+@pytest.mark.parametrize("path", ["/", "/blog/", "/shop/", "/consultations/", "/newsletter/"])
+def test_public_page_html_stays_within_its_budget(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert len(gzip.compress(response.data, 6)) < HTML_BUDGET
