@@ -46,7 +46,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from blueprints.core.timezones import reader_zone
-from extensions import cache
+from extensions import cache, db
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,6 @@ def invalidate_after_commit(*tags):
     Call it from the service that makes the change, next to the change itself. A
     rollback forgets the tags, so a failed change clears nothing.
     """
-    from extensions import db
-
     db.session.info.setdefault(_PENDING_TAGS, set()).update(tags)
 
 
@@ -204,6 +202,9 @@ def _response_from_entry(entry):
     if entry["has_token"]:
         from flask_wtf.csrf import generate_csrf
 
+        # The token must come from this reader's session, never from an earlier request
+        # that shared this app context (as tests do).
+        g.pop(_csrf_field(), None)
         body = body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
     response = current_app.response_class(body, status=200, headers=entry["headers"])
     return _finish(response, entry["digest"], entry["has_token"], "HIT")
