@@ -52,15 +52,17 @@ def ensure_postgres_database(url):
     admin.dispose()
 
 
-def site_env(url, page_cache=True, **extra):
+def site_env(url, page_cache=True, rate_limits=True, redis_url=None, **extra):
+    """The site's settings for a run: production-like, with a throwaway secret."""
     env = dict(os.environ)
     env.update(
         FLASK_SQLALCHEMY_DATABASE_URI=url,
         FLASK_SECRET_KEY="bench-only-secret",
         FLASK_PAGE_CACHE="true" if page_cache else "false",
-        # Thousands of requests a second from one address are the point here.
-        FLASK_RATELIMIT_ENABLED="false",
+        FLASK_RATELIMIT_ENABLED="true" if rate_limits else "false",
     )
+    if redis_url:
+        env.update(FLASK_CACHE_REDIS_URL=redis_url, FLASK_CACHE_KEY_PREFIX="bench:")
     env.update(extra)
     return env
 

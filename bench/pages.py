@@ -64,6 +64,17 @@ def parse_args(argv=None):
         "--variants", default="cached,uncached", help="cached, uncached or both (comma-separated)"
     )
     parser.add_argument("--skip-fill", action="store_true", help="use the database as it is")
+    parser.add_argument(
+        "--redis",
+        nargs="?",
+        const="redis://127.0.0.1:6379/0",
+        help="share the page cache through Redis, as production does (default URL %(const)s)",
+    )
+    parser.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="switch Flask-Limiter off (it runs on every request, even without a limit)",
+    )
     return parser.parse_args(argv)
 
 
@@ -166,6 +177,8 @@ def print_table(title, rows, hello):
             note.append(row["socket_errors"])
         if row.get("x_cache"):
             note.append(f"X-Cache {row['x_cache']}")
+        elif row.get("cached_variant"):
+            note.append("no X-Cache: view not decorated with @cached_page")
         print(
             f"{row['label']:<30} {row['path']:<56} {fmt(row.get('rps'), '8.0f')} "
             f"{fmt(row.get('p50'), '7.2f')} {fmt(row.get('p99'), '7.2f')} "
@@ -188,19 +201,18 @@ def main(argv=None):
         f"after {args.warmup} s warm-up (median)"
     )
     print(settings, flush=True)
-    with gunicorn("bench.hello_app:app", n_workers=args.workers) as base:
-        hello = measure(base + "/", args)
-    print(
-        f'bare Flask "hello": {hello["rps"]:.0f} req/s, p50 {fmt(hello["p50"], ".2f")} ms, '
-        f"p99 {fmt(hello['p99'], '.2f')} ms",
-        flush=True,
-    )
+    hello = measure_hello(args, "at the start")
 
     for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
         page_cache = variant == "cached"
         queries = count_queries(url, page_cache)
         rows = []
-        env = site_env(url, page_cache=page_cache)
+        env = site_env(
+            url,
+            page_cache=page_cache,
+            rate_limits=not args.no_rate_limits,
+            redis_url=args.redis,
+        )
         with gunicorn("app:create_app()", env=env, n_workers=args.workers) as base:
             for path, label in PAGES:
                 row = {"path": path, "label": label, **probe(base, path)}
@@ -209,9 +221,34 @@ def main(argv=None):
                     row.update(measure(base + path, args))
                     if page_cache:
                         row["x_cache"] = probe(base, path)["x_cache"]
+                        row["cached_variant"] = True
                 rows.append(row)
-        title = f"Site, page cache {'on' if page_cache else 'off'} ({args.size} data, {args.db})"
+        backend = "Redis" if args.redis else "in-process"
+        title = (
+            f"Site, page cache {f'on ({backend})' if page_cache else 'off'} "
+            f"({args.size} data, {args.db}, rate limits {'off' if args.no_rate_limits else 'on'})"
+        )
         print_table(title, rows, hello)
+
+    # The same yardstick again: if it moved, something else was using the machine.
+    again = measure_hello(args, "at the end")
+    drift = abs(again["rps"] - hello["rps"]) / hello["rps"]
+    if drift > 0.15:
+        print(
+            f"The bare app's figure moved {drift:.0%} during the run: the machine was busy "
+            "with other work, so the ratios are approximate. Re-run on a quiet machine."
+        )
+
+
+def measure_hello(args, when):
+    with gunicorn("bench.hello_app:app", n_workers=args.workers) as base:
+        hello = measure(base + "/", args)
+    print(
+        f'bare Flask "hello" {when}: {hello["rps"]:.0f} req/s, '
+        f"p50 {fmt(hello['p50'], '.2f')} ms, p99 {fmt(hello['p99'], '.2f')} ms",
+        flush=True,
+    )
+    return hello
 
 
 if __name__ == "__main__":
