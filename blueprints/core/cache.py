@@ -231,8 +231,8 @@ def _store(key, response, timeout):
     }
     try:
         cache.set(key, entry, timeout=timeout)
-    except CACHE_ERRORS:
-        log.exception("Could not store a page in the cache")
+    except CACHE_ERRORS as error:
+        log.warning("Could not store a page in the cache: %s", error)
     return entry
 
 
@@ -262,8 +262,9 @@ def cached_page(tags=None, timeout=None, allow_args=(), max_arg_length=100):
             try:
                 key = _page_key(page_tags, query)
                 entry = cache.get(key)
-            except CACHE_ERRORS:
-                log.exception("Page cache unavailable; serving uncached")
+            except CACHE_ERRORS as error:
+                # One line per request, not a traceback: an outage must not flood the log.
+                log.warning("Page cache unavailable (%s); serving uncached", error)
                 return _uncached(view, args, kwargs)
             if entry is not None:
                 return _response_from_entry(entry)
