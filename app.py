@@ -55,13 +55,18 @@ def register_blueprints(app):
 
 
 def register_request_hooks(app):
-    """Security headers, template helpers and the after-commit mail flush."""
+    """Security headers, template helpers, the after-commit mail flush, the page cache
+    and fingerprinted static files."""
     from blueprints.core import layout, security
+    from blueprints.core.cache import init_page_cache
     from blueprints.core.outbox import init_outbox
+    from blueprints.core.static import init_static
 
     security.init_security(app)
     layout.init_layout(app)
     init_outbox(app)
+    init_page_cache(app)
+    init_static(app)
 
 
 def register_error_handlers(app):

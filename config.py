@@ -57,8 +57,19 @@ class DefaultConfig:
     PRACTITIONER_TIMEZONE = "America/New_York"
     POSTS_PER_PAGE = 10
     HSTS = False
-    CACHE_TYPE = "NullCache"  # the page cache is switched on where it is configured
-    CACHE_NO_NULL_WARNING = True
+
+    # The page cache (blueprints/core/cache.py). In-process by default; set
+    # FLASK_CACHE_REDIS_URL=redis://127.0.0.1:6379/0 to share one cache between workers
+    # (needed in production, so a change clears the page in every worker).
+    PAGE_CACHE = True  # FLASK_PAGE_CACHE=false serves every page fresh
+    PAGE_CACHE_TIMEOUT = 3600  # seconds; tags clear pages sooner when content changes
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 300
+    CACHE_THRESHOLD = 1000  # entries per worker for the in-process cache
+    CACHE_KEY_PREFIX = "bb:"
+    CACHE_REDIS_URL = None
+    # A slow or absent Redis must not hold pages up: they are served uncached instead.
+    CACHE_REDIS_SOCKET_TIMEOUT = 0.5
 
 
 class ProductionSettingsError(SystemExit):
@@ -71,8 +82,17 @@ def load_config(app, overrides=None):
     app.config.from_prefixed_env()
     if overrides:
         app.config.update(overrides)
+    _choose_cache_backend(app)
     if app.config["ENV_NAME"] == "production":
         _apply_production(app)
+
+
+def _choose_cache_backend(app):
+    """Redis when ``CACHE_REDIS_URL`` is set (unless another backend was chosen)."""
+    if app.config.get("CACHE_REDIS_URL") and app.config["CACHE_TYPE"] == DefaultConfig.CACHE_TYPE:
+        timeout = app.config["CACHE_REDIS_SOCKET_TIMEOUT"]
+        app.config["CACHE_TYPE"] = "RedisCache"
+        app.config["CACHE_OPTIONS"] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
 
 
 def _apply_production(app):

@@ -174,6 +174,8 @@ def send_due(limit=500):
 
 def send_committed():
     """Send what the current session has queued and committed (after a request)."""
+    if not db.session.registry.has():
+        return  # this request never used the database (a cached page): nothing to send
     ids = db.session.info.pop(_COMMITTED_KEY, [])
     if ids:
         send_messages(ids)

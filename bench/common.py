@@ -1,0 +1,144 @@
+"""What the benchmark scripts share: a database filled to a size, and gunicorn runs."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+VENV_BIN = ROOT / ".venv" / "bin"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_{size}"
+
+
+def workers():
+    """Two sync workers per core, the usual gunicorn starting point."""
+    return 2 * (os.cpu_count() or 1)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url(db, size, override=None):
+    if override:
+        return override
+    if db == "sqlite":
+        OUT.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{OUT / f'bench-{size}.db'}"
+    return DEFAULT_PG.format(size=size)
+
+
+def ensure_postgres_database(url):
+    """Create the PostgreSQL database named in ``url`` when it does not exist yet."""
+    import sqlalchemy as sa
+
+    target = sa.engine.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        )
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def site_env(url, page_cache=True, rate_limits=True, redis_url=None, **extra):
+    """The site's settings for a run: production-like, with a throwaway secret."""
+    env = dict(os.environ)
+    env.update(
+        FLASK_SQLALCHEMY_DATABASE_URI=url,
+        FLASK_SECRET_KEY="bench-only-secret",
+        FLASK_PAGE_CACHE="true" if page_cache else "false",
+        FLASK_RATELIMIT_ENABLED="true" if rate_limits else "false",
+    )
+    if redis_url:
+        env.update(FLASK_CACHE_REDIS_URL=redis_url, FLASK_CACHE_KEY_PREFIX="bench:")
+    env.update(extra)
+    return env
+
+
+def fill_database(url, size):
+    """``db upgrade`` then ``seed`` (``seed --large`` for the large size)."""
+    if url.startswith("postgresql"):
+        ensure_postgres_database(url)
+    env = site_env(url)
+    flask = [str(VENV_BIN / "flask"), "--app", "app"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
+    seed = [*flask, "seed"] + (["--large"] if size == "large" else [])
+    subprocess.run(seed, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def fetch(url, headers=None, timeout=10):
+    """``(status, headers, body)`` of one GET, without following redirects."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@contextmanager
+def gunicorn(target, env=None, n_workers=None):
+    """Serve ``target`` (``module:app``) on a free local port; yields the base URL."""
+    port = free_port()
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "--workers",
+        str(n_workers or workers()),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        target,
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env or dict(os.environ))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(base, process, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn exited with status {process.returncode} before serving {base}")
+        try:
+            fetch(base + "/", timeout=2)
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"gunicorn did not answer on {base} within {timeout} s")
+
+
+def require(program, hint):
+    path = shutil.which(program) or (program if Path(program).exists() else None)
+    if not path:
+        sys.exit(f"{program} is not installed: {hint}")
+    return path

@@ -1,0 +1,255 @@
+"""Requests per second for the site's main pages, against a bare Flask app, with wrk.
+
+    .venv/bin/python bench/pages.py                         # demo data, SQLite, full run
+    .venv/bin/python bench/pages.py --db postgresql --size large
+    .venv/bin/python bench/pages.py --duration 2 --warmup 1 --rounds 1   # a smoke run
+
+The site and a "hello" app (bench/hello_app.py) run under the same gunicorn settings
+(sync workers, two per core) one after the other, so the ratio compares like with like
+on this machine. Each page is measured with the page cache on (an anonymous reader, as
+wrk is) and off (FLASK_PAGE_CACHE=false). SQL queries per request are counted
+in-process with a test client, apart from wrk. Prints figures; asserts nothing.
+"""
+
+import argparse
+import gzip
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common import database_url as make_database_url  # noqa: E402
+from common import (  # noqa: E402  (the repository root must be importable first)
+    fetch,
+    fill_database,
+    gunicorn,
+    require,
+    site_env,
+    workers,
+)
+
+# The pages the issue names. Paths of pages an area has not built yet answer 404 and are
+# reported as "missing"; adjust a slug here if the seed data names it differently.
+PAGES = [
+    ("/", "home"),
+    ("/blog/", "blog index, page 1"),
+    ("/blog/?page=50", "blog index, page 50"),
+    ("/blog/how-to-increase-spinal-bone-density-with-exercise", "seed post, 20 comments"),
+    ("/blog/tag/exercise", "tag page"),
+    ("/blog/search?q=bone", "search"),
+    ("/shop/", "shop"),
+    ("/shop/weighted-vest", "vest product page"),
+    ("/consultations/", "consultation types"),
+    ("/consultations/times", "free times, next 4 weeks"),
+]
+WRK = "/usr/bin/wrk"
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", choices=("demo", "large"), default="demo")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--database-url", help="use this database instead of the default")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per round")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per page")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per page (median)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=workers())
+    parser.add_argument(
+        "--variants", default="cached,uncached", help="cached, uncached or both (comma-separated)"
+    )
+    parser.add_argument("--skip-fill", action="store_true", help="use the database as it is")
+    parser.add_argument(
+        "--redis",
+        nargs="?",
+        const="redis://127.0.0.1:6379/0",
+        help="share the page cache through Redis, as production does (default URL %(const)s)",
+    )
+    parser.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="switch Flask-Limiter off (it runs on every request, even without a limit)",
+    )
+    return parser.parse_args(argv)
+
+
+def run_wrk(url, args, seconds, latency=True):
+    command = [WRK, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", url]
+    if latency:
+        command.insert(1, "--latency")
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    result = {"rps": rps, "errors": 0}
+    for name, pct in (("p50", "50%"), ("p99", "99%")):
+        match = re.search(rf"^\s+{re.escape(pct)}\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+        result[name] = float(match.group(1)) * _UNITS[match.group(2)] if match else None
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors: .*", output)
+    result["errors"] = int(bad.group(1)) if bad else 0
+    result["socket_errors"] = errors.group(0) if errors else ""
+    return result
+
+
+def measure(url, args):
+    """Warm up, then ``rounds`` runs; the median of each figure."""
+    run_wrk(url, args, args.warmup, latency=False)
+    rounds = [run_wrk(url, args, args.duration) for _ in range(args.rounds)]
+
+    def median(key):
+        values = [r[key] for r in rounds if r[key] is not None]
+        return statistics.median(values) if values else None
+
+    return {
+        "rps": median("rps"),
+        "p50": median("p50"),
+        "p99": median("p99"),
+        "errors": sum(r["errors"] for r in rounds),
+        "socket_errors": "; ".join(r["socket_errors"] for r in rounds if r["socket_errors"]),
+    }
+
+
+def count_queries(url, page_cache):
+    """SQL statements for one anonymous request to each page (after one warm-up request)."""
+    import sqlalchemy as sa
+
+    from app import create_app
+    from extensions import db
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "PAGE_CACHE": page_cache, "RATELIMIT_ENABLED": False}
+    )
+    counts = {}
+    with app.app_context():
+        statements = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        for path, _label in PAGES:
+            app.test_client().get(path)  # warms the cache and the connection pool
+            statements.clear()
+            status = app.test_client().get(path).status_code
+            counts[path] = len(statements) if status == 200 else None
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+        db.engine.dispose()
+    return counts
+
+
+def probe(base, path):
+    status, headers, body = fetch(base + path)
+    return {
+        "status": status,
+        "bytes": len(body),
+        "gzip": len(gzip.compress(body, 6)),
+        "x_cache": headers.get("X-Cache", ""),
+    }
+
+
+def fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def print_table(title, rows, hello):
+    print(f"\n{title}")
+    header = (
+        f"{'page':<30} {'path':<56} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'ratio':>6} {'bytes':>7} {'gzip':>6} {'SQL':>4}  note"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        if row["status"] == 404:
+            print(f"{row['label']:<30} {row['path']:<56} {'missing (404 in this build)':>40}")
+            continue
+        ratio = row["rps"] / hello["rps"] if row.get("rps") and hello["rps"] else None
+        note = []
+        if row["status"] != 200:
+            note.append(f"status {row['status']}")
+        if row.get("errors"):
+            note.append(f"{row['errors']} non-2xx")
+        if row.get("socket_errors"):
+            note.append(row["socket_errors"])
+        if row.get("x_cache"):
+            note.append(f"X-Cache {row['x_cache']}")
+        elif row.get("cached_variant"):
+            note.append("no X-Cache: view not decorated with @cached_page")
+        print(
+            f"{row['label']:<30} {row['path']:<56} {fmt(row.get('rps'), '8.0f')} "
+            f"{fmt(row.get('p50'), '7.2f')} {fmt(row.get('p99'), '7.2f')} "
+            f"{fmt(ratio, '6.2f')} {row['bytes']:>7} {row['gzip']:>6} "
+            f"{fmt(row.get('sql'), '>4')}  {', '.join(note)}"
+        )
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    require(WRK, "apt-get install wrk")
+    url = make_database_url(args.db, args.size, args.database_url)
+    if not args.skip_fill:
+        print(f"Filling the database ({args.size}) at {url} ...", flush=True)
+        fill_database(url, args.size)
+
+    settings = (
+        f"gunicorn {args.workers} sync workers; wrk {args.threads} threads, "
+        f"{args.connections} connections, {args.duration} s x {args.rounds} round(s) "
+        f"after {args.warmup} s warm-up (median)"
+    )
+    print(settings, flush=True)
+    hello = measure_hello(args, "at the start")
+
+    for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
+        page_cache = variant == "cached"
+        queries = count_queries(url, page_cache)
+        rows = []
+        env = site_env(
+            url,
+            page_cache=page_cache,
+            rate_limits=not args.no_rate_limits,
+            redis_url=args.redis,
+        )
+        with gunicorn("app:create_app()", env=env, n_workers=args.workers) as base:
+            for path, label in PAGES:
+                row = {"path": path, "label": label, **probe(base, path)}
+                row["sql"] = queries.get(path)
+                if row["status"] != 404:
+                    row.update(measure(base + path, args))
+                    if page_cache:
+                        row["x_cache"] = probe(base, path)["x_cache"]
+                        row["cached_variant"] = True
+                rows.append(row)
+        backend = "Redis" if args.redis else "in-process"
+        title = (
+            f"Site, page cache {f'on ({backend})' if page_cache else 'off'} "
+            f"({args.size} data, {args.db}, rate limits {'off' if args.no_rate_limits else 'on'})"
+        )
+        print_table(title, rows, hello)
+
+    # The same yardstick again: if it moved, something else was using the machine.
+    again = measure_hello(args, "at the end")
+    drift = abs(again["rps"] - hello["rps"]) / hello["rps"]
+    if drift > 0.15:
+        print(
+            f"The bare app's figure moved {drift:.0%} during the run: the machine was busy "
+            "with other work, so the ratios are approximate. Re-run on a quiet machine."
+        )
+
+
+def measure_hello(args, when):
+    with gunicorn("bench.hello_app:app", n_workers=args.workers) as base:
+        hello = measure(base + "/", args)
+    print(
+        f'bare Flask "hello" {when}: {hello["rps"]:.0f} req/s, '
+        f"p50 {fmt(hello['p50'], '.2f')} ms, p99 {fmt(hello['p99'], '.2f')} ms",
+        flush=True,
+    )
+    return hello
+
+
+if __name__ == "__main__":
+    main()
