@@ -50,6 +50,13 @@ class DefaultConfig:
     STRIPE_EMULATOR = False
     CURRENCY = "usd"
 
+    # Newsletter: the weekly sender's batch size, how long a claimed row stays with a
+    # sender that stopped answering, and how often a temporary failure is retried.
+    NEWSLETTER_BATCH_SIZE = 200
+    NEWSLETTER_CLAIM_LEASE_SECONDS = 600
+    NEWSLETTER_MAX_ATTEMPTS = 5
+    NEWSLETTER_SIGNUP_LIMIT = "5/minute;30/hour"
+
     PRACTITIONER_TIMEZONE = "America/New_York"
     POSTS_PER_PAGE = 10
     HSTS = False

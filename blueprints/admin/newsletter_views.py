@@ -1,0 +1,214 @@
+"""Staff pages for the newsletter: the list, CSV export, next-issue preview, sent issues."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Response, abort, render_template, request, stream_with_context
+
+from blueprints.admin import bp
+from blueprints.core.security import staff_required
+from blueprints.core.types import utcnow
+from blueprints.newsletter.models import (
+    DeliveryStatus,
+    NewsletterDelivery,
+    NewsletterIssue,
+    Subscriber,
+    SubscriberStatus,
+)
+from blueprints.newsletter.services import (
+    build_issue_content,
+    build_issue_message,
+    default_since,
+    open_issue,
+)
+from extensions import db
+
+PER_PAGE = 50
+WEEKS_SHOWN = 12
+
+
+def _status_counts():
+    rows = db.session.execute(
+        sa.select(Subscriber.status, sa.func.count()).group_by(Subscriber.status)
+    ).all()
+    counts = {status.value: 0 for status in SubscriberStatus}
+    counts.update({status.value: n for status, n in rows})
+    now = utcnow()
+    counts["paused"] = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            Subscriber.status == SubscriberStatus.CONFIRMED, Subscriber.paused_until > now
+        )
+    )
+    return counts
+
+
+def _week_start(moment):
+    start = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start - timedelta(days=start.weekday())
+
+
+def _counts_by_week():
+    """New confirmations and departures for each of the last weeks (Monday to Sunday)."""
+    first = _week_start(utcnow()) - timedelta(weeks=WEEKS_SHOWN - 1)
+    starts = [first + timedelta(weeks=i) for i in range(WEEKS_SHOWN)]
+
+    def per_week(column):
+        columns = [
+            sa.func.coalesce(
+                sa.func.sum(
+                    sa.case((sa.and_(column >= s, column < s + timedelta(weeks=1)), 1), else_=0)
+                ),
+                0,
+            )
+            for s in starts
+        ]
+        return db.session.execute(sa.select(*columns).where(column >= first)).one()
+
+    confirmed = per_week(Subscriber.confirmed_at)
+    left = per_week(Subscriber.unsubscribed_at)
+    return [
+        {"start": s, "confirmed": confirmed[i], "unsubscribed": left[i]}
+        for i, s in reversed(list(enumerate(starts)))
+    ]
+
+
+def _issues_with_counts():
+    issues = db.session.scalars(
+        sa.select(NewsletterIssue).order_by(NewsletterIssue.id.desc()).limit(52)
+    ).all()
+    if not issues:
+        return []
+    rows = db.session.execute(
+        sa.select(NewsletterDelivery.issue_id, NewsletterDelivery.status, sa.func.count())
+        .where(NewsletterDelivery.issue_id.in_([i.id for i in issues]))
+        .group_by(NewsletterDelivery.issue_id, NewsletterDelivery.status)
+    ).all()
+    counts = {i.id: {s.value: 0 for s in DeliveryStatus} for i in issues}
+    for issue_id, status, n in rows:
+        counts[issue_id][status.value] = n
+    return [(issue, counts[issue.id]) for issue in issues]
+
+
+@bp.get("/newsletter")
+@staff_required
+def newsletter():
+    status = request.args.get("status", "")
+    if status and status not in {s.value for s in SubscriberStatus}:
+        abort(400)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = sa.select(Subscriber).order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
+    if status:
+        query = query.where(Subscriber.status == SubscriberStatus(status))
+    pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "admin/newsletter.html",
+        counts=_status_counts(),
+        weeks=_counts_by_week(),
+        issues=_issues_with_counts(),
+        subscribers=pagination,
+        status=status,
+        statuses=[s.value for s in SubscriberStatus],
+        now=utcnow(),
+    )
+
+
+def _csv_safe(value):
+    # A cell starting with = + - @ is a formula in spreadsheets: neutralise it.
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/newsletter/subscribers.csv")
+@staff_required
+def newsletter_export():
+    """Every subscriber as CSV, streamed in chunks so a long list never sits in memory."""
+    columns = (
+        Subscriber.id,
+        Subscriber.email,
+        Subscriber.first_name,
+        Subscriber.status,
+        Subscriber.created_at,
+        Subscriber.confirmed_at,
+        Subscriber.unsubscribed_at,
+        Subscriber.bounced_at,
+        Subscriber.paused_until,
+    )
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([c.key for c in columns])
+        result = db.session.execute(
+            sa.select(*columns).order_by(Subscriber.id).execution_options(yield_per=1000)
+        )
+        for row in result:
+            writer.writerow(
+                [
+                    _csv_safe(v.isoformat() if isinstance(v, datetime) else v)
+                    for v in (row[0], row[1], row[2], row[3].value, *row[4:])
+                ]
+            )
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    stamp = utcnow().strftime("%Y-%m-%d")
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="newsletter-subscribers-{stamp}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _next_issue_message():
+    """What the next ``send-weekly`` would send, for a sample reader, or None."""
+    unfinished = open_issue()
+    if unfinished is not None:
+        subject, text, html = unfinished.subject, unfinished.body_text, unfinished.body_html
+        since, until = unfinished.since_at, unfinished.until_at
+    else:
+        content = build_issue_content(default_since(), utcnow())
+        if content is None:
+            return None, None
+        subject, text, html = content.subject, content.body_text, content.body_html
+        since, until = content.since_at, content.until_at
+    message = build_issue_message(
+        unfinished.id if unfinished else 0,
+        subject,
+        text,
+        html,
+        0,
+        "reader@example.com",
+        "Margaret",
+        0,
+    )
+    return message, {"since": since, "until": until, "unfinished": unfinished}
+
+
+@bp.get("/newsletter/preview")
+@staff_required
+def newsletter_preview():
+    message, window = _next_issue_message()
+    return render_template(
+        "admin/newsletter_preview.html",
+        message=message,
+        window=window,
+        since=default_since(),
+    )
+
+
+@bp.get("/newsletter/preview.html")
+@staff_required
+def newsletter_preview_html():
+    """The HTML part of the next issue, exactly as a reader's mail program gets it."""
+    message, _ = _next_issue_message()
+    if message is None:
+        abort(404)
+    return Response(message.html, mimetype="text/html", headers={"Cache-Control": "no-store"})
