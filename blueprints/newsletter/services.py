@@ -11,12 +11,12 @@ import os
 import secrets
 import smtplib
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from flask_mail import BadHeaderError, Message
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import escape
@@ -101,21 +101,26 @@ def subscriber_for_unsubscribe_token(token):
     return db.session.get(Subscriber, subscriber_id)
 
 
-def site_url(path):
-    """An absolute URL on the public site (SITE_URL gives scheme and host)."""
+def site_url(endpoint, **values):
+    """An absolute URL on the public site, built the same way in a request and in cron.
+
+    SITE_URL gives scheme and host: emails must never carry the host of whatever
+    request happened to cause them.
+    """
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
     return current_app.config["SITE_URL"].rstrip("/") + path
 
 
 def unsubscribe_url(subscriber_id):
-    return site_url(url_for("newsletter.unsubscribe", token=unsubscribe_token(subscriber_id)))
+    return site_url("newsletter.unsubscribe", token=unsubscribe_token(subscriber_id))
 
 
 def post_url(post):
     """The public link to a post; ``blog.post`` may not exist on every branch."""
     try:
-        return site_url(url_for("blog.post", slug=post.slug))
+        return site_url("blog.post", slug=post.slug)
     except BuildError:
-        return site_url("/blog/" + post.slug)
+        return current_app.config["SITE_URL"].rstrip("/") + "/blog/" + post.slug
 
 
 # --- signing up and confirming ---------------------------------------------------------
@@ -418,12 +423,15 @@ def start_issue(since_at=None, now=None):
         sa.literal(DeliveryStatus.PENDING.value),
         sa.literal(0),
     ).where(Subscriber.id.in_(first_per_address))
-    result = db.session.execute(
+    db.session.execute(
         sa.insert(NewsletterDelivery).from_select(
             ["issue_id", "subscriber_id", "email", "status", "attempts"], recipients
         )
     )
-    issue.recipient_count = result.rowcount
+    # Counted, not taken from rowcount: drivers differ on INSERT ... SELECT.
+    issue.recipient_count = db.session.scalar(
+        sa.select(sa.func.count()).where(NewsletterDelivery.issue_id == issue.id)
+    )
     transition_issue(issue, IssueStatus.SENDING)
     db.session.flush()
     return issue
@@ -445,7 +453,6 @@ class SendReport:
     skipped: int = 0
     interrupted: str | None = None
     finished: bool = False
-    errors: list = field(default_factory=list)
 
 
 def _owner_prefix():
@@ -711,7 +718,6 @@ def send_issue(issue_id, report=None):
         if not rows:
             break
         _send_batch(frozen, token, run_id, rows, report)
-        db.session.expunge_all()  # memory stays flat however long the list is
         if report.interrupted:
             break
     report.skipped = db.session.scalar(
