@@ -3,6 +3,8 @@
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from email import policy as email_policy
 
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request, stream_with_context
@@ -19,9 +21,10 @@ from blueprints.newsletter.models import (
 )
 from blueprints.newsletter.services import (
     build_issue_content,
-    build_issue_message,
     default_since,
+    freeze_message,
     open_issue,
+    personalise,
 )
 from extensions import db
 
@@ -168,28 +171,35 @@ def newsletter_export():
 
 
 def _next_issue_message():
-    """What the next ``send-weekly`` would send, for a sample reader, or None."""
+    """What the next ``send-weekly`` would send, for a sample reader, as sent; or None.
+
+    The bytes come from the sender's own functions, then are parsed for display.
+    """
     unfinished = open_issue()
     if unfinished is not None:
         subject, text, html = unfinished.subject, unfinished.body_text, unfinished.body_html
-        since, until = unfinished.since_at, unfinished.until_at
+        since, date = unfinished.since_at, unfinished.created_at
     else:
         content = build_issue_content(default_since(), utcnow())
         if content is None:
             return None, None
         subject, text, html = content.subject, content.body_text, content.body_html
-        since, until = content.since_at, content.until_at
-    message = build_issue_message(
-        unfinished.id if unfinished else 0,
-        subject,
-        text,
-        html,
-        0,
-        "reader@example.com",
-        "Margaret",
-        0,
+        since, date = content.since_at, content.until_at
+    data = personalise(
+        freeze_message(subject, text, html, date),
+        issue_id=unfinished.id if unfinished else 0,
+        delivery_id=0,
+        email="reader@example.com",
+        first_name="Margaret",
+        subscriber_id=0,
     )
-    return message, {"since": since, "until": until, "unfinished": unfinished}
+    message = message_from_bytes(data, policy=email_policy.default)
+    preview = {
+        "headers": [(k, str(v)) for k, v in message.items()],
+        "text": message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n"),
+        "html": message.get_body(preferencelist=("html",)).get_content(),
+    }
+    return preview, {"since": since, "unfinished": unfinished}
 
 
 @bp.get("/newsletter/preview")
@@ -211,4 +221,4 @@ def newsletter_preview_html():
     message, _ = _next_issue_message()
     if message is None:
         abort(404)
-    return Response(message.html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+    return Response(message["html"], mimetype="text/html", headers={"Cache-Control": "no-store"})

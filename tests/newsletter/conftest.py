@@ -20,13 +20,10 @@ from tests.conftest import free_port
 
 def make_subscriber(email, status=SubscriberStatus.CONFIRMED, first_name="", **extra):
     now = utcnow()
+    if status == SubscriberStatus.CONFIRMED:
+        extra.setdefault("confirmed_at", now - timedelta(days=30))
     subscriber = Subscriber(
-        email=email,
-        email_normalized=email.lower(),
-        first_name=first_name,
-        status=status,
-        confirmed_at=now - timedelta(days=30) if status == SubscriberStatus.CONFIRMED else None,
-        **extra,
+        email=email, email_normalized=email.lower(), first_name=first_name, status=status, **extra
     )
     db.session.add(subscriber)
     db.session.commit()
