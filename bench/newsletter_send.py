@@ -163,7 +163,9 @@ def run(n, database_url, trace):
         ]
         if trace:
             args.append("--trace")
-        out = subprocess.run(args, capture_output=True, text=True, check=True, cwd=ROOT)
+        out = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+        if out.returncode != 0:
+            raise SystemExit(f"the sender failed:\n{out.stderr[-3000:]}")
         return json.loads(out.stdout.strip().splitlines()[-1])
     finally:
         sink.terminate()

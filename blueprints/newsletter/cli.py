@@ -3,6 +3,7 @@
 from datetime import UTC
 
 import click
+from flask import current_app
 
 from blueprints.newsletter import bp
 from blueprints.newsletter.services import send_weekly
@@ -16,6 +17,10 @@ from blueprints.newsletter.services import send_weekly
 )
 def send_weekly_command(since):
     """Send the weekly issue, or finish the one a previous run left unfinished."""
+    site_url = current_app.config["SITE_URL"]
+    if current_app.config["ENV_NAME"] == "production" and not site_url.startswith("https://"):
+        # RFC 8058 one-click unsubscribe needs an https link in every message.
+        raise click.ClickException("Set FLASK_SITE_URL to the site's https:// address first.")
     since_at = since.replace(tzinfo=UTC) if since else None
     report = send_weekly(since_at=since_at)
     if report.no_posts:

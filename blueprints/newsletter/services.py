@@ -1,8 +1,8 @@
 """Newsletter work: signing up, confirming, leaving, and sending the weekly issue.
 
-Services flush, never commit, except the weekly sender: a bulk send commits after each
-claim and each delivered message on purpose, so a sender killed at any moment leaves
-the database saying exactly who has the issue already.
+Services flush, never commit, except the weekly sender: a bulk send commits each claim
+and each message's outcome as it goes (see ``_Recorder``), on purpose, so a sender
+killed at any moment leaves the database saying who has the issue already.
 """
 
 import hashlib
@@ -610,22 +610,29 @@ class _Recorder:
         self.deferred_token = f"deferred|{run_id}"
         self.postgres = db.session.get_bind().dialect.name == "postgresql"
         self.every = 1 if self.postgres else current_app.config["NEWSLETTER_SQLITE_COMMIT_EVERY"]
-        self.uncommitted = 0
+        self.buffer = []
+        self.outcomes = 0
 
     def _write(self, statement):
-        if self.postgres and not self.uncommitted:
-            db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-        db.session.execute(statement.execution_options(synchronize_session=False))
+        # Held in memory until the group is written: SQLite's one write lock is then
+        # taken for a moment, never across a conversation with the mail server.
+        self.buffer.append(statement.execution_options(synchronize_session=False))
 
     def _done(self):
-        self.uncommitted += 1
-        if self.uncommitted >= self.every:
+        self.outcomes += 1
+        if self.outcomes >= self.every:
             self.flush()
 
     def flush(self):
-        if self.uncommitted:
-            db.session.commit()
-            self.uncommitted = 0
+        if not self.buffer:
+            return
+        if self.postgres:
+            db.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+        for statement in self.buffer:
+            db.session.execute(statement)
+        db.session.commit()
+        self.buffer.clear()
+        self.outcomes = 0
 
     def _row(self, delivery_id, **values):
         # Only while this sender still holds the row (its claim token is on it).
@@ -726,7 +733,12 @@ def _send_batch(issue, token, run_id, rows, report):
                 else:
                     record.deferred(row, error)
                     report.deferred += 1
-            except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:
+            except (
+                smtplib.SMTPServerDisconnected,
+                smtplib.SMTPConnectError,
+                smtplib.SMTPSenderRefused,  # our own address refused: stop, change nothing
+                OSError,
+            ) as exc:
                 raise _ConnectionLost(f"{type(exc).__name__}: {exc}") from exc
             except smtplib.SMTPResponseException as exc:
                 code = getattr(exc, "smtp_code", 0)
@@ -763,6 +775,7 @@ def _finish_if_done(issue_id):
         NewsletterDelivery.issue_id == issue_id,
         NewsletterDelivery.status == DeliveryStatus.PENDING,
     )
+    # SENDING -> SENT as one conditional UPDATE, so two senders finishing together agree.
     done = db.session.execute(
         sa.update(NewsletterIssue)
         .where(
