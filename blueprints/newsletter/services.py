@@ -872,6 +872,9 @@ def send_weekly(since_at=None):
     issue = open_issue()
     if issue is None:
         report.since_at = since_at or default_since()
+        if report.since_at >= utcnow():  # a start date in the future has no posts yet
+            report.no_posts = True
+            return report
         try:
             issue = start_issue(since_at=report.since_at)
             db.session.commit()
@@ -879,6 +882,8 @@ def send_weekly(since_at=None):
             # Another sender started the issue at the same moment: help it finish.
             db.session.rollback()
             issue = open_issue()
+            if issue is None:
+                raise
         else:
             if issue is None:
                 report.no_posts = True

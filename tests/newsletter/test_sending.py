@@ -47,6 +47,25 @@ def test_send_weekly_without_new_posts_sends_nothing_and_says_so(runner, smtp):
     assert smtp.messages == []
 
 
+def test_since_in_the_future_sends_nothing(runner, smtp):
+    make_subscriber("reader@example.com")
+    make_post("News")
+    result = runner.invoke(args=["newsletter", "send-weekly", "--since", "2999-01-01"])
+    assert result.exit_code == 0
+    assert "nothing sent" in result.output
+    assert _issues() == [] and smtp.messages == []
+
+
+def test_send_weekly_refuses_a_plain_http_site_in_production(app, runner, smtp):
+    app.config.update(ENV_NAME="production", SITE_URL="http://betterbones.example")
+    make_subscriber("reader@example.com")
+    make_post("News")
+    result = runner.invoke(args=["newsletter", "send-weekly"])
+    assert result.exit_code != 0
+    assert "https://" in result.output
+    assert _issues() == [] and smtp.messages == []
+
+
 def test_issue_lists_posts_since_the_start_date_with_title_summary_and_link(runner, smtp):
     make_subscriber("reader@example.com", first_name="Ruth")
     make_post("Calcium myths", published_at=datetime(2026, 11, 20, 12, tzinfo=UTC))
