@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 
@@ -11,6 +11,7 @@ from flask import Response, abort, render_template, request, stream_with_context
 
 from blueprints.admin import bp
 from blueprints.core.security import staff_required
+from blueprints.core.timezones import reader_zone
 from blueprints.core.types import utcnow
 from blueprints.newsletter.models import (
     DeliveryStatus,
@@ -47,33 +48,37 @@ def _status_counts():
     return counts
 
 
-def _week_start(moment):
-    start = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return start - timedelta(days=start.weekday())
+def _weeks(zone):
+    """(start, end) of each shown week, Monday to Monday in ``zone``, oldest first."""
+    today = utcnow().astimezone(zone).date()
+    monday = today - timedelta(days=today.weekday())
+    # Dates first, then midnight in the zone: a week with a clock change stays a week.
+    mondays = [monday - timedelta(weeks=n) for n in range(WEEKS_SHOWN - 1, -2, -1)]
+    bounds = [datetime.combine(d, time.min, tzinfo=zone).astimezone(UTC) for d in mondays]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def _counts_by_week():
-    """New confirmations and departures for each of the last weeks (Monday to Sunday)."""
-    first = _week_start(utcnow()) - timedelta(weeks=WEEKS_SHOWN - 1)
-    starts = [first + timedelta(weeks=i) for i in range(WEEKS_SHOWN)]
+    """New confirmations and departures for each of the last weeks (Monday to Sunday in
+    the reader's zone, so the dates shown are the weeks the reader thinks of)."""
+    weeks = _weeks(reader_zone())
+    first = weeks[0][0]
 
     def per_week(column):
         columns = [
             sa.func.coalesce(
-                sa.func.sum(
-                    sa.case((sa.and_(column >= s, column < s + timedelta(weeks=1)), 1), else_=0)
-                ),
+                sa.func.sum(sa.case((sa.and_(column >= start, column < end), 1), else_=0)),
                 0,
             )
-            for s in starts
+            for start, end in weeks
         ]
         return db.session.execute(sa.select(*columns).where(column >= first)).one()
 
     confirmed = per_week(Subscriber.confirmed_at)
     left = per_week(Subscriber.unsubscribed_at)
     return [
-        {"start": s, "confirmed": confirmed[i], "unsubscribed": left[i]}
-        for i, s in reversed(list(enumerate(starts)))
+        {"start": start, "confirmed": confirmed[i], "unsubscribed": left[i]}
+        for i, (start, _end) in reversed(list(enumerate(weeks)))
     ]
 
 

@@ -119,3 +119,23 @@ def test_sent_issues_show_delivered_failed_and_bounced_counts(staff_client, smtp
     assert cells[0] == "sent"
     # recipients, delivered, failed, bounced, skipped, still to send
     assert cells[2:] == ["3", "2", "0", "1", "0", "0"]
+
+
+def test_weeks_run_monday_to_monday_in_the_readers_zone_across_a_clock_change(app, monkeypatch):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from blueprints.admin import newsletter_views
+
+    monkeypatch.setattr(newsletter_views, "utcnow", lambda: datetime(2026, 11, 28, 12, tzinfo=UTC))
+    zone = ZoneInfo("America/New_York")
+    weeks = newsletter_views._weeks(zone)
+    assert len(weeks) == newsletter_views.WEEKS_SHOWN
+    for start, end in weeks:
+        local = start.astimezone(zone)
+        assert (local.weekday(), local.hour, local.minute) == (0, 0, 0)
+        assert end.astimezone(zone).weekday() == 0
+    assert weeks[-1][0].astimezone(zone).date().isoformat() == "2026-11-23"
+    # Clocks went back on Sunday 1 November 2026: that week is one hour longer.
+    change = next(w for w in weeks if w[0].astimezone(zone).date().isoformat() == "2026-10-26")
+    assert (change[1] - change[0]).total_seconds() == 7 * 24 * 3600 + 3600
