@@ -54,6 +54,15 @@ class DefaultConfig:
     STRIPE_EMULATOR = False
     CURRENCY = "usd"
 
+    # Newsletter: the weekly sender's batch size, how long a claimed row stays with a
+    # sender that stopped answering, and how often a temporary failure is retried.
+    NEWSLETTER_BATCH_SIZE = 200
+    NEWSLETTER_SMTP_CONNECTIONS = 4  # batches sent side by side, one connection each
+    NEWSLETTER_CLAIM_LEASE_SECONDS = 600
+    NEWSLETTER_MAX_ATTEMPTS = 5
+    NEWSLETTER_SQLITE_COMMIT_EVERY = 20  # SQLite only: outcomes committed per group
+    NEWSLETTER_SIGNUP_LIMIT = "5/minute;30/hour"
+
     PRACTITIONER_TIMEZONE = "America/New_York"
     POSTS_PER_PAGE = 10
     HSTS = False

@@ -1,8 +1,13 @@
-"""The staff area: sign-in, dashboard, posts, comment moderation (and later the shop,
-bookings and newsletter screens)."""
+"""The staff area: sign-in, dashboard, posts, comment moderation, and each area's
+staff screens (``<area>_views.py``)."""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from blueprints.admin import booking_views, routes, shop_views  # noqa: E402,F401  (views attach to bp)
+from blueprints.admin import (  # noqa: E402,F401  (views attach to bp)
+    booking_views,
+    newsletter_views,
+    routes,
+    shop_views,
+)

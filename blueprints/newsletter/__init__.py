@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
+bp = Blueprint("newsletter", __name__, url_prefix="/newsletter", cli_group="newsletter")
 
-from blueprints.newsletter import routes  # noqa: E402,F401
+from blueprints.newsletter import cli, routes  # noqa: E402,F401

@@ -1,14 +1,131 @@
-"""Newsletter pages (placeholder until the newsletter lands)."""
+"""Newsletter pages: signup, confirmation, unsubscribe and pause.
 
-from flask import render_template
+Every signup answers with the same redirect and page, whoever the address belongs to.
+Only POSTs change anything; the one-click unsubscribe (RFC 8058) is the one POST here
+without a CSRF token, because mail providers send it without a session.
+"""
+
+from flask import current_app, redirect, render_template, url_for
 
 from blueprints.newsletter import bp
+from blueprints.newsletter.forms import SignupForm
+from blueprints.newsletter.services import (
+    check_confirm_token,
+    confirm_subscription,
+    pause_subscription,
+    request_subscription,
+    resend_confirmation,
+    subscriber_for_unsubscribe_token,
+)
+from blueprints.newsletter.services import (
+    unsubscribe as take_off_list,
+)
+from extensions import csrf, db, limiter
 
 
-@bp.get("/")
+def _signup_limit():
+    return current_app.config["NEWSLETTER_SIGNUP_LIMIT"]
+
+
+def _bad_link(status=400):
+    return render_template("newsletter/link_invalid.html"), status
+
+
+@bp.route("/", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"])
 def signup():
-    return render_template(
-        "core/coming_soon.html",
-        heading="Sign up for our free weekly blog",
-        message="Signup opens soon.",
-    )
+    form = SignupForm()
+    if form.validate_on_submit():
+        if not form.website.data:  # a filled honeypot is a bot: it gets the page, no row
+            request_subscription(form.email.data, form.first_name.data)
+            db.session.commit()
+        return redirect(url_for("newsletter.check_inbox"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("newsletter/signup.html", form=form), status
+
+
+@bp.get("/check-your-inbox")
+def check_inbox():
+    return render_template("newsletter/check_inbox.html")
+
+
+@bp.get("/confirm/<token>")
+def confirm(token):
+    check = check_confirm_token(token)
+    if check.subscriber is None:
+        return _bad_link()
+    # Pages with a token in their URL carry <meta name="referrer" content="no-referrer">.
+    template = "newsletter/link_expired.html" if check.expired else "newsletter/confirm.html"
+    return render_template(template, token=token), 400 if check.expired else 200
+
+
+@bp.post("/confirm/<token>")
+def confirm_post(token):
+    if confirm_subscription(token) is None:
+        return _bad_link()
+    db.session.commit()
+    return redirect(url_for("newsletter.welcome"), code=303)
+
+
+@bp.post("/confirm/<token>/resend")
+@limiter.limit(_signup_limit)
+def resend(token):
+    if not resend_confirmation(token):
+        return _bad_link()
+    db.session.commit()
+    return redirect(url_for("newsletter.check_inbox"), code=303)
+
+
+@bp.get("/welcome")
+def welcome():
+    return render_template("newsletter/welcome.html")
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe_page(token):
+    subscriber = subscriber_for_unsubscribe_token(token)
+    if subscriber is None:
+        return _bad_link()
+    return render_template("newsletter/unsubscribe.html", token=token, subscriber=subscriber)
+
+
+@bp.post("/unsubscribe/<token>")
+@csrf.exempt
+def unsubscribe(token):
+    """RFC 8058 one-click: mail providers POST here with no session; safe to repeat."""
+    subscriber = subscriber_for_unsubscribe_token(token)
+    if subscriber is None:
+        return _bad_link()
+    take_off_list(subscriber)
+    db.session.commit()
+    return render_template("newsletter/unsubscribed.html")
+
+
+@bp.post("/unsubscribe/<token>/leave")
+def leave(token):
+    subscriber = subscriber_for_unsubscribe_token(token)
+    if subscriber is None:
+        return _bad_link()
+    take_off_list(subscriber)
+    db.session.commit()
+    return redirect(url_for("newsletter.unsubscribed"), code=303)
+
+
+@bp.post("/unsubscribe/<token>/pause")
+def pause(token):
+    subscriber = subscriber_for_unsubscribe_token(token)
+    if subscriber is None:
+        return _bad_link()
+    pause_subscription(subscriber)
+    db.session.commit()
+    return redirect(url_for("newsletter.paused"), code=303)
+
+
+@bp.get("/unsubscribed")
+def unsubscribed():
+    return render_template("newsletter/unsubscribed.html")
+
+
+@bp.get("/paused")
+def paused():
+    return render_template("newsletter/paused.html")

@@ -52,7 +52,7 @@ def blog_with_waiting_comment(app):
 
 def _sign_in(page, next_path=None):
     page.goto("/admin/login" + (f"?next={next_path}" if next_path else ""))
-    page.get_by_label("Email address").fill(STAFF_EMAIL)
+    page.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
@@ -62,7 +62,7 @@ def test_staff_sign_in_and_approve_a_waiting_comment(page, blog_with_waiting_com
 
     page.goto("/admin/comments")
     assert "/admin/login" in page.url  # anonymous: sent to sign in, with next
-    page.get_by_label("Email address").fill(STAFF_EMAIL)
+    page.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
@@ -138,7 +138,7 @@ def test_admin_pages_have_no_axe_violations(page, blog_with_waiting_comment):
     page.goto("/admin/login")
     assert_accessible(page)
 
-    page.get_by_label("Email address").fill(STAFF_EMAIL)
+    page.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     assert page.get_by_text("That email and password do not match").is_visible()

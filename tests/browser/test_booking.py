@@ -65,7 +65,7 @@ def test_book_pay_move_and_cancel_in_london_time(app, page, emulator, live_serve
 
     # Missing consent: the form comes back with what she typed and a clear message.
     page.get_by_label("Your name").fill("Margaret Hill")
-    page.get_by_label("Email address").fill("margaret@example.com")
+    page.get_by_role("main").get_by_label("Email address").fill("margaret@example.com")
     page.get_by_label("Phone number").fill("+44 20 7946 0000")
     page.get_by_label("Video call").check()
     page.get_by_label("Your age").select_option("60-69")

@@ -115,7 +115,7 @@ def staff_page(browser, live_server, staff_user):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto("/admin/login")
-    page.get_by_label("Email").fill(STAFF_EMAIL)
+    page.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
     page.get_by_label("Password").fill(STAFF_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/admin/")

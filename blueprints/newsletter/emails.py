@@ -1,0 +1,19 @@
+"""Single newsletter emails, written to the outbox (the weekly issue is sent in bulk)."""
+
+from flask import current_app
+
+from blueprints.core.outbox import queue_email
+
+
+def queue_confirmation_email(subscriber, token):
+    """Queue the double opt-in email with the subscriber's confirmation link."""
+    from blueprints.newsletter.services import site_url
+
+    queue_email(
+        subscriber.email,
+        "newsletter_confirm",
+        f"Please confirm your {current_app.config['SITE_NAME']} newsletter signup",
+        first_name=subscriber.first_name,
+        confirm_url=site_url("newsletter.confirm", token=token),
+        hours=48,
+    )

@@ -1,0 +1,27 @@
+"""Newsletter forms."""
+
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, ValidationError
+
+from blueprints.newsletter.services import InvalidAddress, normalize_address
+
+
+class SignupForm(FlaskForm):
+    email = StringField("Email address")
+    first_name = StringField(
+        "First name (optional)",
+        validators=[Length(max=80, message="Please keep your first name under 80 characters.")],
+    )
+    # The honeypot: hidden from people, filled in by form-filling bots.
+    website = StringField("Leave this field empty")
+
+    def validate_email(self, field):
+        try:
+            normalize_address(field.data)
+        except InvalidAddress as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def validate_first_name(self, field):
+        if field.data and any(ch in field.data for ch in "\r\n<>"):
+            raise ValidationError("Please use letters only in your first name.")

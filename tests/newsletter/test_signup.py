@@ -1,0 +1,123 @@
+"""Signing up: one answer for everyone, one email a day at most, bots turned away."""
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from blueprints.core.types import utcnow
+from blueprints.newsletter.models import Subscriber, SubscriberStatus
+from extensions import db
+from tests.newsletter.conftest import make_subscriber
+
+
+def _subscribers():
+    return db.session.scalars(sa.select(Subscriber)).all()
+
+
+def _page_without_token(response):
+    return re.sub(rb'name="csrf_token" value="[^"]+"', b"", response.data)
+
+
+def test_new_pending_and_confirmed_addresses_get_the_same_answer(client, mailbox):
+    confirmed = make_subscriber("kept@example.com", first_name="Kate")
+    confirmed_at = confirmed.confirmed_at
+    make_subscriber(
+        "waiting@example.com", status=SubscriberStatus.PENDING, confirm_sent_at=utcnow()
+    )
+
+    answers = [
+        client.post("/newsletter/", data={"email": address, "first_name": "Someone"})
+        for address in ("new@example.com", "waiting@example.com", "kept@example.com")
+    ]
+
+    assert {(r.status_code, r.location) for r in answers} == {(303, "/newsletter/check-your-inbox")}
+    pages = [_page_without_token(client.get(r.location)) for r in answers]
+    assert pages[0] == pages[1] == pages[2]
+    mailbox.wait_for(1)
+    assert [str(m["To"]) for m in mailbox.messages] == ["new@example.com"]
+    db.session.expire_all()
+    kept = db.session.scalar(sa.select(Subscriber).filter_by(email="kept@example.com"))
+    assert kept.status == SubscriberStatus.CONFIRMED
+    assert kept.first_name == "Kate"
+    assert kept.confirmed_at == confirmed_at
+    assert kept.confirm_token_hash is None
+
+
+def test_at_most_one_confirmation_email_per_address_per_day(client, mailbox):
+    for _ in range(3):
+        client.post("/newsletter/", data={"email": "Ann@Example.com"})
+    client.post("/newsletter/", data={"email": "ann@example.com"})  # same person, other case
+    mailbox.wait_for(1)
+    assert len(mailbox.messages) == 1
+    assert len(_subscribers()) == 1
+
+    subscriber = _subscribers()[0]
+    subscriber.confirm_sent_at = utcnow() - timedelta(hours=25)
+    db.session.commit()
+    client.post("/newsletter/", data={"email": "ann@example.com"})
+    mailbox.wait_for(2)
+    assert len(mailbox.messages) == 2
+
+
+def test_filled_honeypot_gets_the_same_page_but_no_row_and_no_email(client, mailbox):
+    response = client.post(
+        "/newsletter/", data={"email": "bot@example.com", "website": "http://spam.example"}
+    )
+    assert response.status_code == 303
+    assert response.location == "/newsletter/check-your-inbox"
+    assert _subscribers() == []
+    assert mailbox.messages == []
+
+
+def test_signup_rate_limit_answers_429_past_the_limit(client, mailbox):
+    codes = [
+        client.post("/newsletter/", data={"email": f"p{i}@example.com"}).status_code
+        for i in range(6)
+    ]
+    assert codes[:5] == [303] * 5
+    assert codes[5] == 429
+    assert len(_subscribers()) == 5
+
+
+def test_signup_without_csrf_token_is_refused(client, mailbox):
+    response = client.post("/newsletter/", data={"email": "a@example.com"}, csrf=False)
+    assert response.status_code == 400
+    assert _subscribers() == []
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("not-an-email", "full email address"),
+        ("ann@", "full email address"),
+        ("", "enter your email"),
+        ("a" * 245 + "@example.com", "too long"),
+        ("ann@example.com\r\nBcc: victim@example.com", "line breaks"),
+        ("ann@example.com\nX-Injected: yes", "line breaks"),
+    ],
+)
+def test_bad_addresses_are_refused_with_a_clear_message(client, mailbox, address, message):
+    response = client.post("/newsletter/", data={"email": address, "first_name": "Ann"})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    assert 'value="Ann"' in response.get_data(as_text=True)  # what was typed stays
+    assert _subscribers() == []
+    assert mailbox.messages == []
+
+
+def test_signup_page_and_footer_forms_have_unique_ids(client):
+    html = client.get("/newsletter/").get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert 'id="signup-email"' in html and 'id="footer-signup-email"' in html
+    assert "one click" in html  # the consent sentence says how to leave
+
+
+def test_footer_form_on_other_pages_posts_to_the_signup(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'action="/newsletter/"' in html
+    assert 'name="csrf_token"' in html
+    assert 'name="website"' in html
