@@ -107,11 +107,15 @@ def published_post(slug):
     """A published post with its tags and references (one query), or None."""
     if not is_valid_slug(slug):
         return None
-    return db.session.scalars(
-        select(Post)
-        .where(Post.slug == slug, is_published())
-        .options(joinedload(Post.tags), joinedload(Post.references))
-    ).first()
+    return (
+        db.session.execute(
+            select(Post)
+            .where(Post.slug == slug, is_published())
+            .options(joinedload(Post.tags), joinedload(Post.references))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
 
 
 def recent_posts(exclude=None, limit=RECENT_POSTS):
