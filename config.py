@@ -52,6 +52,7 @@ class DefaultConfig:
 
     PRACTITIONER_TIMEZONE = "America/New_York"
     POSTS_PER_PAGE = 10
+    COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # per address, on the comment POST
     HSTS = False
     CACHE_TYPE = "NullCache"  # the page cache is switched on where it is configured
     CACHE_NO_NULL_WARNING = True

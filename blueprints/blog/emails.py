@@ -27,7 +27,8 @@ def notify_staff_comment_pending(comment):
         queue_email(
             address,
             "comment_pending",
-            f"A comment waits for moderation: {comment.post.title}",
+            # One line, whatever the title holds: it becomes a mail header.
+            "A comment waits for moderation: " + " ".join(comment.post.title.split()),
             comment=comment,
             excerpt=excerpt,
             post_url=absolute_url("blog.post", slug=comment.post.slug),

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 HOME_POSTS = 6
 FEED_POSTS = 20
 MAX_PAGE_DIGITS = 6
-DEFAULT_COMMENT_RATE_LIMIT = "5 per minute;30 per day"
+DEFAULT_COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # when config has none
 _NOTICE_KEY = "blog_comment_notice"
 
 

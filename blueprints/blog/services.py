@@ -8,6 +8,7 @@ posts, the neighbours), the index three or four however many posts exist.
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import and_, exists, func, literal, or_, select, union_all
@@ -33,6 +34,7 @@ MAX_SEARCH_TERMS = 8
 # A comment with more links than this waits for a person, whoever wrote it.
 MAX_LINKS_WITHOUT_MODERATION = 2
 RECENT_POSTS = 5
+DUPLICATE_WINDOW = timedelta(minutes=10)
 
 
 # --- finding posts -------------------------------------------------------------------
@@ -269,17 +271,34 @@ def is_trusted_address(email):
     )
 
 
+def _recent_duplicate(post, email, body):
+    """The same comment sent again within minutes (a double click, a resend), or None."""
+    return db.session.scalars(
+        select(Comment)
+        .where(
+            Comment.post_id == post.id,
+            Comment.author_email == email,
+            Comment.body_md == body,
+            Comment.created_at >= utcnow() - DUPLICATE_WINDOW,
+        )
+        .limit(1)
+    ).first()
+
+
 def add_comment(post, *, name, email, body, parent=None):
     """Store a reader's comment, approved at once or held for moderation.
 
     A first comment from an address waits for staff; later ones from an address with
     an approved comment appear at once, unless they carry more than two links. Staff
     are emailed (through the outbox, after the commit) about each comment that waits.
-    Flushes, never commits.
+    The same comment sent twice in a few minutes is stored once. Flushes, never commits.
     """
     from blueprints.blog.emails import notify_staff_comment_pending
 
     email = email.strip().lower()
+    duplicate = _recent_duplicate(post, email, body)
+    if duplicate is not None:
+        return duplicate
     trusted = is_trusted_address(email)
     held = not trusted or count_links(body) > MAX_LINKS_WITHOUT_MODERATION
     now = utcnow()

@@ -332,3 +332,18 @@ def test_links_in_comments_get_nofollow_ugc_noopener(client, post, make_comment)
 def test_odd_form_input_never_causes_a_500(client, post, data):
     response = client.post("/blog/strong-backs", data=data)
     assert response.status_code in (303, 400)
+
+
+def test_the_same_comment_sent_twice_is_stored_once(client, post, staff_user, mailbox):
+    first = client.post("/blog/strong-backs", data=comment_form())
+    second = client.post("/blog/strong-backs", data=comment_form())
+    assert first.status_code == second.status_code == 303
+    assert len(stored_comments()) == 1
+    mailbox.wait_for(1)
+    assert len(mailbox.messages) == 1
+
+
+def test_a_different_comment_from_the_same_person_is_stored(client, post):
+    client.post("/blog/strong-backs", data=comment_form(body="First thought."))
+    client.post("/blog/strong-backs", data=comment_form(body="Second thought."))
+    assert [c.body_md for c in stored_comments()] == ["First thought.", "Second thought."]
