@@ -2,7 +2,8 @@
 
 Every query a public page runs lives here, so the page's query budget is easy to see:
 the post page runs four (post with tags and references, its approved comments, recent
-posts, the neighbours), the index three or four however many posts exist.
+posts, the neighbours), the index four (count, page, the page's tags, topics) however
+many posts or comments exist.
 """
 
 import re

@@ -180,3 +180,23 @@ def test_posting_a_comment_to_an_unknown_post_is_404_and_stores_nothing(client):
     )
     assert response.status_code == 404
     assert db.session.query(Comment).count() == 0
+
+
+def test_post_body_is_the_html_stored_on_save_not_rendered_per_request(client, make_post):
+    from extensions import db
+
+    post = make_post("Stored once", "**Saved** text")
+    post.body_md = "*Changed* without saving the HTML"
+    db.session.commit()
+    html = client.get("/blog/stored-once").get_data(as_text=True)
+    assert "<strong>Saved</strong> text" in html
+    assert "Changed" not in html
+
+
+def test_tag_page_of_a_tag_without_published_posts_says_so_and_is_not_indexed(client, make_post):
+    make_post("Secret", draft=True, tags=["hidden topic"])
+    response = client.get("/blog/tag/hidden-topic")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There are no posts about hidden topic yet" in html
+    assert '<meta name="robots" content="noindex">' in html
