@@ -99,9 +99,8 @@ def post(slug):
     if found is None:
         abort(404)
     form = CommentForm()
-    reply_to = request.args.get("reply_to", "")
-    if reply_to.isascii() and reply_to.isdigit() and len(reply_to) < 12:
-        form.parent_id.data = reply_to
+    # "Reply" links carry the comment's id; anything odd is dropped in _render_post.
+    form.parent_id.data = request.args.get("reply_to", "")
     return _render_post(found, form, notice=session.pop(_NOTICE_KEY, None))
 
 
@@ -155,7 +154,7 @@ def _render_post(post, form, *, status=200, notice=None):
             ),
             None,
         )
-        form.parent_id.data = str(replying_to.id) if replying_to else ""
+    form.parent_id.data = str(replying_to.id) if replying_to else ""
     html = render_template(
         "blog/post.html",
         post=post,

@@ -100,7 +100,7 @@ def test_reply_link_prefills_the_form_with_the_thread(client, post, make_comment
     reply = make_comment(post, parent=top)
     html = client.get(f"/blog/strong-backs?reply_to={reply.id}").get_data(as_text=True)
     assert f'name="parent_id" type="hidden" value="{top.id}"' in html
-    assert "You are replying to Margaret" in html
+    assert "You are replying to <strong>Margaret</strong>" in html
     ignored = client.get("/blog/strong-backs?reply_to=abc").get_data(as_text=True)
     assert 'name="parent_id" type="hidden" value=""' in ignored
 
