@@ -200,3 +200,21 @@ def test_tag_page_of_a_tag_without_published_posts_says_so_and_is_not_indexed(cl
     assert response.status_code == 200
     assert "There are no posts about hidden topic yet" in html
     assert '<meta name="robots" content="noindex">' in html
+
+
+def test_post_page_describes_the_article_for_search_engines(client, make_post):
+    import json
+    import re
+
+    make_post("Strong backs", tags=["spine"], summary="Why </script> muscles matter.")
+    response = client.get("/blog/strong-backs")
+    html = response.get_data(as_text=True)
+    match = re.search(
+        r'<script type="application/ld\+json" nonce="([^"]+)">(.*?)</script>', html, re.S
+    )
+    data = json.loads(match.group(2))
+    assert data["@type"] == "BlogPosting"
+    assert data["headline"] == "Strong backs"
+    assert data["description"] == "Why </script> muscles matter."  # escaped in the page
+    assert data["mainEntityOfPage"] == "http://localhost/blog/strong-backs"
+    assert f"'nonce-{match.group(1)}'" in response.headers["Content-Security-Policy"]
