@@ -65,6 +65,7 @@ class DefaultConfig:
 
     PRACTITIONER_TIMEZONE = "America/New_York"
     POSTS_PER_PAGE = 10
+    COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # per address, on the comment POST
     HSTS = False
 
     # The page cache (blueprints/core/cache.py). In-process by default; set

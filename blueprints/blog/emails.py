@@ -1,0 +1,36 @@
+"""Email the blog sends (queued in the outbox, sent after the commit)."""
+
+import logging
+
+from flask import current_app
+
+from blueprints.core.outbox import queue_email, staff_addresses
+
+log = logging.getLogger(__name__)
+
+EXCERPT_LENGTH = 600
+
+
+def notify_staff_comment_pending(comment):
+    """Tell every staff address that ``comment`` waits in the moderation queue."""
+    from blueprints.blog.services import absolute_url
+
+    addresses = staff_addresses()
+    if not addresses:
+        log.warning("Comment %s waits for moderation but there is no staff address", comment.id)
+        return
+    site = current_app.config["SITE_URL"].rstrip("/")
+    excerpt = comment.body_md.strip()
+    if len(excerpt) > EXCERPT_LENGTH:
+        excerpt = excerpt[:EXCERPT_LENGTH].rstrip() + "…"
+    for address in addresses:
+        queue_email(
+            address,
+            "comment_pending",
+            # One line, whatever the title holds: it becomes a mail header.
+            "A comment waits for moderation: " + " ".join(comment.post.title.split()),
+            comment=comment,
+            excerpt=excerpt,
+            post_url=absolute_url("blog.post", slug=comment.post.slug),
+            moderation_url=f"{site}/admin/comments",
+        )

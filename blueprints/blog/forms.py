@@ -1,0 +1,102 @@
+"""The comment form: what a reader may send, and the messages when it is not right."""
+
+from email_validator import EmailNotValidError, validate_email
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from blueprints.blog.services import has_control_characters
+
+MAX_NAME = 80
+MAX_EMAIL = 254
+MAX_BODY = 5000
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _normalise_newlines(value):
+    # Browsers send textarea lines as CRLF; count and store plain newlines.
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip() if value else value
+
+
+def _no_control_characters(allow_newlines):
+    def check(form, field):
+        if field.data and has_control_characters(field.data, allow_newlines=allow_newlines):
+            raise ValidationError(
+                "Please remove the unusual invisible characters (for example from a "
+                "copy and paste) and try again."
+            )
+
+    return check
+
+
+def _deliverable_looking_email(form, field):
+    if not field.data:
+        return
+    try:
+        result = validate_email(field.data, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValidationError("Please enter an email address like name@example.com.") from error
+    field.data = result.normalized
+
+
+def _is_id(value):
+    return bool(value) and value.isascii() and value.isdigit() and len(value) < 12
+
+
+def _whole_number(form, field):
+    if field.data and not _is_id(field.data):
+        raise ValidationError("The comment you replied to could not be found.")
+
+
+class CommentForm(FlaskForm):
+    name = StringField(
+        "Your name",
+        filters=[_strip],
+        validators=[
+            DataRequired("Please enter your name."),
+            Length(max=MAX_NAME, message=f"Please keep your name to {MAX_NAME} characters."),
+            _no_control_characters(allow_newlines=False),
+        ],
+    )
+    email = EmailField(
+        "Your email address",
+        filters=[_strip],
+        description="We never show it. We only use it if we need to contact you.",
+        validators=[
+            DataRequired("Please enter your email address."),
+            Length(max=MAX_EMAIL, message="Please enter a shorter email address."),
+            _no_control_characters(allow_newlines=False),
+            _deliverable_looking_email,
+        ],
+    )
+    body = TextAreaField(
+        "Your comment",
+        filters=[_normalise_newlines],
+        description=(
+            f"Up to {MAX_BODY:,} characters. You can use *italics*, **bold**, lists "
+            "and [links](https://example.com)."
+        ),
+        validators=[
+            DataRequired("Please write your comment."),
+            Length(
+                max=MAX_BODY,
+                message=f"Please shorten your comment to {MAX_BODY:,} characters or fewer.",
+            ),
+            _no_control_characters(allow_newlines=True),
+        ],
+    )
+    parent_id = HiddenField(validators=[Optional(), _whole_number])
+    # The honeypot: hidden from people (CSS and aria-hidden), filled in by bots.
+    website = StringField("Leave this field empty")
+
+    @property
+    def is_bot(self):
+        return bool(self.website.data)
+
+    @property
+    def parent_id_value(self):
+        value = self.parent_id.data
+        return int(value) if _is_id(value) else None

@@ -1,0 +1,271 @@
+"""Demo content for the blog: the spinal-exercise article, a dozen short posts and a
+few approved comments. Safe to run twice: posts are matched by slug."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from blueprints.blog.models import Comment, CommentStatus, Post
+from blueprints.blog.services import create_post, slugify
+from blueprints.core.markdown import render_comment
+from blueprints.core.types import utcnow
+from extensions import db
+
+SPINE_SLUG = "how-to-increase-spinal-bone-density-with-exercise"
+
+SPINE_BODY = """\
+A strong back matters more with every birthday. It holds us upright, lets us carry the
+shopping, move a chair or lift a grandchild, and keeps us free of pain and able to play.
+In short, it keeps us active for life.
+
+There is now one more reason to build the muscles of the back: they appear to help the
+bones of the spine.
+
+## What the Korean study found
+
+Researchers in Korea looked at women aged 60 to 75. Each woman had a magnetic resonance
+(MRI) scan of her **paraspinal muscles**, the long muscles that run up the back on either
+side of the spine, and a bone mineral density test. The women whose lower-back muscles
+were larger and better developed had higher bone density than the women with less muscle
+there.
+
+This matters because back strength does not hold steady on its own. A woman who does no
+regular exercise for the lower back loses around **half of her back muscle strength**
+between the ages of 50 and 80.
+
+## Five Better Bones tips for a stronger lower back
+
+1. **Build the back extensors on purpose.** Choose exercises that work the muscles which
+   straighten the spine. My favourite is the back-strengthening program from the Mayo
+   Clinic, which was used safely even by women who had already had a spinal fracture.
+2. **Treat good posture as exercise.** Stand tall with your shoulders back and relaxed,
+   as if you were showing off a beautiful necklace. Holding yourself this way works the
+   back all day long.
+3. **Add some weight.** Light hand weights for the arms (bicep curls, arm raises) are an
+   easy way to begin, and a trainer who checks your form and adjusts your routine is a
+   great help. If you love to walk, a weighted vest turns each walk into strength work
+   for muscle and bone, without extra time.
+4. **Try mindful movement.** Yoga and Pilates include many postures that strengthen the
+   back gently and steadily.
+5. **Ask a physical therapist.** Their advice is always worthwhile, and especially so if
+   you have had a fracture or live with another health condition.
+
+Start with one of these this week. Your spine will thank you for years to come.
+"""
+
+SPINE_REFERENCES = [
+    "Dae-Young Lee et al. Relationship between bone mineral density and spinal muscle "
+    "area in magnetic resonance imaging. J Bone Metab. 2015 Nov;22(4):197-204.",
+    "Sinaki M, et al. Stronger back muscles reduce the incidence of vertebral fractures: "
+    "a prospective 10 year follow-up of postmenopausal women. Bone. 2002 Jun;30(6):836-841.",
+]
+
+# (title, summary, tags, body)
+DEMO_POSTS = [
+    (
+        "Calcium: how much do you really need?",
+        "Food first, supplements second: a simple way to reach your daily calcium.",
+        ["calcium", "nutrition"],
+        "Calcium is the best known bone mineral, but more is not always better.\n\n"
+        "Most women over 50 do well with about 1,000 to 1,200 mg a day **from all "
+        "sources**. Start by adding up what you eat: leafy greens, almonds, sesame, "
+        "canned fish with bones, yogurt and fortified foods all count.\n\n"
+        "If you fall short, a modest supplement taken with meals fills the gap. Split "
+        "larger amounts into two doses, because the body absorbs calcium best in small "
+        "portions.",
+    ),
+    (
+        "Vitamin D: the key that lets calcium in",
+        "Without enough vitamin D, the calcium you eat cannot reach your bones.",
+        ["vitamin D", "nutrition"],
+        "Vitamin D helps the gut absorb calcium. When it runs low, the body takes "
+        "calcium from the skeleton instead.\n\n"
+        "Sunlight on bare skin makes vitamin D, but in winter, at northern latitudes and "
+        "as we age, we make much less. A simple blood test (25-hydroxy vitamin D) tells "
+        "you where you stand. Ask your healthcare provider about testing before you "
+        "choose a dose.",
+    ),
+    (
+        "Vitamin K2 and your bones",
+        "The quiet partner of vitamin D that helps put calcium where it belongs.",
+        ["vitamin K", "nutrition"],
+        "Vitamin K2 activates proteins that bind calcium into bone. Good food sources "
+        "include natto, some aged cheeses and egg yolks from pasture-raised hens.\n\n"
+        "If you take a blood thinner such as warfarin, talk with your doctor before "
+        "changing your vitamin K intake.",
+    ),
+    (
+        "Walking for stronger bones",
+        "The simplest weight-bearing exercise, and how to get more from it.",
+        ["exercise", "walking"],
+        "Walking loads the bones of the hips and legs with every step. To make it count:\n\n"
+        "- walk briskly enough that talking takes a little effort;\n"
+        "- add short hills or stairs;\n"
+        "- aim for 30 minutes on most days, in shorter bouts if you like.\n\n"
+        "A weighted vest adds gentle load without changing your routine.",
+    ),
+    (
+        "Balance training to prevent falls",
+        "Most fractures follow a fall. Better balance is fracture prevention.",
+        ["balance", "falls", "exercise"],
+        "A strong skeleton is only half the story: the other half is not falling.\n\n"
+        "Try standing on one foot while you brush your teeth (hold the counter at "
+        "first), walking heel to toe along a hallway, or a weekly tai chi class. Small "
+        "daily practice improves balance at any age.",
+    ),
+    (
+        "Making your home safer from falls",
+        "Five quick changes that remove common trip hazards.",
+        ["falls", "safety"],
+        "1. Remove loose rugs or fix them down.\n"
+        "2. Light the way to the bathroom at night.\n"
+        "3. Put grab bars by the toilet and in the shower.\n"
+        "4. Keep everyday things on shelves you can reach.\n"
+        "5. Wear shoes with firm soles indoors.",
+    ),
+    (
+        "Understanding your DEXA scan",
+        "T-scores, Z-scores and what the numbers can and cannot tell you.",
+        ["DEXA", "testing"],
+        "A DEXA scan measures bone mineral density, usually at the hip and spine. The "
+        "**T-score** compares you with a young adult; the **Z-score** with women of your "
+        "own age.\n\n"
+        "Density is only one part of bone strength. Bone quality, muscle strength, "
+        "balance and fall risk matter too, so read your results as one piece of a "
+        "bigger picture.",
+    ),
+    (
+        "Protein: a building block of bone",
+        "Bone is about half protein by volume. Are you eating enough?",
+        ["protein", "nutrition"],
+        "Protein forms the flexible framework that minerals attach to. Many older women "
+        "eat too little of it.\n\n"
+        "Include a good source at each meal: eggs, fish, poultry, beans, lentils, nuts "
+        "or yogurt. Spreading protein through the day helps muscles too.",
+    ),
+    (
+        "The alkaline diet and bone health",
+        "Why plenty of vegetables and fruit helps your bones keep their minerals.",
+        ["alkaline diet", "nutrition"],
+        "A diet heavy in processed foods produces acid that the body must neutralise, "
+        "partly with minerals from bone. Vegetables and fruit supply alkaline minerals "
+        "such as potassium and magnesium that do this job instead.\n\n"
+        "A simple goal: fill half your plate with vegetables at lunch and dinner.",
+    ),
+    (
+        "Magnesium: the overlooked bone mineral",
+        "Much of the body's magnesium lives in bone, yet many of us eat too little.",
+        ["magnesium", "nutrition"],
+        "Magnesium helps activate vitamin D and supports bone crystal formation. Leafy "
+        "greens, pumpkin seeds, almonds, beans and whole grains are rich sources.",
+    ),
+    (
+        "Stress, sleep and your skeleton",
+        "Long-term stress and poor sleep can tip the balance toward bone loss.",
+        ["stress", "lifestyle"],
+        "Stress hormones such as cortisol slow bone building when they stay high for "
+        "long. Regular sleep, time outdoors, gentle exercise and time with friends all "
+        "help bring them down.",
+    ),
+    (
+        "Getting started with a weighted vest",
+        "How to choose a vest and build up the weight safely.",
+        ["weighted vests", "exercise", "walking"],
+        "Start light, at about 2 to 4 percent of your body weight, and wear the vest for "
+        "short walks. Add weight slowly over weeks. The vest should sit snugly and evenly "
+        "on your torso, never pulling you forward.\n\n"
+        "If you have a spinal fracture or back pain, check with your healthcare provider "
+        "or a physical therapist first.",
+    ),
+    (
+        "Bone health after menopause",
+        "Why bone loss speeds up after menopause, and what you can do about it.",
+        ["menopause", "lifestyle"],
+        "Estrogen helps protect bone. As it falls at menopause, bone loss speeds up for "
+        "several years. Good nutrition, regular strength and balance exercise and not "
+        "smoking all slow it down, and it is never too late to start.",
+    ),
+]
+
+DEMO_COMMENTS = [
+    # (name, email, body, reply to index or None, hours after publication)
+    (
+        "Margaret",
+        "margaret@example.com",
+        "Thank you for this. I started the posture exercise last month and my back "
+        "already feels stronger.",
+        None,
+        5,
+    ),
+    (
+        "Ellen R.",
+        "ellen@example.com",
+        "Is the weighted vest safe if I have mild scoliosis? I love my daily walks.",
+        None,
+        9,
+    ),
+    (
+        "Dr. Susan E. Brown",
+        "susan@betterbones.example",
+        "Good question, Ellen. Many women with mild scoliosis use a vest, but please ask "
+        "a physical therapist to check the fit and the weight for you first.",
+        1,
+        20,
+    ),
+]
+
+
+def seed(large=False):
+    """Add the demo posts and comments that are missing. ``large`` is not used here."""
+    now = utcnow()
+    existing = set(db.session.scalars(select(Post.slug)))
+    if SPINE_SLUG not in existing:
+        published = now - timedelta(days=2)
+        spine = create_post(
+            "How to increase spinal bone density with exercise",
+            SPINE_BODY,
+            slug=SPINE_SLUG,
+            summary=(
+                "Stronger back muscles go with denser spinal bones. Five ways to build "
+                "them, whatever your age."
+            ),
+            tags=["exercise", "spine", "weighted vests"],
+            references=SPINE_REFERENCES,
+            published_at=published,
+            reviewed_at=published + timedelta(days=1),
+        )
+        _seed_comments(spine)
+    for number, (title, summary, tags, body) in enumerate(DEMO_POSTS, start=1):
+        slug = slugify(title)
+        if slug in existing:
+            continue
+        published = now - timedelta(days=9 * number, hours=number)
+        create_post(
+            title,
+            body,
+            slug=slug,
+            summary=summary,
+            tags=tags,
+            published_at=published,
+            reviewed_at=published + timedelta(days=30) if number % 3 == 0 else None,
+        )
+
+
+def _seed_comments(post):
+    made = []
+    for name, email, body, parent, hours in DEMO_COMMENTS:
+        at = post.published_at + timedelta(hours=hours)
+        comment = Comment(
+            post=post,
+            parent_id=made[parent].id if parent is not None else None,
+            author_name=name,
+            author_email=email,
+            body_md=body,
+            body_html=render_comment(body),
+            status=CommentStatus.APPROVED,
+            created_at=at,
+            moderated_at=at,
+        )
+        db.session.add(comment)
+        db.session.flush()
+        made.append(comment)

@@ -1,0 +1,114 @@
+"""Factories for blog tests: posts (published, draft or scheduled) and comments."""
+
+import itertools
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+
+from blueprints.blog.models import Comment, CommentStatus
+from blueprints.blog.services import create_post
+from blueprints.core.markdown import render_comment
+from blueprints.core.types import utcnow
+from extensions import db
+
+
+@pytest.fixture
+def make_post(app):
+    """``make_post(title=..., days_ago=3, tags=[...], draft=False, ...)`` -> a committed Post.
+
+    Posts are published ``days_ago`` days back (by default each new one a day older).
+    """
+    numbers = itertools.count(1)
+
+    def factory(
+        title=None,
+        body="A short note about bones.",
+        *,
+        days_ago=None,
+        draft=False,
+        future=False,
+        commit=True,
+        **kwargs,
+    ):
+        number = next(numbers)
+        title = title or f"Bone note number {number}"
+        if draft:
+            published_at = None
+        elif future:
+            published_at = utcnow() + timedelta(days=3)
+        else:
+            published_at = utcnow() - timedelta(days=number if days_ago is None else days_ago)
+        post = create_post(title, body, published_at=published_at, **kwargs)
+        if commit:
+            db.session.commit()
+        return post
+
+    return factory
+
+
+@pytest.fixture
+def make_comment(app):
+    """``make_comment(post, body=..., status=APPROVED, parent=None, email=...)``."""
+    numbers = itertools.count(1)
+
+    def factory(
+        post,
+        body=None,
+        *,
+        status=CommentStatus.APPROVED,
+        parent=None,
+        email=None,
+        name=None,
+        commit=True,
+    ):
+        number = next(numbers)
+        body = body or f"Comment number {number}: thank you for this article."
+        comment = Comment(
+            post_id=post.id,
+            parent_id=parent.id if parent is not None else None,
+            author_name=name or f"Reader {number}",
+            author_email=email or f"reader{number}@example.com",
+            body_md=body,
+            body_html=render_comment(body),
+            status=status,
+            created_at=utcnow() - timedelta(minutes=10_000 - number),
+        )
+        db.session.add(comment)
+        if commit:
+            db.session.commit()
+        else:
+            db.session.flush()
+        return comment
+
+    return factory
+
+
+def comment_form(**overrides):
+    data = {
+        "name": "Joan Smith",
+        "email": "joan@example.com",
+        "body": "Thank you, this helped me start exercising again.",
+    }
+    data.update(overrides)
+    return data
+
+
+class MarkupInspector(HTMLParser):
+    """Collects every tag and attribute, to prove rendered HTML is harmless."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tags = []
+        self.attributes = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes.extend((tag, name, value or "") for name, value in attrs)
+
+
+def inspect_markup(html):
+    inspector = MarkupInspector()
+    inspector.feed(html)
+    inspector.close()
+    return inspector

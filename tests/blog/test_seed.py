@@ -1,0 +1,74 @@
+"""The demo content: the spinal-exercise article, a dozen more posts, a few comments."""
+
+from sqlalchemy import func, select
+
+from blueprints.blog.models import Comment, CommentStatus, Post, PostStatus, Tag
+from blueprints.blog.seed import DEMO_POSTS, SPINE_SLUG, seed
+from extensions import db
+
+
+def _counts():
+    return (
+        db.session.scalar(select(func.count(Post.id))),
+        db.session.scalar(select(func.count(Tag.id))),
+        db.session.scalar(select(func.count(Comment.id))),
+    )
+
+
+def test_seed_creates_the_spinal_article_with_its_references_and_tags(app):
+    seed()
+    db.session.commit()
+    post = db.session.scalar(select(Post).where(Post.slug == SPINE_SLUG))
+    assert post.title == "How to increase spinal bone density with exercise"
+    assert post.author_name == "Dr. Susan E. Brown, PhD"
+    assert post.status == PostStatus.PUBLISHED
+    assert "60 to 75" in post.body_md and "paraspinal" in post.body_md
+    assert post.body_html.count("<li>") == 5
+    assert [r.citation for r in post.references] == [
+        "Dae-Young Lee et al. Relationship between bone mineral density and spinal muscle "
+        "area in magnetic resonance imaging. J Bone Metab. 2015 Nov;22(4):197-204.",
+        "Sinaki M, et al. Stronger back muscles reduce the incidence of vertebral fractures: "
+        "a prospective 10 year follow-up of postmenopausal women. Bone. 2002 Jun;30(6):836-841.",
+    ]
+    assert {t.slug for t in post.tags} == {"exercise", "spine", "weighted-vests"}
+
+
+def test_seed_adds_enough_posts_for_pagination_and_tags(app, client):
+    seed()
+    db.session.commit()
+    posts, tags, _ = _counts()
+    assert posts >= 13
+    assert tags >= 10
+    assert client.get("/blog/?page=2").status_code == 200
+    dates = db.session.scalars(select(Post.published_at)).all()
+    assert len(set(dates)) == len(dates)
+    assert "How to increase spinal bone density" in client.get("/").get_data(as_text=True)
+
+
+def test_seed_adds_approved_comments_with_a_reply(app, client):
+    seed()
+    db.session.commit()
+    comments = db.session.scalars(select(Comment)).all()
+    assert len(comments) >= 3
+    assert all(c.status == CommentStatus.APPROVED for c in comments)
+    assert any(c.parent_id is not None for c in comments)
+    html = client.get(f"/blog/{SPINE_SLUG}").get_data(as_text=True)
+    assert "Replies to Ellen R." in html
+
+
+def test_seed_is_safe_to_run_twice(app, runner):
+    first = runner.invoke(args=["seed"])
+    assert first.exit_code == 0, first.output
+    before = _counts()
+    second = runner.invoke(args=["seed"])
+    assert second.exit_code == 0, second.output
+    db.session.expire_all()
+    assert _counts() == before
+
+
+def test_seed_large_flag_adds_nothing_extra(app):
+    seed(large=True)
+    db.session.commit()
+    posts, _, comments = _counts()
+    assert posts == len(DEMO_POSTS) + 1
+    assert comments == 3
