@@ -60,7 +60,9 @@ class DefaultConfig:
     NEWSLETTER_SMTP_CONNECTIONS = 4  # batches sent side by side, one connection each
     NEWSLETTER_CLAIM_LEASE_SECONDS = 600
     NEWSLETTER_MAX_ATTEMPTS = 5
-    NEWSLETTER_SQLITE_COMMIT_EVERY = 20  # SQLite only: outcomes committed per group
+    # SQLite only: outcomes committed per group. 1 keeps "exactly once" even when the
+    # sender is killed; more is faster but may resend up to that many after a kill.
+    NEWSLETTER_SQLITE_COMMIT_EVERY = 1
     NEWSLETTER_SIGNUP_LIMIT = "5/minute;30/hour"
 
     PRACTITIONER_TIMEZONE = "America/New_York"

@@ -601,8 +601,9 @@ class _Recorder:
     On PostgreSQL every outcome is committed at once, with ``synchronous_commit`` off
     for these small transactions: a killed sender loses nothing it committed (only a
     crash of the database server itself could lose the last fraction of a second).
-    SQLite pays an fsync per commit, so there outcomes are committed in groups of
-    NEWSLETTER_SQLITE_COMMIT_EVERY; a sender killed mid-group may resend that many.
+    SQLite commits every outcome too by default (measured: still over 450 messages a
+    second on two cores); NEWSLETTER_SQLITE_COMMIT_EVERY can group them for speed, at
+    the price that a sender killed mid-group may resend that many.
     """
 
     def __init__(self, token, run_id):
