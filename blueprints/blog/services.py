@@ -24,6 +24,7 @@ from blueprints.blog.models import (
     Tag,
     post_tag,
 )
+from blueprints.core.cache import invalidate_after_commit
 from blueprints.core.markdown import count_links, render_comment, render_post
 from blueprints.core.types import utcnow
 from extensions import db
@@ -318,6 +319,8 @@ def add_comment(post, *, name, email, body, parent=None):
     db.session.flush()
     if held:
         notify_staff_comment_pending(comment)
+    else:
+        invalidate_after_commit(f"post:{post.slug}")  # it shows on the post at once
     return comment
 
 

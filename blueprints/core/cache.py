@@ -53,8 +53,9 @@ log = logging.getLogger(__name__)
 # Every cached page carries this tag: ``invalidate_after_commit(SITE_TAG)`` clears all.
 SITE_TAG = "site"
 CSRF_PLACEHOLDER = "__page-cache-csrf-token-7f3c9a1e__"
-# Session keys that make a page personal: a signed-in user, a cart, flashed messages.
-PRIVATE_SESSION_KEYS = ("_user_id", "cart_token", "_flashes")
+# Session keys that make a page personal: a signed-in user, a cart, flashed messages,
+# the blog's "your comment is waiting" notice (shown once on the post after commenting).
+PRIVATE_SESSION_KEYS = ("_user_id", "cart_token", "_flashes", "blog_comment_notice")
 # Headers of a view's response that are kept with the stored page.
 _STORED_HEADER_SKIP = {"set-cookie", "content-length", "etag", "vary", "x-cache"}
 _PENDING_TAGS = "page_cache_pending_tags"
