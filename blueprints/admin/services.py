@@ -187,9 +187,11 @@ def save_post(
 
 def publish_post(post):
     """Make a post public; it keeps its first publication date if it had one. Flushes."""
-    post.status = PostStatus.PUBLISHED
+    # The date first: reading it may load the row, and a flush between the two
+    # assignments would break the "published has a date" CHECK.
     if post.published_at is None:
         post.published_at = utcnow()
+    post.status = PostStatus.PUBLISHED
     db.session.flush()
     invalidate_after_commit("blog", f"post:{post.slug}")
     return post
