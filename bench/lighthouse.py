@@ -25,7 +25,7 @@ PAGES = [
     ("/", "home"),
     ("/blog/how-to-increase-spinal-bone-density-with-exercise", "seed post"),
     ("/shop/", "shop"),
-    ("/shop/weighted-vest", "product page"),
+    ("/shop/weighted-walking-vest", "product page"),
     ("/consultations/", "consultations"),
 ]
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
