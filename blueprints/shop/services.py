@@ -13,6 +13,7 @@ from flask import current_app, has_request_context, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from blueprints.blog.models import Post, PostStatus
 from blueprints.core.cache import invalidate_after_commit
@@ -127,8 +128,12 @@ def record_event(order, kind, message="", actor="system"):
 
 
 def active_products():
+    """Active products with their variants (one query for all, not one per product)."""
     return db.session.scalars(
-        select(Product).where(Product.active).order_by(Product.position, Product.name)
+        select(Product)
+        .where(Product.active)
+        .options(selectinload(Product.variants))
+        .order_by(Product.position, Product.name)
     ).all()
 
 
@@ -145,6 +150,7 @@ def products_for_tags(tag_ids, limit=3):
     return db.session.scalars(
         select(Product)
         .where(Product.active, Product.id.in_(matching))
+        .options(selectinload(Product.variants))
         .order_by(Product.position, Product.name)
         .limit(limit)
     ).all()
