@@ -129,6 +129,36 @@ def _forget_rolled_back_tags(session):
     session.info.pop(_PENDING_TAGS, None)
 
 
+# --- derived values --------------------------------------------------------------------
+
+
+def cached_value(name, tags, compute, timeout=None):
+    """A value computed from the data (a count, a list of topics), kept in the cache
+    until one of ``tags`` is bumped, exactly like the pages that show it.
+
+    Used for aggregates that grow with the data (counting 10,000 posts), so that even an
+    uncached page render stays constant-time. ``compute`` must return something picklable
+    (plain tuples, not ORM objects). Any cache error computes the value afresh.
+    """
+    try:
+        versions = tag_versions(sorted(tags))
+        key = (
+            "value:"
+            + hashlib.sha256("\x1f".join([name, *sorted(tags), *versions]).encode()).hexdigest()
+        )
+        value = cache.get(key)
+    except CACHE_ERRORS as error:
+        log.warning("Value cache unavailable (%s); computing %s", error, name)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, timeout=timeout)
+        except CACHE_ERRORS as error:
+            log.warning("Could not store %s in the cache: %s", name, error)
+    return value
+
+
 # --- deciding whether a request may use the cache --------------------------------------
 
 
