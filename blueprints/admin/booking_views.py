@@ -15,6 +15,7 @@ from blueprints.booking.models import (
     DateOverride,
     WeeklyHours,
 )
+from blueprints.core.cache import invalidate_after_commit
 from blueprints.core.security import staff_required
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
@@ -236,6 +237,7 @@ def availability_delete(kind, row_id):
     if row is None:
         abort(404)
     db.session.delete(row)
+    invalidate_after_commit("booking:times")
     db.session.commit()
     flash("Removed.", "success")
     return redirect(url_for("admin.availability"), code=303)

@@ -19,6 +19,7 @@ from blueprints.blog.models import (
     Reference,
     Tag,
 )
+from blueprints.core.cache import invalidate_after_commit
 from blueprints.core.markdown import render_post
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
@@ -162,6 +163,9 @@ def save_post(
     if post is None:
         post = Post(status=PostStatus.DRAFT)
         db.session.add(post)
+    elif post.status == PostStatus.PUBLISHED:
+        # Its page (under the old address too) and every list showing it.
+        invalidate_after_commit("blog", f"post:{post.slug}", f"post:{slug}")
     post.title = title
     post.slug = slug
     post.summary = summary or ""
@@ -183,10 +187,13 @@ def save_post(
 
 def publish_post(post):
     """Make a post public; it keeps its first publication date if it had one. Flushes."""
-    post.status = PostStatus.PUBLISHED
+    # The date first: reading it may load the row, and a flush between the two
+    # assignments would break the "published has a date" CHECK.
     if post.published_at is None:
         post.published_at = utcnow()
+    post.status = PostStatus.PUBLISHED
     db.session.flush()
+    invalidate_after_commit("blog", f"post:{post.slug}")
     return post
 
 
@@ -194,6 +201,7 @@ def unpublish_post(post):
     """Take a post back to draft (its publication date is kept for a later re-publish)."""
     post.status = PostStatus.DRAFT
     db.session.flush()
+    invalidate_after_commit("blog", f"post:{post.slug}")
     return post
 
 
@@ -221,6 +229,11 @@ def moderate_comments(comment_ids, action):
         return 0
     if action not in ModerationAction.ALL:
         raise ValueError(f"unknown moderation action: {action!r}")
+    # Only the posts these comments belong to show them.
+    slugs = db.session.scalars(
+        select(Post.slug).join(Comment, Comment.post_id == Post.id).where(Comment.id.in_(ids))
+    ).all()
+    invalidate_after_commit(*{f"post:{slug}" for slug in slugs})
     if action == ModerationAction.DELETE:
         found = (
             db.session.scalar(select(func.count()).select_from(Comment).where(Comment.id.in_(ids)))

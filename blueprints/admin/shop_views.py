@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from blueprints.admin import bp
+from blueprints.core.cache import invalidate_after_commit
 from blueprints.core.markdown import render_post
 from blueprints.core.security import staff_required
 from blueprints.shop import services
@@ -196,6 +197,8 @@ def product_edit(product_id=None):
             db.session.add(product)
         form.populate_obj(product)
         product.description_html = render_post(product.description_md or "")
+        # Names, prices and addresses show on every shop page and in blog posts.
+        invalidate_after_commit("catalogue")
         db.session.commit()
         flash("Product saved.", "success")
         return redirect(url_for("admin.product_edit", product_id=product.id), 303)
@@ -233,6 +236,7 @@ def variant_save(product_id=None, variant_id=None):
     variant.price_cents = cents
     variant.stock = form.stock.data  # empty: unlimited
     variant.active = form.active.data
+    invalidate_after_commit("catalogue", "shop:stock")
     db.session.commit()
     flash(f"Saved {variant.sku}.", "success")
     return redirect(url_for("admin.product_edit", product_id=product.id), 303)

@@ -52,7 +52,8 @@ class Tag(db.Model):
 class Post(db.Model):
     __tablename__ = "post"
     __table_args__ = (
-        Index("ix_post_status_published_at", "status", "published_at"),
+        # Newest first with the id as tie-break: list pages read it in order, no sort.
+        Index("ix_post_status_published_at_id", "status", "published_at", "id"),
         CheckConstraint(
             "status <> 'published' OR published_at IS NOT NULL", name="published_has_date"
         ),
@@ -107,7 +108,10 @@ class Comment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comment.id", ondelete="CASCADE"))
+    # Indexed: deleting a comment deletes its replies, found by parent_id.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
     author_name: Mapped[str] = mapped_column(String(80))
     author_email: Mapped[str] = mapped_column(String(254))  # never shown
     body_md: Mapped[str] = mapped_column(Text)

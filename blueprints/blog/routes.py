@@ -21,6 +21,7 @@ from flask import (
 from blueprints.blog import bp, services
 from blueprints.blog.forms import CommentForm
 from blueprints.blog.models import DEFAULT_AUTHOR
+from blueprints.core.cache import cached_page
 from blueprints.core.types import utcnow
 from extensions import db, limiter
 
@@ -31,6 +32,9 @@ FEED_POSTS = 20
 MAX_PAGE_DIGITS = 6
 DEFAULT_COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # when config has none
 _NOTICE_KEY = "blog_comment_notice"
+# Lists of posts carry "blog": publishing, editing or unpublishing any post clears them.
+# Scheduled posts appear by the clock, so list pages live at most this long.
+LIST_TIMEOUT = 300
 
 
 def _comment_rate_limit():
@@ -47,17 +51,20 @@ def _page_number():
 
 
 @bp.get("/")
+@cached_page(tags=["blog"], timeout=LIST_TIMEOUT)
 def home():
     return render_template("blog/home.html", posts=services.latest_posts(HOME_POSTS))
 
 
 @bp.get("/blog/")
+@cached_page(tags=["blog"], allow_args=("page",), timeout=LIST_TIMEOUT)
 def index():
     pagination = services.paginate_posts(_page_number())
     return render_template("blog/index.html", pagination=pagination, topics=services.topics())
 
 
 @bp.get("/blog/tag/<tag>")
+@cached_page(tags=["blog"], allow_args=("page",), timeout=LIST_TIMEOUT)
 def tag(tag):
     found = services.tag_by_slug(tag)
     if found is None:
@@ -67,6 +74,7 @@ def tag(tag):
 
 
 @bp.get("/blog/search")
+@cached_page(tags=["blog"], allow_args=("q", "page"), timeout=LIST_TIMEOUT)
 def search():
     query = services.parse_search(request.args.get("q"))
     if query.error:
@@ -76,6 +84,7 @@ def search():
 
 
 @bp.get("/blog/feed.xml")
+@cached_page(tags=["blog"], timeout=LIST_TIMEOUT)
 def feed():
     posts = services.feed_posts(FEED_POSTS)
     updated = max((services.last_changed(p) for p in posts), default=utcnow())
@@ -94,6 +103,8 @@ def feed():
 
 
 @bp.get("/blog/<slug>")
+# The page shows its comments, the neighbouring and recent posts, and shop products.
+@cached_page(tags=lambda slug: ["blog", f"post:{slug}", "catalogue"], allow_args=("reply_to",))
 def post(slug):
     found = services.published_post(slug)
     if found is None:

@@ -215,8 +215,88 @@ DEMO_COMMENTS = [
 ]
 
 
+LARGE_POSTS = 10_000
+LARGE_COMMENTS_PER_POST = 20  # 200,000 comments in all
+LARGE_PREFIX = "archive-note-"
+
+
 def seed(large=False):
-    """Add the demo posts and comments that are missing. ``large`` is not used here."""
+    """Add the demo posts and comments that are missing; ``large`` adds 10,000 older
+    posts with 20 approved comments each (the benchmark's data set)."""
+    _seed_demo()
+    if large:
+        _seed_large()
+
+
+def _seed_large():
+    """Bulk-insert the archive posts, their tags and comments; skipped once there."""
+    from blueprints.blog.models import PostStatus, Tag, post_tag
+    from blueprints.core.bulk import count_where, insert_rows
+    from blueprints.core.markdown import render_post
+
+    if count_where(Post.id, Post.slug.like(LARGE_PREFIX + "%")) >= LARGE_POSTS:
+        return
+    now = utcnow()
+    body = DEMO_POSTS[0][3]
+    body_html = render_post(body)  # one render: every archive post has the same body
+    existing = set(db.session.scalars(select(Post.slug).where(Post.slug.like(LARGE_PREFIX + "%"))))
+    numbers = [n for n in range(LARGE_POSTS) if f"{LARGE_PREFIX}{n}" not in existing]
+    insert_rows(
+        Post,
+        (
+            {
+                "slug": f"{LARGE_PREFIX}{n}",
+                "title": f"Archive note {n}: bone health through the years",
+                "summary": "An older note from the archive about bones, food and movement.",
+                "body_md": body,
+                "body_html": body_html,
+                "status": PostStatus.PUBLISHED,
+                # Older than every demo post, one every few hours back in time.
+                "published_at": now - timedelta(days=200, hours=3 * n),
+                "created_at": now - timedelta(days=200, hours=3 * n),
+                "updated_at": now - timedelta(days=200, hours=3 * n),
+            }
+            for n in numbers
+        ),
+    )
+    ids = {
+        int(slug.removeprefix(LARGE_PREFIX)): post_id
+        for post_id, slug in db.session.execute(
+            select(Post.id, Post.slug).where(Post.slug.like(LARGE_PREFIX + "%"))
+        )
+    }
+    tag_ids = list(db.session.scalars(select(Tag.id).order_by(Tag.id)))
+    if tag_ids:
+        insert_rows(
+            post_tag,
+            (
+                {"post_id": ids[n], "tag_id": tag_ids[(n + k) % len(tag_ids)]}
+                for n in numbers
+                for k in (0, 7)
+                if k == 0 or len(tag_ids) > 7
+            ),
+        )
+    comment_html = render_comment("Thank you, this is clear and useful.")
+    insert_rows(
+        Comment,
+        (
+            {
+                "post_id": ids[n],
+                "author_name": f"Reader {c}",
+                "author_email": f"reader{c}@example.com",
+                "body_md": "Thank you, this is clear and useful.",
+                "body_html": comment_html,
+                "status": CommentStatus.APPROVED,
+                "created_at": now - timedelta(days=199, hours=3 * n - c),
+                "moderated_at": now - timedelta(days=199, hours=3 * n - c),
+            }
+            for n in numbers
+            for c in range(LARGE_COMMENTS_PER_POST)
+        ),
+    )
+
+
+def _seed_demo():
     now = utcnow()
     existing = set(db.session.scalars(select(Post.slug)))
     if SPINE_SLUG not in existing:

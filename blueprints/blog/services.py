@@ -24,6 +24,7 @@ from blueprints.blog.models import (
     Tag,
     post_tag,
 )
+from blueprints.core.cache import cached_value, invalidate_after_commit
 from blueprints.core.markdown import count_links, render_comment, render_post
 from blueprints.core.types import utcnow
 from extensions import db
@@ -76,15 +77,31 @@ def latest_posts(limit):
     return db.session.scalars(_listing().limit(limit)).all()
 
 
+# Counts and topics are kept this long at most (scheduled posts appear by the clock).
+AGGREGATE_TIMEOUT = 300
+
+
 def paginate_posts(page, tag=None):
     """One page of published posts, newest first, optionally only those with ``tag``.
 
     Aborts with 404 when the page is past the end (Flask-SQLAlchemy's ``error_out``).
+    The total (a count over every published post) is kept in the cache until a post
+    changes, so a page costs the same with 10 posts or 10,000.
     """
     stmt = _listing()
     if tag is not None:
         stmt = stmt.where(Post.tags.any(Tag.id == tag.id))
-    return db.paginate(stmt, page=page, per_page=current_app.config["POSTS_PER_PAGE"])
+
+    def count():
+        return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+    name = f"blog:count:{tag.id if tag is not None else 'all'}"
+    total = cached_value(name, ["blog"], count, timeout=AGGREGATE_TIMEOUT)
+    pagination = db.paginate(
+        stmt, page=page, per_page=current_app.config["POSTS_PER_PAGE"], count=False
+    )
+    pagination.total = total
+    return pagination
 
 
 def tag_by_slug(slug):
@@ -93,17 +110,32 @@ def tag_by_slug(slug):
     return db.session.scalar(select(Tag).where(Tag.slug == slug))
 
 
+@dataclass(frozen=True)
+class Topic:
+    """A tag as the topic list shows it (plain data: it is kept in the cache)."""
+
+    id: int
+    slug: str
+    name: str
+
+
 def topics():
-    """Tags that have at least one published post, with how many, by name."""
-    count = func.count(Post.id)
-    return db.session.execute(
-        select(Tag, count.label("posts"))
-        .join(post_tag, post_tag.c.tag_id == Tag.id)
-        .join(Post, Post.id == post_tag.c.post_id)
-        .where(is_published())
-        .group_by(Tag.id, Tag.slug, Tag.name)
-        .order_by(Tag.name)
-    ).all()
+    """Tags that have at least one published post, with how many, by name: ``[(Topic,
+    count)]``. Counted once per change to the posts, not on every page."""
+
+    def compute():
+        count = func.count(Post.id)
+        rows = db.session.execute(
+            select(Tag.id, Tag.slug, Tag.name, count.label("posts"))
+            .join(post_tag, post_tag.c.tag_id == Tag.id)
+            .join(Post, Post.id == post_tag.c.post_id)
+            .where(is_published())
+            .group_by(Tag.id, Tag.slug, Tag.name)
+            .order_by(Tag.name)
+        ).all()
+        return [(Topic(r.id, r.slug, r.name), r.posts) for r in rows]
+
+    return cached_value("blog:topics", ["blog"], compute, timeout=AGGREGATE_TIMEOUT)
 
 
 def published_post(slug):
@@ -318,6 +350,8 @@ def add_comment(post, *, name, email, body, parent=None):
     db.session.flush()
     if held:
         notify_staff_comment_pending(comment)
+    else:
+        invalidate_after_commit(f"post:{post.slug}")  # it shows on the post at once
     return comment
 
 
@@ -375,6 +409,8 @@ def create_post(
         post.references.append(Reference(position=position, citation=citation, url=url))
     db.session.add(post)
     db.session.flush()
+    if post.status == PostStatus.PUBLISHED:
+        invalidate_after_commit("blog")
     return post
 
 

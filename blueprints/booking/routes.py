@@ -9,6 +9,7 @@ from blueprints.booking import availability, bp, services
 from blueprints.booking.display import day_label, slot_label, zone_place
 from blueprints.booking.forms import BookingForm, RescheduleForm
 from blueprints.booking.models import BookingStatus
+from blueprints.core.cache import cached_page
 from blueprints.core.outbox import send_committed
 from blueprints.core.security import safe_next
 from blueprints.core.timezones import (
@@ -21,6 +22,9 @@ from blueprints.core.timezones import (
 from blueprints.core.types import utcnow
 from extensions import db, limiter
 
+# Free times change with every hold, booking and availability edit ("booking:times"),
+# and with the clock (minimum notice, expiring holds): their pages live briefly.
+TIMES_TIMEOUT = 30
 DAYS_PER_PAGE = 7
 MAX_PAGES = 9  # a 60-day horizon in weeks
 
@@ -60,6 +64,7 @@ def _render_zone_context():
 
 
 @bp.get("/")
+@cached_page(tags=["booking"])
 def index():
     return render_template(
         "booking/index.html", types=services.active_types(), **_render_zone_context()
@@ -106,6 +111,7 @@ def _week_arg():
 
 
 @bp.get("/<slug>/")
+@cached_page(tags=["booking", "booking:times"], allow_args=("week",), timeout=TIMES_TIMEOUT)
 def times(slug):
     ctype = _type_or_404(slug)
     week = _week_arg()

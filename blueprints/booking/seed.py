@@ -63,3 +63,49 @@ def seed(large=False):
             DateOverride(on_date=extra, start_time=time(10), end_time=time(14), note="Extra hours")
         )
     db.session.flush()
+    if large:
+        _seed_large()
+
+
+LARGE_BOOKINGS = 5_000
+
+
+def _seed_large():
+    """Bulk-insert 5,000 past, completed consultations (history for the admin and the
+    benchmark); skipped once there. They hold no slot claims: only live bookings do."""
+    from blueprints.booking.models import Booking, BookingStatus, CallType
+    from blueprints.core.bulk import count_where, insert_rows
+
+    have = count_where(Booking.id, Booking.stripe_session_id.like("cs_seed_bk_%"))
+    ctype = db.session.scalar(select(ConsultationType).order_by(ConsultationType.id))
+    if have >= LARGE_BOOKINGS or ctype is None:
+        return
+    now = utcnow()
+    rows = []
+    for n in range(have, LARGE_BOOKINGS):
+        starts = (now - timedelta(days=3, hours=2 * n)).replace(minute=0, second=0, microsecond=0)
+        ends = starts + timedelta(minutes=ctype.duration_minutes)
+        rows.append(
+            {
+                "public_id": f"seedbk{n:08d}",
+                "consultation_type_id": ctype.id,
+                "status": BookingStatus.COMPLETED,
+                "starts_at": starts,
+                "ends_at": ends,
+                "buffer_ends_at": ends + timedelta(minutes=ctype.buffer_minutes),
+                "name": f"Client {n}",
+                "email": f"client{n}@example.com",
+                "phone": "+1 555 0100",
+                "client_timezone": "America/New_York",
+                "call_type": CallType.PHONE,
+                "policy_accepted_at": starts - timedelta(days=7),
+                "price_cents": ctype.price_cents,
+                "currency": ctype.currency,
+                "paid_cents": ctype.price_cents,
+                "stripe_session_id": f"cs_seed_bk_{n}",
+                "confirmed_at": starts - timedelta(days=7),
+                "created_at": starts - timedelta(days=7),
+                "updated_at": starts,
+            }
+        )
+    insert_rows(Booking, rows)

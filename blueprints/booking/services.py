@@ -28,6 +28,7 @@ from blueprints.booking.models import (
     DateOverride,
     WeeklyHours,
 )
+from blueprints.core.cache import invalidate_after_commit
 from blueprints.core.stripe import create_checkout_session, create_refund, webhook_handler
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
@@ -152,12 +153,19 @@ def grid_cells(starts_at, buffer_ends_at):
     return cells
 
 
+def times_changed():
+    """Clear the free-times pages once the change commits (one calendar for all types)."""
+    invalidate_after_commit("booking:times")
+
+
 def _claim_cells(booking):
+    times_changed()
     for cell in grid_cells(booking.starts_at, booking.buffer_ends_at):
         db.session.add(BookingSlotClaim(booking_id=booking.id, slot_start=cell))
 
 
 def _drop_claims(booking):
+    times_changed()
     db.session.execute(delete(BookingSlotClaim).where(BookingSlotClaim.booking_id == booking.id))
 
 
@@ -182,6 +190,7 @@ def release_expired_holds(now=None):
         .execution_options(synchronize_session=False)
     ).all()
     if expired_ids:
+        times_changed()
         db.session.execute(
             delete(BookingSlotClaim).where(BookingSlotClaim.booking_id.in_(expired_ids))
         )
@@ -696,6 +705,7 @@ def manage_url(booking):
 def add_weekly_hours(weekday, start_time, end_time):
     """Add a working window to a weekday (Dr. Brown's wall-clock time)."""
     row = WeeklyHours(weekday=weekday, start_time=start_time, end_time=end_time)
+    times_changed()
     db.session.add(row)
     db.session.flush()
     return row
@@ -704,6 +714,7 @@ def add_weekly_hours(weekday, start_time, end_time):
 def add_date_override(on_date, start_time=None, end_time=None, note=""):
     """Replace a date's weekly hours with a window, or make it a day off (no times)."""
     row = DateOverride(on_date=on_date, start_time=start_time, end_time=end_time, note=note)
+    times_changed()
     db.session.add(row)
     db.session.flush()
     return row
@@ -719,6 +730,7 @@ def block_time(starts_at, ends_at, reason=""):
     if ends_at <= starts_at:
         raise BookingError("The end of a blocked time must be after its start.")
     row = BlockedTime(starts_at=starts_at, ends_at=ends_at, reason=reason)
+    times_changed()
     db.session.add(row)
     db.session.flush()
     return row

@@ -5,6 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from blueprints.core import bp
+from blueprints.core.cache import cached_page
 from extensions import db, limiter
 
 
@@ -21,6 +22,7 @@ def healthz():
 
 
 @bp.get("/robots.txt")
+@cached_page()
 def robots():
     lines = [
         "User-agent: *",
@@ -33,6 +35,7 @@ def robots():
 
 
 @bp.get("/sitemap.xml")
+@cached_page(tags=["blog", "catalogue", "booking"], timeout=300)
 def sitemap():
     """Every public page we want indexed; each area lists its own URLs."""
     from flask import render_template

@@ -7,6 +7,7 @@ without a CSRF token, because mail providers send it without a session.
 
 from flask import current_app, redirect, render_template, url_for
 
+from blueprints.core.cache import cached_page
 from blueprints.newsletter import bp
 from blueprints.newsletter.forms import SignupForm
 from blueprints.newsletter.services import (
@@ -33,6 +34,7 @@ def _bad_link(status=400):
 
 @bp.route("/", methods=["GET", "POST"])
 @limiter.limit(_signup_limit, methods=["POST"])
+@cached_page(tags=["newsletter"])  # GET only: a POST is never cached
 def signup():
     form = SignupForm()
     if form.validate_on_submit():

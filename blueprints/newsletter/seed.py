@@ -21,6 +21,9 @@ DEMO = [
 ]
 
 
+LARGE_SUBSCRIBERS = 50_000
+
+
 def seed(large=False):
     """Add the demo subscribers (and 5,000 more confirmed ones with ``large``)."""
     now = utcnow()
@@ -46,7 +49,7 @@ def seed(large=False):
     if large:
         rows = [
             f"reader{i}@example.com"
-            for i in range(5000)
+            for i in range(LARGE_SUBSCRIBERS)
             if f"reader{i}@example.com" not in existing
         ]
         if rows:

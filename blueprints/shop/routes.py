@@ -6,6 +6,7 @@ Views stay thin: load, check, validate, call a service, commit once, redirect.
 import stripe
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+from blueprints.core.cache import cached_page
 from blueprints.shop import bp, services
 from blueprints.shop.forms import (
     AddToCartForm,
@@ -26,6 +27,8 @@ def shop_post_url(slug):
 
 
 @bp.get("/shop/")
+# "catalogue": names, prices, products; "shop:stock": what is sold out.
+@cached_page(tags=["catalogue", "shop:stock"])
 def index():
     return render_template("shop/index.html", products=services.active_products())
 
@@ -44,6 +47,8 @@ def _render_product(product, form, status=200, error=None):
 
 
 @bp.get("/shop/<slug>")
+# The page shows its stock and the blog posts that share its tags.
+@cached_page(tags=lambda slug: ["catalogue", f"product:{slug}", "blog"])
 def product(slug):
     product = services.product_by_slug(slug) or abort(404)
     form = AddToCartForm()

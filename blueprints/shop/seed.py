@@ -1,10 +1,13 @@
 """Demo products: two programs (with lesson outlines) and a weighted vest in sizes
 and added weights, one variant sold out and one nearly gone. Safe to run twice."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from blueprints.blog.models import Tag
 from blueprints.core.markdown import render_post
+from blueprints.core.types import utcnow
 from blueprints.shop.models import Product, ProductKind, ProgramLesson, Variant
 from extensions import db
 
@@ -222,3 +225,105 @@ def seed(large=False):
                     )
                 )
     db.session.flush()
+    if large:
+        _seed_large()
+
+
+LARGE_PRODUCTS = 300  # in all, with the demo ones
+LARGE_ORDERS = 20_000
+LARGE_PREFIX = "archive-item-"
+
+
+def _seed_large():
+    """Bulk-insert extra (inactive, so the shop page stays the same) products with one
+    variant each, and 20,000 shipped orders of the vest; skipped once there."""
+    from sqlalchemy import func, select
+
+    from blueprints.core.bulk import count_where, insert_rows
+    from blueprints.shop.models import Order, OrderLine, OrderState
+
+    have = db.session.scalar(select(func.count(Product.id))) or 0
+    missing = LARGE_PRODUCTS - have
+    if missing > 0:
+        start = count_where(Product.id, Product.slug.like(LARGE_PREFIX + "%"))
+        numbers = range(start, start + missing)
+        insert_rows(
+            Product,
+            (
+                {
+                    "slug": f"{LARGE_PREFIX}{n}",
+                    "name": f"Archived item {n}",
+                    "kind": ProductKind.PHYSICAL,
+                    "summary": "No longer sold.",
+                    "active": False,
+                    "position": 100 + n,
+                }
+                for n in numbers
+            ),
+        )
+        ids = dict(
+            db.session.execute(
+                select(Product.slug, Product.id).where(Product.slug.like(LARGE_PREFIX + "%"))
+            ).all()
+        )
+        insert_rows(
+            Variant,
+            (
+                {
+                    "product_id": ids[f"{LARGE_PREFIX}{n}"],
+                    "sku": f"ARCH-{n}",
+                    "name": "One size",
+                    "price_cents": 1900,
+                    "stock": 0,
+                }
+                for n in numbers
+            ),
+        )
+    orders = count_where(Order.id, Order.stripe_session_id.like("cs_seed_%"))
+    if orders >= LARGE_ORDERS:
+        return
+    variant = db.session.scalar(select(Variant).where(Variant.sku == "VEST-M-08"))
+    if variant is None:
+        return
+    now = utcnow()
+    numbers = range(orders, LARGE_ORDERS)
+    insert_rows(
+        Order,
+        (
+            {
+                "state": OrderState.SHIPPED,
+                "currency": "usd",
+                "total_cents": variant.price_cents,
+                "email": f"buyer{n}@example.com",
+                "customer_name": f"Buyer {n}",
+                "needs_shipping": True,
+                "shipping_address": "1 Main St, Springfield",
+                "stripe_session_id": f"cs_seed_{n}",
+                "stripe_payment_intent_id": f"pi_seed_{n}",
+                "created_at": now - timedelta(days=30, minutes=20 * n),
+                "paid_at": now - timedelta(days=30, minutes=20 * n),
+                "shipped_at": now - timedelta(days=29, minutes=20 * n),
+            }
+            for n in numbers
+        ),
+    )
+    order_ids = db.session.scalars(
+        select(Order.id)
+        .where(Order.stripe_session_id.like("cs_seed_%"))
+        .where(Order.id.not_in(select(OrderLine.order_id)))
+    ).all()
+    insert_rows(
+        OrderLine,
+        (
+            {
+                "order_id": order_id,
+                "variant_id": variant.id,
+                "product_id": variant.product_id,
+                "description": "Weighted Walking Vest (Size M, 8 lb)",
+                "sku": variant.sku,
+                "unit_price_cents": variant.price_cents,
+                "quantity": 1,
+            }
+            for order_id in order_ids
+        ),
+    )

@@ -13,8 +13,10 @@ from flask import current_app, has_request_context, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from blueprints.blog.models import Post, PostStatus
+from blueprints.core.cache import invalidate_after_commit
 from blueprints.core.stripe import (
     create_checkout_session,
     create_refund,
@@ -126,8 +128,12 @@ def record_event(order, kind, message="", actor="system"):
 
 
 def active_products():
+    """Active products with their variants (one query for all, not one per product)."""
     return db.session.scalars(
-        select(Product).where(Product.active).order_by(Product.position, Product.name)
+        select(Product)
+        .where(Product.active)
+        .options(selectinload(Product.variants))
+        .order_by(Product.position, Product.name)
     ).all()
 
 
@@ -144,6 +150,7 @@ def products_for_tags(tag_ids, limit=3):
     return db.session.scalars(
         select(Product)
         .where(Product.active, Product.id.in_(matching))
+        .options(selectinload(Product.variants))
         .order_by(Product.position, Product.name)
         .limit(limit)
     ).all()
@@ -310,6 +317,17 @@ def place_order(cart):
     return order
 
 
+def stock_changed(*variant_ids):
+    """Clear the pages that show these variants' stock once the change commits: their
+    product pages and the catalogue's sold-out marks."""
+    slugs = db.session.scalars(
+        select(Product.slug)
+        .join(Variant, Variant.product_id == Product.id)
+        .where(Variant.id.in_(variant_ids))
+    ).all()
+    invalidate_after_commit("shop:stock", *{f"product:{slug}" for slug in slugs})
+
+
 def _take_stock(variant_id, quantity):
     result = db.session.execute(
         update(Variant)
@@ -317,6 +335,8 @@ def _take_stock(variant_id, quantity):
         .values(stock=Variant.stock - quantity)
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount == 1:
+        stock_changed(variant_id)
     return result.rowcount == 1
 
 
@@ -331,6 +351,7 @@ def _release_stock(order):
                 .execution_options(synchronize_session=False)
             )
             line.stock_held = False
+            stock_changed(line.variant_id)
     db.session.flush()
 
 

@@ -66,9 +66,19 @@ def test_seed_is_safe_to_run_twice(app, runner):
     assert _counts() == before
 
 
-def test_seed_large_flag_adds_nothing_extra(app):
+def test_seed_large_adds_the_archive_once_with_its_comments(app, monkeypatch):
+    import blueprints.blog.seed as blog_seed
+
+    # The real set is 10,000 posts with 20 comments each; a smaller one proves the same.
+    monkeypatch.setattr(blog_seed, "LARGE_POSTS", 30)
     seed(large=True)
     db.session.commit()
     posts, _, comments = _counts()
-    assert posts == len(DEMO_POSTS) + 1
-    assert comments == 3
+    assert posts == len(DEMO_POSTS) + 1 + 30
+    assert comments == 3 + 30 * blog_seed.LARGE_COMMENTS_PER_POST
+    archived = db.session.scalar(select(Post).where(Post.slug == "archive-note-7"))
+    assert archived.status == PostStatus.PUBLISHED and archived.tags
+    assert archived.body_html.startswith("<")  # rendered once, stored with the post
+    seed(large=True)  # a second run adds nothing
+    db.session.commit()
+    assert _counts()[0] == posts and _counts()[2] == comments
