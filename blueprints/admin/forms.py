@@ -138,3 +138,14 @@ class ModerationForm(FlaskForm):
 
 class CSRFOnlyForm(FlaskForm):
     """For buttons that only need the CSRF check (publish, unpublish, sign out)."""
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "6-digit code from your authenticator app",
+        filters=[lambda v: v.replace(" ", "").strip() if isinstance(v, str) else v],
+        validators=[
+            DataRequired("Enter the 6-digit code."),
+            Regexp(r"^[0-9]{6}$", message="Enter the 6 digits your app shows."),
+        ],
+    )

@@ -32,6 +32,7 @@ from blueprints.admin.services import (
     save_post,
     unpublish_post,
 )
+from blueprints.admin.two_factor import start_second_step
 from blueprints.blog.models import CommentStatus, Post, PostStatus
 from blueprints.core.markdown import render_post
 from blueprints.core.security import is_safe_next, safe_next, staff_required
@@ -72,6 +73,11 @@ def login():
     error = None
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
+        if user is not None and user.is_staff and user.has_totp:
+            # Step one done: only a short-lived pending state, never a signed-in session.
+            start_second_step(user, next_url)
+            db.session.commit()
+            return redirect(url_for("admin.login_code"), code=303)
         if user is not None and user.is_staff:
             # A new session: nothing from before sign-in (CSRF token included) survives.
             session.clear()
