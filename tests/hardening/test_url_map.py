@@ -24,6 +24,8 @@ CSRF_EXEMPT = {
 # only reads (the test below checks that no row changes).
 GET_AND_POST_FORMS = {
     "admin.login": "the sign-in form",
+    "admin.login_code": "the second sign-in step (code form)",
+    "admin.two_factor": "the second-factor page: shows the key, POST confirms it",
     "admin.post_new": "the new-post form",
     "admin.post_edit": "the post editor",
     "admin.product_edit": "the product editor (new and existing)",
