@@ -12,6 +12,7 @@ def create_app(config=None):
     load_config(app, config)
     register_proxy_fix(app)
     register_extensions(app)
+    register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
     register_error_handlers(app)
@@ -40,6 +41,13 @@ def register_extensions(app):
     login_manager.session_protection = "basic"
     limiter.init_app(app)
     cache.init_app(app)
+
+
+def register_url_converters(app):
+    """``<int:...>`` stops at the largest id a row can have: a longer number is a 404."""
+    from blueprints.core.routing import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
 
 
 def register_blueprints(app):

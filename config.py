@@ -53,6 +53,9 @@ class DefaultConfig:
     STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
     STRIPE_EMULATOR = False
     CURRENCY = "usd"
+    # Seconds to wait for one Stripe API answer, and retries after a network failure.
+    STRIPE_TIMEOUT_SECONDS = 10.0
+    STRIPE_MAX_NETWORK_RETRIES = 1
 
     # Newsletter: the weekly sender's batch size, how long a claimed row stays with a
     # sender that stopped answering, and how often a temporary failure is retried.

@@ -33,3 +33,21 @@ def create_staff_command(email, name, password_stdin):
     create_staff(email, password, name=name)
     db.session.commit()
     click.echo(f"Staff account ready: {email}")
+
+
+@users_cli.command("reset-totp")
+@click.argument("email")
+def reset_totp_command(email):
+    """Turn off the second factor of EMAIL (a lost phone); they sign in with the password
+    alone and can turn it on again. Every session of theirs is signed out."""
+    from sqlalchemy import func, select
+
+    from blueprints.account.models import User
+    from blueprints.account.services import reset_totp
+
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.UsageError(f"No account for {email}.")
+    reset_totp(user)
+    db.session.commit()
+    click.echo(f"Second factor turned off for {user.email}.")

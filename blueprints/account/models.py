@@ -30,6 +30,14 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Optional second factor (RFC 6238): the base32 secret once enrolment is confirmed,
+    # and the time step of the last code accepted, so the same code never works twice.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column()
+
+    @property
+    def has_totp(self):
+        return bool(self.totp_secret)
 
     @property
     def is_active(self):

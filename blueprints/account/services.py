@@ -1,11 +1,13 @@
 """Staff account work: creating accounts, checking passwords, signing out everywhere."""
 
+import hmac
 from contextlib import suppress
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from blueprints.account.models import User, new_session_token
 from blueprints.core.types import utcnow
@@ -81,3 +83,77 @@ def load_user(user_id):
     if user is None or user.session_token != token:
         return None
     return user
+
+
+# --- the optional second factor (TOTP) ---------------------------------------------------
+
+TOTP_ISSUER = "Better Bones"
+TOTP_VALID_WINDOW = 1  # one 30-second step either side, for a phone clock a little off
+
+
+def new_totp_secret():
+    return pyotp.random_base32()
+
+
+def totp_uri(email, secret):
+    """The otpauth:// address an authenticator app reads (typed or scanned)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=TOTP_ISSUER)
+
+
+def _matching_step(secret, code, at=None):
+    """The time step whose code equals ``code``, or None."""
+    code = (code or "").replace(" ", "")
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = int((at or utcnow()).timestamp())
+    step = now // totp.interval
+    for offset in range(-TOTP_VALID_WINDOW, TOTP_VALID_WINDOW + 1):
+        candidate = step + offset
+        if hmac.compare_digest(totp.generate_otp(candidate), code):
+            return candidate
+    return None
+
+
+def verify_totp(user, code, at=None):
+    """True when ``code`` is the user's current code and was never accepted before.
+
+    The step is recorded with one conditional UPDATE, so two requests racing with the
+    same code cannot both win (replay refused even across machines). Flushes.
+    """
+    if not user.totp_secret:
+        return False
+    step = _matching_step(user.totp_secret, code, at)
+    if step is None:
+        return False
+    won = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user)
+    return won == 1
+
+
+def enable_totp(user, secret, code, at=None):
+    """Turn the second factor on once the person proves their app shows ``code``."""
+    step = _matching_step(secret, code, at)
+    if step is None:
+        return False
+    user.totp_secret = secret
+    user.totp_last_step = step
+    sign_out_everywhere(user)  # other sessions signed in without the second factor end
+    db.session.flush()
+    return True
+
+
+def reset_totp(user):
+    """Turn the second factor off (the ``users reset-totp`` command)."""
+    user.totp_secret = None
+    user.totp_last_step = None
+    sign_out_everywhere(user)
+    db.session.flush()

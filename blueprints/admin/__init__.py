@@ -10,4 +10,5 @@ from blueprints.admin import (  # noqa: E402,F401  (views attach to bp)
     newsletter_views,
     routes,
     shop_views,
+    two_factor,
 )

@@ -1,5 +1,7 @@
 """Staff forms: sign-in, the post editor, and comment moderation."""
 
+import unicodedata
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -25,11 +27,18 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _printable(form, field):
+    # Control characters (NUL among them) cannot be in an address; PostgreSQL would
+    # refuse a NUL in the lookup outright.
+    if field.data and any(unicodedata.category(ch) == "Cc" for ch in field.data):
+        raise ValidationError("Enter your email address without special characters.")
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         "Email address",
         filters=[_strip],
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired("Enter your email address."), Length(max=254), _printable],
     )
     password = PasswordField(
         "Password", validators=[DataRequired("Enter your password."), Length(max=1024)]
@@ -129,3 +138,14 @@ class ModerationForm(FlaskForm):
 
 class CSRFOnlyForm(FlaskForm):
     """For buttons that only need the CSRF check (publish, unpublish, sign out)."""
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "6-digit code from your authenticator app",
+        filters=[lambda v: v.replace(" ", "").strip() if isinstance(v, str) else v],
+        validators=[
+            DataRequired("Enter the 6-digit code."),
+            Regexp(r"^[0-9]{6}$", message="Enter the 6 digits your app shows."),
+        ],
+    )

@@ -12,7 +12,7 @@ from flask import Response, abort, render_template, request, stream_with_context
 from blueprints.admin import bp
 from blueprints.core.security import staff_required
 from blueprints.core.timezones import reader_zone
-from blueprints.core.types import utcnow
+from blueprints.core.types import parse_id, utcnow
 from blueprints.newsletter.models import (
     DeliveryStatus,
     NewsletterDelivery,
@@ -105,7 +105,8 @@ def newsletter():
     status = request.args.get("status", "")
     if status and status not in {s.value for s in SubscriberStatus}:
         abort(400)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    # Bounded: a huge page number would overflow the query's OFFSET.
+    page = parse_id(request.args.get("page", ""), maximum=100_000) or 1
     query = sa.select(Subscriber).order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
     if status:
         query = query.where(Subscriber.status == SubscriberStatus(status))

@@ -32,9 +32,11 @@ from blueprints.admin.services import (
     save_post,
     unpublish_post,
 )
+from blueprints.admin.two_factor import start_second_step
 from blueprints.blog.models import CommentStatus, Post, PostStatus
 from blueprints.core.markdown import render_post
 from blueprints.core.security import is_safe_next, safe_next, staff_required
+from blueprints.core.types import parse_id
 from extensions import db, limiter
 
 SIGN_IN_FAILED = "That email and password do not match. Please check them and try again."
@@ -71,6 +73,11 @@ def login():
     error = None
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
+        if user is not None and user.is_staff and user.has_totp:
+            # Step one done: only a short-lived pending state, never a signed-in session.
+            start_second_step(user, next_url)
+            db.session.commit()
+            return redirect(url_for("admin.login_code"), code=303)
         if user is not None and user.is_staff:
             # A new session: nothing from before sign-in (CSRF token included) survives.
             session.clear()
@@ -145,7 +152,9 @@ def posts():
     if status is not None:
         query = query.where(Post.status == status)
     query = query.order_by(Post.updated_at.desc(), Post.id.desc())
-    page = db.paginate(query, per_page=POSTS_PER_PAGE, error_out=False, count=True)
+    page = db.paginate(
+        query, page=_page_arg(), per_page=POSTS_PER_PAGE, error_out=False, count=True
+    )
     return render_template("admin/posts.html", page=page, status=status, statuses=list(PostStatus))
 
 
@@ -262,6 +271,14 @@ _DONE = {
 }
 
 
+MAX_PAGE = 100_000
+
+
+def _page_arg():
+    """The ``page`` query argument, bounded: a huge page number would overflow OFFSET."""
+    return parse_id(request.args.get("page", ""), maximum=MAX_PAGE) or 1
+
+
 def _queue_status():
     """The status filter: pending by default; ``all`` shows every comment."""
     value = request.args.get("status", CommentStatus.PENDING.value)
@@ -276,6 +293,7 @@ def _render_queue(form, selected=(), status=200):
     status_filter, status_value = _queue_status()
     page = db.paginate(
         moderation_queue_query(status_filter),
+        page=_page_arg(),
         per_page=COMMENTS_PER_PAGE,
         error_out=False,
         count=True,
@@ -307,11 +325,11 @@ def comments_moderate():
     one = request.form.get("one", "")
     if one:
         comment_id, _, action = one.partition(":")
-        if not comment_id.isdigit() or action not in ModerationAction.ALL:
+        if parse_id(comment_id) is None or action not in ModerationAction.ALL:
             abort(400)
-        ids = [int(comment_id)]
+        ids = [parse_id(comment_id)]
     else:
-        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        ids = [n for n in map(parse_id, request.form.getlist("ids")) if n is not None]
         valid = form.validate()
         if not ids:
             form.form_errors.append("Tick at least one comment, then choose an action.")
@@ -331,7 +349,7 @@ def _filter_args():
     _status, value = _queue_status()
     if value != CommentStatus.PENDING.value:
         args["status"] = value
-    page = request.args.get("page", "")
-    if page.isdigit() and int(page) > 1:
-        args["page"] = int(page)
+    page = _page_arg()
+    if page > 1:
+        args["page"] = page
     return args

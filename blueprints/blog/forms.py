@@ -6,6 +6,7 @@ from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from blueprints.blog.services import has_control_characters
+from blueprints.core.types import MAX_ID
 
 MAX_NAME = 80
 MAX_EMAIL = 254
@@ -43,7 +44,13 @@ def _deliverable_looking_email(form, field):
 
 
 def _is_id(value):
-    return bool(value) and value.isascii() and value.isdigit() and len(value) < 12
+    return (
+        bool(value)
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= 10
+        and 0 < int(value) <= MAX_ID
+    )
 
 
 def _whole_number(form, field):

@@ -19,7 +19,7 @@ from blueprints.core.timezones import (
     practitioner_zone,
     reader_zone,
 )
-from blueprints.core.types import utcnow
+from blueprints.core.types import parse_id, utcnow
 from extensions import db, limiter
 
 # Free times change with every hold, booking and availability edit ("booking:times"),
@@ -104,10 +104,8 @@ def _page_of_times(ctype, week, exclude_booking_id=None):
 
 
 def _week_arg():
-    week = request.args.get("week", "0")
-    if not week.isdigit() or int(week) >= MAX_PAGES:
-        return 0
-    return int(week)
+    week = parse_id(request.args.get("week", ""), maximum=MAX_PAGES - 1)
+    return week or 0
 
 
 @bp.get("/<slug>/")

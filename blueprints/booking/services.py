@@ -29,6 +29,8 @@ from blueprints.booking.models import (
     WeeklyHours,
 )
 from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.reconcile import COMPLETED as RECONCILE_COMPLETED
+from blueprints.core.reconcile import outstanding_check, stale_report
 from blueprints.core.stripe import create_checkout_session, create_refund, webhook_handler
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
@@ -468,6 +470,31 @@ def on_checkout_expired(session, event):
     transition(booking, BookingStatus.EXPIRED, kind="checkout_expired", actor="stripe")
     _drop_claims(booking)
     db.session.flush()
+
+
+@outstanding_check("booking")
+def booking_outstanding(session, event_type):
+    """True when the booking of this session has not recorded Stripe's final word yet."""
+    booking = _booking_for(_plain(session), lock=False)
+    if booking is None:
+        return False
+    if event_type == RECONCILE_COMPLETED:
+        return not booking.paid_cents and booking.status in (
+            BookingStatus.HELD,
+            BookingStatus.EXPIRED,
+            BookingStatus.RELEASED,
+        )
+    return booking.status == BookingStatus.HELD
+
+
+@stale_report
+def stale_holds(cutoff):
+    held = db.session.scalars(
+        select(Booking)
+        .where(Booking.status == BookingStatus.HELD, Booking.created_at < cutoff)
+        .order_by(Booking.created_at)
+    ).all()
+    return [f"Booking {b.public_id} held since {b.created_at:%Y-%m-%d %H:%M} UTC." for b in held]
 
 
 @webhook_handler("charge.refunded", "booking")

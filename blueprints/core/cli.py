@@ -20,6 +20,34 @@ def outbox_send(limit):
     click.echo(f"Sent {sent} message(s).")
 
 
+stripe_cli = AppGroup("stripe", help="Stripe housekeeping.")
+
+
+@stripe_cli.command("reconcile")
+@click.option("--days", default=3, show_default=True, help="How far back to list sessions.")
+@click.option("--stale-minutes", default=60, show_default=True, help="Report older pending.")
+def stripe_reconcile(days, stale_minutes):
+    """Fulfil paid Checkout Sessions whose webhook never arrived, release expired ones,
+    and report what has been pending too long (run by cron every hour)."""
+    from datetime import timedelta
+
+    from blueprints.core.reconcile import reconcile_checkouts
+
+    result = reconcile_checkouts(days=days, stale_after=timedelta(minutes=stale_minutes))
+    for session_id, kind, event_type in result.applied:
+        click.echo(f"Applied {event_type} to {kind} of {session_id}.")
+    for session_id, error in result.failed:
+        click.echo(f"FAILED {session_id}: {error} (will retry next run)", err=True)
+    for line in result.stale:
+        click.echo(f"Pending over {stale_minutes} min: {line}")
+    click.echo(
+        f"Checked {result.checked} session(s): {len(result.applied)} applied, "
+        f"{len(result.failed)} failed, {len(result.stale)} pending too long."
+    )
+    if result.failed:
+        raise SystemExit(1)
+
+
 @click.command("seed")
 @click.option("--large", is_flag=True, help="Add the large data set used by the benchmarks.")
 def seed_command(large):
@@ -38,6 +66,7 @@ def seed_command(large):
 def init_cli(app):
     app.cli.add_command(seed_command)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(stripe_cli)
     from blueprints.account.cli import users_cli
 
     app.cli.add_command(users_cli)

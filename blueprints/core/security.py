@@ -67,9 +67,21 @@ def safe_next(default):
     return target if is_safe_next(target) else default
 
 
+def _refuse_nul_bytes():
+    """A NUL character has no place in an address, and PostgreSQL refuses it in text (a
+    DataError, so a 500) when a view looks the slug or token up: no page has such an
+    address, so 404. Query strings and forms are left to the views, which answer with a
+    message and what the person typed."""
+    from flask import abort, request
+
+    if "\x00" in request.path:
+        abort(404)
+
+
 def init_security(app):
     from flask_login import user_logged_in
 
+    app.before_request(_refuse_nul_bytes)
     app.after_request(set_security_headers)
     app.before_request(_enforce_session_timeouts)
     user_logged_in.connect(_stamp_sign_in, app)

@@ -39,9 +39,11 @@ def get_client():
     config = current_app.config
     if not config.get("STRIPE_SECRET_KEY"):
         raise RuntimeError("FLASK_STRIPE_SECRET_KEY is not set")
+    # A customer waits on this call at checkout: a hung Stripe must fail fast (and the
+    # caller then releases the stock or the held time) rather than hold a worker.
     options = {
-        "max_network_retries": 2,
-        "http_client": stripe.RequestsClient(timeout=15),
+        "max_network_retries": config["STRIPE_MAX_NETWORK_RETRIES"],
+        "http_client": stripe.RequestsClient(timeout=config["STRIPE_TIMEOUT_SECONDS"]),
     }
     if config.get("STRIPE_API_BASE"):
         options["base_addresses"] = {"api": config["STRIPE_API_BASE"]}

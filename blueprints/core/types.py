@@ -50,3 +50,19 @@ def enum_column(enum_cls, **kwargs):
         validate_strings=True,
         **kwargs,
     )
+
+
+# The largest id a row can have (PostgreSQL INTEGER). A bigger number from a form or a URL
+# cannot name a row, and passing it to the database would fail with a DataError.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value, maximum=MAX_ID):
+    """``value`` as a whole number from 1 to ``maximum``, else None. ``str.isdigit`` alone
+    is not enough: it accepts "²" and "٣", and ``int`` of a huge string is slow or fails."""
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
+        return None
+    if len(value) > len(str(maximum)):
+        return None
+    number = int(value)
+    return number if 0 < number <= maximum else None

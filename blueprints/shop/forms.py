@@ -12,6 +12,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from blueprints.core.types import MAX_ID
 from blueprints.shop.models import MAX_LINE_QUANTITY, ProductKind
 
 QUANTITY_MESSAGE = f"Please choose a quantity from 1 to {MAX_LINE_QUANTITY}."
@@ -29,7 +30,11 @@ class QuantityField(IntegerField):
 
 class AddToCartForm(FlaskForm):
     variant_id = IntegerField(
-        "Choose an option", validators=[InputRequired("Please choose an option.")]
+        "Choose an option",
+        validators=[
+            InputRequired("Please choose an option."),
+            NumberRange(1, MAX_ID, "Please choose an option."),
+        ],
     )
     quantity = QuantityField(
         "Quantity",
@@ -42,7 +47,7 @@ class AddToCartForm(FlaskForm):
 
 
 class CartLineForm(FlaskForm):
-    line_id = IntegerField(validators=[InputRequired()])
+    line_id = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
     quantity = QuantityField(
         "Quantity",
         validators=[
@@ -53,7 +58,7 @@ class CartLineForm(FlaskForm):
 
 
 class RemoveLineForm(FlaskForm):
-    line_id = IntegerField(validators=[InputRequired()])
+    line_id = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
 
 
 class CheckoutForm(FlaskForm):

@@ -7,6 +7,7 @@ import stripe
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from blueprints.core.cache import cached_page
+from blueprints.core.types import MAX_ID
 from blueprints.shop import bp, services
 from blueprints.shop.forms import (
     AddToCartForm,
@@ -82,7 +83,12 @@ def cart():
 @limiter.limit("60/minute")
 def add_to_cart():
     form = AddToCartForm()
-    variant = db.session.get(Variant, form.variant_id.data) if form.variant_id.data else None
+    # Look the option up only when it is a possible id: a number past the database's
+    # integer range would make the lookup itself fail.
+    variant_id = form.variant_id.data
+    variant = (
+        db.session.get(Variant, variant_id) if variant_id and 0 < variant_id <= MAX_ID else None
+    )
     product = variant.product if variant and variant.product.active else None
     if product is None:
         db.session.rollback()

@@ -493,6 +493,27 @@ def order_for_session(session_id, metadata=None):
     return order
 
 
+def order_for_session_readonly(session_id, metadata=None):
+    """The order of a Checkout Session, found as :func:`order_for_session` would, without
+    storing anything."""
+    order = db.session.scalar(select(Order).where(Order.stripe_session_id == session_id))
+    if order is None and metadata and _get(metadata, "kind") == "order":
+        order_id = _get(metadata, "id")
+        order = db.session.get(Order, int(order_id)) if str(order_id).isdigit() else None
+        if order is not None and order.stripe_session_id is not None:
+            return None
+    return order
+
+
+def pending_orders_before(cutoff):
+    """Orders still waiting for Stripe that were created before ``cutoff``."""
+    return db.session.scalars(
+        select(Order)
+        .where(Order.state == OrderState.PENDING, Order.created_at < cutoff)
+        .order_by(Order.created_at)
+    ).all()
+
+
 def fulfil_order(session_id):
     """Mark the order of a paid Checkout Session paid, exactly once.
 

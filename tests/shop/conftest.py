@@ -90,6 +90,7 @@ class FakeStripe:
         self._ids = itertools.count(1)
         self._replies = {}  # Idempotency-Key -> the first answer, replayed as Stripe does
         self._lock = threading.Lock()
+        self.list_page_size = 2  # small, so listing has to follow Stripe's pagination
         httpserver.expect_request(re.compile(r"^/v1/.*")).respond_with_handler(self._handle)
 
     def _json(self, body, status=200):
@@ -105,6 +106,8 @@ class FakeStripe:
             path = request.path
             if request.method == "POST" and path == "/v1/checkout/sessions":
                 return self._json(self._create(form))
+            if request.method == "GET" and path == "/v1/checkout/sessions":
+                return self._json(self._list(parse_form(request.args.items(multi=True))))
             match = re.fullmatch(r"/v1/checkout/sessions/([^/]+)(/expire)?", path)
             if match and match.group(1) in self.sessions:
                 session = self.sessions[match.group(1)]
@@ -138,6 +141,7 @@ class FakeStripe:
         session = {
             "id": session_id,
             "object": "checkout.session",
+            "created": int(time.time()),
             "amount_total": total,
             "currency": form["line_items"][0]["price_data"]["currency"],
             "client_reference_id": form.get("client_reference_id"),
@@ -151,6 +155,24 @@ class FakeStripe:
         }
         self.sessions[session_id] = session
         return session
+
+    def _list(self, args):
+        """Newest first, ``created[gte]`` honoured, pages of ``list_page_size`` at most."""
+        since = int(args.get("created", {}).get("gte", 0))
+        found = sorted(
+            (s for s in self.sessions.values() if s["created"] >= since),
+            key=lambda s: (-s["created"], s["id"]),
+        )
+        if args.get("starting_after"):
+            ids = [s["id"] for s in found]
+            found = found[ids.index(args["starting_after"]) + 1 :]
+        size = min(int(args.get("limit", 10)), self.list_page_size)
+        return {
+            "object": "list",
+            "data": found[:size],
+            "has_more": len(found) > size,
+            "url": "/v1/checkout/sessions",
+        }
 
     def created(self):
         return [r for r in self.requests if r[0] == "POST" and r[1] == "/v1/checkout/sessions"]

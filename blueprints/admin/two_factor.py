@@ -1,0 +1,145 @@
+"""Staff second factor (TOTP): the sign-in's second step and turning it on or off.
+
+After the password, the session holds only a pending state (user id, session token, when,
+how many codes tried) for a few minutes; the signed-in session starts only after a code.
+"""
+
+import time
+
+from flask import current_app, flash, g, redirect, render_template, session, url_for
+from flask_login import current_user, login_user
+
+from blueprints.account.models import User
+from blueprints.account.services import (
+    enable_totp,
+    new_totp_secret,
+    reset_totp,
+    totp_uri,
+    verify_totp,
+)
+from blueprints.admin import bp
+from blueprints.admin.forms import CodeForm
+from blueprints.core.security import staff_required
+from extensions import db, limiter
+
+PENDING_KEY = "totp_pending"
+ENROL_KEY = "totp_enrol"
+PENDING_SECONDS = 300
+MAX_CODE_TRIES = 5
+CODE_FAILED = "That code did not work. Codes change every 30 seconds: please try the newest one."
+
+
+def start_second_step(user, next_url):
+    """Replace the session with a pending second step for ``user`` (password accepted)."""
+    session.clear()
+    session[PENDING_KEY] = {
+        "uid": user.id,
+        "token": user.session_token,
+        "at": int(time.time()),
+        "tries": 0,
+        "next": next_url,
+    }
+
+
+def _pending_user():
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None, None
+    user = db.session.get(User, pending.get("uid"))
+    if user is None or not user.active or not user.is_staff or not user.has_totp:
+        return None, None
+    if user.session_token != pending.get("token"):
+        return None, None  # signed out everywhere meanwhile
+    return user, pending
+
+
+def _code_failed(response=None):
+    return g.get("sign_in_failed", False)
+
+
+def _login_rate_limit():
+    return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=_code_failed)
+def login_code():
+    """The second step: the 6-digit code. Wrong codes count towards the same limit as
+    wrong passwords, and five of them send the person back to the password."""
+    user, pending = _pending_user()
+    if user is None:
+        session.pop(PENDING_KEY, None)
+        flash("Please sign in again.", "error")
+        return redirect(url_for("admin.login"), code=303)
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        if verify_totp(user, form.code.data):
+            next_url = pending.get("next") or url_for("admin.dashboard")
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            db.session.commit()
+            return redirect(next_url, code=303)
+        error = CODE_FAILED
+    if form.is_submitted():
+        g.sign_in_failed = True
+        db.session.rollback()
+        pending["tries"] = pending.get("tries", 0) + 1
+        session[PENDING_KEY] = pending
+        if pending["tries"] >= MAX_CODE_TRIES:
+            session.pop(PENDING_KEY, None)
+            flash("Too many codes tried. Please sign in again.", "error")
+            return redirect(url_for("admin.login"), code=303)
+    form.code.data = ""
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/login_code.html", form=form, error=error), status
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@staff_required
+def two_factor():
+    """Turn the second factor on: show a new secret (and its otpauth:// address) and
+    save it once a code from the app proves it was added."""
+    user = current_user._get_current_object()
+    form = CodeForm()
+    if user.has_totp:
+        return render_template("admin/two_factor.html", form=form, enabled=True)
+    secret = session.get(ENROL_KEY) or new_totp_secret()
+    session[ENROL_KEY] = secret
+    error = None
+    if form.validate_on_submit():
+        if enable_totp(user, secret, form.code.data):
+            session.pop(ENROL_KEY, None)
+            db.session.commit()
+            # Enabling rotated the session token: sign this session in again with it.
+            login_user(user)
+            flash("Two-step sign-in is on. You will be asked for a code each time.", "success")
+            return redirect(url_for("admin.two_factor"), code=303)
+        error = CODE_FAILED
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "admin/two_factor.html",
+        form=form,
+        enabled=False,
+        secret=secret,
+        uri=totp_uri(user.email, secret),
+        error=error,
+    ), status
+
+
+@bp.post("/two-factor/off")
+@staff_required
+def two_factor_off():
+    """Turn it off from the admin area (a current code is required)."""
+    user = current_user._get_current_object()
+    form = CodeForm()
+    if not (form.validate_on_submit() and verify_totp(user, form.code.data)):
+        db.session.rollback()
+        flash(CODE_FAILED, "error")
+        return redirect(url_for("admin.two_factor"), code=303)
+    reset_totp(user)
+    db.session.commit()
+    login_user(user)
+    flash("Two-step sign-in is off.", "success")
+    return redirect(url_for("admin.two_factor"), code=303)

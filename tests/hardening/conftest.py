@@ -1,0 +1,52 @@
+"""Fixtures for the cross-area hardening tests: the demo content of every area."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from blueprints import area_modules
+from extensions import db
+
+
+@pytest.fixture
+def seeded(app):
+    """Every area's demo content, plus one confirmed booking to manage."""
+    for _area, module in area_modules("seed"):
+        module.seed(large=False)
+        db.session.commit()
+    return sample_view_args()
+
+
+def sample_view_args():
+    """Real values for every URL variable the site uses, from the seeded rows."""
+    from blueprints.blog.models import Post
+    from blueprints.booking import availability, services
+    from blueprints.booking.models import ConsultationType
+    from blueprints.core.types import utcnow
+    from blueprints.shop.models import Product, Variant
+    from tests.booking.conftest import make_confirmed
+
+    ctype = db.session.scalars(select(ConsultationType).order_by(ConsultationType.id)).first()
+    later = [s for s in availability.free_slots(ctype) if s > utcnow() + timedelta(days=5)]
+    start, free_slot = later[0], later[-1]
+    booking = make_confirmed(ctype, start, email="fuzz@example.com")
+    post = db.session.scalars(select(Post).order_by(Post.id)).first()
+    product = db.session.scalars(select(Product).order_by(Product.id)).first()
+    return {
+        "post_id": post.id,
+        "product_id": product.id,
+        "variant_id": db.session.scalars(select(Variant.id)).first(),
+        "booking_id": booking.id,
+        "order_id": 1,
+        "row_id": 1,
+        "kind": "hours",
+        "slug": ctype.slug,
+        "post_slug": post.slug,
+        "token": services.manage_token(booking),
+        "tag": "x",
+        "position": 1,
+        "booking": booking,
+        "ctype": ctype,
+        "free_slot": services.slot_value(free_slot),
+    }
