@@ -16,6 +16,7 @@ from blueprints.booking.models import (
     WeeklyHours,
 )
 from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.layout import format_money
 from blueprints.core.security import staff_required
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
@@ -110,7 +111,7 @@ def booking_cancel(booking_id):
     flash(
         f"Cancelled {booking.name}'s consultation"
         + (
-            f" and refunded {refunded / 100:,.2f} {booking.currency.upper()}."
+            f" and refunded {format_money(refunded, booking.currency)}."
             if refunded
             else " without a refund."
         ),

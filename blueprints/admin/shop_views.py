@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from blueprints.admin import bp
 from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.layout import format_money
 from blueprints.core.markdown import render_post
 from blueprints.core.security import staff_required
 from blueprints.shop import services
@@ -147,7 +148,7 @@ def order_refund(order_id):
         form.amount.errors = [str(exc)]
         return _render_order(order, refund_form=form, status=409)
     db.session.commit()
-    flash(f"Refunded {cents / 100:,.2f} {order.currency.upper()}.", "success")
+    flash(f"Refunded {format_money(cents, order.currency)}.", "success")
     return redirect(url_for("admin.order", order_id=order.id), 303)
 
 

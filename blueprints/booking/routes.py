@@ -10,6 +10,7 @@ from blueprints.booking.display import day_label, slot_label, zone_place
 from blueprints.booking.forms import BookingForm, RescheduleForm
 from blueprints.booking.models import BookingStatus
 from blueprints.core.cache import cached_page
+from blueprints.core.layout import format_money
 from blueprints.core.outbox import send_committed
 from blueprints.core.security import safe_next
 from blueprints.core.timezones import (
@@ -236,7 +237,7 @@ def cancel(token):
     if refunded:
         flash(
             f"Your consultation is cancelled. We have refunded "
-            f"{refunded / 100:,.2f} {booking.currency.upper()} to your card.",
+            f"{format_money(refunded, booking.currency)} to your card.",
             "success",
         )
     else:

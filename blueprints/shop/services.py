@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from blueprints.blog.models import Post, PostStatus
 from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.layout import format_money
 from blueprints.core.stripe import (
     create_checkout_session,
     create_refund,
@@ -313,7 +314,9 @@ def place_order(cart):
     for line in order.lines:
         if line.stock_held and not _take_stock(line.variant_id, line.quantity):
             raise SoldOut(f"Sorry, {line.description} is sold out.")
-    record_event(order, "created", f"Order placed for {_money(order.total_cents, order.currency)}.")
+    record_event(
+        order, "created", f"Order placed for {format_money(order.total_cents, order.currency)}."
+    )
     return order
 
 
@@ -552,7 +555,9 @@ def fulfil_order(session_id):
         "shipping_address": _shipping_from(checkout),
     }
     if change_state(order, [OrderState.PENDING], OrderState.PAID, **paid):
-        record_event(order, "paid", f"Paid {_money(order.total_cents, order.currency)}.", "stripe")
+        record_event(
+            order, "paid", f"Paid {format_money(order.total_cents, order.currency)}.", "stripe"
+        )
     elif change_state(
         order,
         [OrderState.EXPIRED, OrderState.CANCELLED],
@@ -650,8 +655,8 @@ def record_refund(order, refund_id, amount_cents, currency, actor="stripe"):
     record_event(
         order,
         "refunded",
-        f"Refund {refund_id}: {_money(amount_cents, currency)} "
-        f"({_money(refunded, order.currency)} refunded in all).",
+        f"Refund {refund_id}: {format_money(amount_cents, currency)} "
+        f"({format_money(refunded, order.currency)} refunded in all).",
         actor,
     )
     if full:
@@ -700,7 +705,7 @@ def refund_order(order, amount_cents, request_key, actor):
         raise ShopError("Only a paid order can be refunded.")
     if not 0 < amount_cents <= order.refundable_cents:
         raise ShopError(
-            f"Enter an amount from $0.01 to {_money(order.refundable_cents, order.currency)}."
+            f"Enter an amount from $0.01 to {format_money(order.refundable_cents, order.currency)}."
         )
     try:
         refund = create_refund(
@@ -714,7 +719,7 @@ def refund_order(order, amount_cents, request_key, actor):
     record_event(
         order,
         "refund_requested",
-        f"Refund of {_money(amount_cents, order.currency)} sent to Stripe ({refund.id}).",
+        f"Refund of {format_money(amount_cents, order.currency)} sent to Stripe ({refund.id}).",
         actor,
     )
     record_refund(order, refund.id, refund.amount, refund.currency, actor=actor)
@@ -773,9 +778,3 @@ def programs_for_email(email):
         .distinct()
         .order_by(Product.position, Product.name)
     ).all()
-
-
-def _money(cents, currency):
-    from blueprints.core.layout import format_money
-
-    return format_money(cents, currency)

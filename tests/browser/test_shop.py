@@ -146,7 +146,7 @@ def test_staff_ship_an_order_and_admin_pages_pass_axe(
 
     page.get_by_label("Amount to refund, in dollars").fill("10.00")
     page.get_by_role("button", name="Refund through Stripe").click()
-    expect(page.get_by_text("Refunded 10.00 USD")).to_be_visible()
+    expect(page.get_by_text("Refunded $10.00")).to_be_visible()
     db.session.expire_all()
     order = db.session.scalars(select(Order)).one()
     assert order.state == OrderState.PARTIALLY_REFUNDED and order.refunded_cents == 1000
