@@ -12,9 +12,11 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so a slow leak can never grow without bound.
-max_requests = 5000
-max_requests_jitter = 500
-accesslog = "-"
+# Recycle workers now and then so a slow leak can never grow without bound (rarely: a
+# new worker starts with an empty in-process cache and imports the whole app again).
+max_requests = 100_000
+max_requests_jitter = 10_000
+# nginx in front keeps the access log (docs/deploy.md); GUNICORN_ACCESSLOG=- adds gunicorn's.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

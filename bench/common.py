@@ -96,10 +96,16 @@ def fetch(url, headers=None, timeout=10):
 
 @contextmanager
 def gunicorn(target, env=None, n_workers=None):
-    """Serve ``target`` (``module:app``) on a free local port; yields the base URL."""
+    """Serve ``target`` (``module:app``) on a free local port; yields the base URL.
+
+    Every app runs under the production ``gunicorn.conf.py`` (named explicitly, so the
+    settings do not depend on the directory), with only the port and workers changed.
+    """
     port = free_port()
     command = [
         str(VENV_BIN / "gunicorn"),
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "--workers",
         str(n_workers or workers()),
         "--worker-class",
