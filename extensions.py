@@ -1,5 +1,6 @@
 """Unbound extension instances. Import them from here, never from ``app``."""
 
+from flask import request
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -28,7 +29,17 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 mail = Mail()
+
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _reads_are_not_limited():
+    """Every limit guards a form (a POST): reading a page skips the limiter's work."""
+    return request.method in ("GET", "HEAD", "OPTIONS")
+
+
 cache = Cache()
