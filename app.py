@@ -10,18 +10,21 @@ def create_app(config=None):
     """Build the Flask application; ``config`` overrides settings (tests use it)."""
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, config)
-    register_proxy_fix(app)
     register_extensions(app)
     register_url_converters(app)
     register_blueprints(app)
     register_request_hooks(app)
+    register_proxy_fix(app)
     register_error_handlers(app)
     register_cli(app)
     return app
 
 
 def register_proxy_fix(app):
-    """Trust X-Forwarded-* from TRUSTED_PROXIES reverse proxies (client IPs for rate limits)."""
+    """Trust X-Forwarded-* from TRUSTED_PROXIES reverse proxies (client IPs for rate limits).
+
+    It wraps the WSGI app last, so it is the outermost layer: the page cache's middleware
+    (installed with the request hooks) sees the fixed host and scheme like every view."""
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

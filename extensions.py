@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect as _FlaskWTFCSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -29,6 +29,24 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 mail = Mail()
+
+
+class CSRFProtect(_FlaskWTFCSRFProtect):
+    """Flask-WTF's protection, which also takes the page token of cached pages where a
+    reader without a session may send one (``blueprints/core/csrf.py``)."""
+
+    def protect(self, apply_exemptions=False):
+        from flask import current_app, g
+
+        from blueprints.core.csrf import accepts_page_token
+
+        exempt = apply_exemptions and (not request.endpoint or self._is_exempt())
+        if not exempt and request.method in current_app.config["WTF_CSRF_METHODS"]:
+            field = current_app.config["WTF_CSRF_FIELD_NAME"]
+            if accepts_page_token(request.form.get(field)):
+                g.csrf_valid = True  # what Flask-WTF records, so forms skip a second check
+                return
+        super().protect(apply_exemptions=apply_exemptions)
 
 
 csrf = CSRFProtect()

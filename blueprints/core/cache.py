@@ -12,25 +12,28 @@ and the service that changes what the page shows names the same tags::
 
 How it stays correct:
 
-- Tags are invalidated by version numbers kept in the cache. A page's key contains
-  the current version of each of its tags, so bumping a tag makes every page that
-  carries it unreachable at once, with no scan over keys. A version is a random
-  value, never a counter: a version that was evicted comes back as a fresh value,
-  which again only makes pages unreachable, never resurrects an old one.
+- Tags are invalidated by version numbers kept in the cache. A stored page keeps the
+  version of each of its tags at the time it was rendered, and is served only while
+  every one is still current, so bumping a tag retires every page that carries it at
+  once, with no scan over keys. A version is a random value, never a counter: a
+  version that was evicted comes back as a fresh value, which again only retires
+  pages, never resurrects an old one.
 - Tags are bumped only after the transaction commits (SQLAlchemy ``after_commit``),
-  and a request computes its key, versions included, before it reads anything. A
-  reader who rendered the old content stores it under the old versions, which
-  nobody asks for once the bump has happened.
+  and a render reads the versions before it reads anything else. A reader who
+  rendered the old content stores it with the old versions, so it is never served
+  once the bump has happened.
 - Nothing private is ever shared: pages are neither served from nor stored to the
   cache for a signed-in user, a session with a cart or flashed messages, a query
   argument the view did not allow, a response other than 200, a response that sets
   a cookie other than the session, or one marked ``private``/``no-store``.
-- CSRF tokens: the visitor's token is replaced by a placeholder before storing, and
-  a hit fills in a token made for the reader (``generate_csrf()``, which also gives
-  them a session), so cached forms still validate.
+- CSRF tokens: a reader without a session gets the shared *page token* in every form
+  (``blueprints/core/csrf.py``), so reading never makes a session or sets a cookie. A
+  reader with a session gets their own token. Either way the token is replaced by a
+  placeholder before storing, and a hit fills in the one for its reader.
+- Hits are answered by :class:`PageCacheMiddleware` before Flask dispatches: for a
+  reader without a session that is the stored bytes plus headers, no request context.
 - Conditional GET: a weak ETag from the stored body and the reader's own CSRF secret
-  (the filled-in token is re-signed with a timestamp on every request, so the bytes
-  differ while the meaning does not: hence weak), and 304 when it matches.
+  (none for readers without a session), and 304 when it matches.
 
 Several gunicorn workers must share one cache for invalidation to reach them all:
 set ``FLASK_CACHE_REDIS_URL`` in production (the in-process default is per worker).
@@ -40,12 +43,16 @@ import hashlib
 import logging
 import secrets
 from functools import wraps
+from urllib.parse import parse_qsl
 
 from flask import current_app, g, make_response, request, session
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.http import http_date, parse_cookie, parse_etags
+from werkzeug.wsgi import get_host
 
-from blueprints.core.timezones import reader_zone
+from blueprints.core.csrf import use_page_token
+from blueprints.core.timezones import TZ_COOKIE, parse_zone, reader_zone
 from extensions import cache, db
 
 log = logging.getLogger(__name__)
@@ -162,7 +169,7 @@ def cached_value(name, tags, compute, timeout=None):
 # --- deciding whether a request may use the cache --------------------------------------
 
 
-def _session_is_private():
+def session_is_private():
     return any(key in session for key in PRIVATE_SESSION_KEYS)
 
 
@@ -175,15 +182,21 @@ def _allowed_query(allow_args, max_arg_length):
     return items
 
 
-def _page_key(tags, query):
-    versions = tag_versions(tags)
+def page_address(environ, zone_name):
+    """The cache key of a request's page: where it is and who may share it.
+
+    Host, path, the query arguments in a fixed order, and the reader's time zone (dates on
+    the page are shown in it), all read from the WSGI ``environ`` so that the middleware
+    and the view compute the same key. Tags are not part of it: a stored page carries the
+    tag versions it was rendered under, and is served only while they are all current.
+    """
+    query = sorted(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
     parts = [
         "GET",  # HEAD is answered from the same entry as GET
-        request.host,
-        request.path,
+        get_host(environ),
+        environ.get("PATH_INFO", ""),
         repr(query),
-        reader_zone().key,  # dates on the page are in the reader's zone
-        repr(list(zip(tags, versions, strict=True))),
+        zone_name,
     ]
     digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
     return f"page:{digest}"
@@ -199,7 +212,7 @@ def _storable(response):
         if not header.startswith(session_cookie + "="):
             return False
     # The view itself may have flashed a message or signed someone in.
-    return not _session_is_private()
+    return not session_is_private()
 
 
 def _csrf_field():
@@ -209,17 +222,16 @@ def _csrf_field():
 # --- building responses ------------------------------------------------------------------
 
 
-def _etag(body_digest, has_token):
-    """A weak validator: the stored page plus, when it holds a form, the reader's secret."""
-    parts = [body_digest]
-    if has_token:
-        parts.append(str(session.get(_csrf_field(), "")))
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+def _etag(body_digest, reader_secret):
+    """A weak validator: the stored page plus, when it holds a form, the reader's CSRF
+    secret (empty for a reader without a session, whose forms carry the page token)."""
+    return hashlib.sha256(f"{body_digest}\x1f{reader_secret}".encode()).hexdigest()[:32]
 
 
 def _finish(response, body_digest, has_token, outcome):
     headers = response.headers
-    headers["ETag"] = f'W/"{_etag(body_digest, has_token)}"'
+    secret = str(session.get(_csrf_field(), "")) if has_token else ""
+    headers["ETag"] = f'W/"{_etag(body_digest, secret)}"'
     # The body holds this reader's token: browsers may keep it, shared caches may not,
     # and either must ask again (a cheap 304) before reusing it. (Headers are set as
     # strings: this runs on every hit, and parsing them back costs more than the rest.)
@@ -245,7 +257,7 @@ def _response_from_entry(entry):
     return _finish(response, entry["digest"], entry["has_token"], "HIT")
 
 
-def _store(key, response, timeout):
+def _store(key, response, tags, versions, timeout):
     body = response.get_data()
     token = g.get(_csrf_field())
     has_token = bool(token) and token.encode() in body
@@ -259,6 +271,8 @@ def _store(key, response, timeout):
             for name, value in response.headers.items()
             if name.lower() not in _STORED_HEADER_SKIP
         ],
+        "tags": tags,
+        "versions": versions,
     }
     try:
         cache.set(key, entry, timeout=timeout)
@@ -268,7 +282,7 @@ def _store(key, response, timeout):
 
 
 def cached_page(tags=None, timeout=None, allow_args=(), max_arg_length=100):
-    """Serve this view's page from the cache to anonymous readers.
+    """Keep this view's page for anonymous readers; :class:`PageCacheMiddleware` serves it.
 
     ``tags``: a list, or a callable taking the view's arguments (``lambda slug: [...]``)
     that names what the page shows; :data:`SITE_TAG` is always added.
@@ -277,35 +291,37 @@ def cached_page(tags=None, timeout=None, allow_args=(), max_arg_length=100):
     ``allow_args``: query arguments the page uses (``("page",)``, ``("q",)``); any
     other argument, or a value longer than ``max_arg_length``, skips the cache, so
     made-up arguments cannot fill it.
+
+    The view runs only when the middleware found no current copy: it renders, and the
+    page is stored under :func:`page_address` with the tag versions read *before* the
+    view read anything, so a change committed meanwhile leaves the copy stale at once.
     """
     allow = frozenset(allow_args)
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not _enabled() or request.method not in ("GET", "HEAD") or _session_is_private():
+            if request.method not in ("GET", "HEAD") or session_is_private():
                 return _uncached(view, args, kwargs)
-            query = _allowed_query(allow, max_arg_length)
-            if query is None:
+            use_page_token()
+            if not _enabled() or _allowed_query(allow, max_arg_length) is None:
                 return _uncached(view, args, kwargs)
             page_tags = list(tags(**kwargs) if callable(tags) else (tags or []))
             page_tags = sorted(set(page_tags) | {SITE_TAG})
             try:
-                key = _page_key(page_tags, query)
-                entry = cache.get(key)
+                key = page_address(request.environ, reader_zone().key)
+                versions = tag_versions(page_tags)
             except CACHE_ERRORS as error:
                 # One line per request, not a traceback: an outage must not flood the log.
                 log.warning("Page cache unavailable (%s); serving uncached", error)
                 return _uncached(view, args, kwargs)
-            if entry is not None:
-                return _response_from_entry(entry)
 
             response = make_response(view(*args, **kwargs))
             if not _storable(response):
                 response.headers["X-Cache"] = "MISS"
                 return response
             lifetime = timeout if timeout is not None else current_app.config["PAGE_CACHE_TIMEOUT"]
-            entry = _store(key, response, lifetime)
+            entry = _store(key, response, page_tags, versions, lifetime)
             return _finish(response, entry["digest"], entry["has_token"], "MISS")
 
         return wrapped
@@ -321,7 +337,7 @@ def _uncached(view, args, kwargs):
         response.status_code != 200
         or response.is_streamed
         or response.cache_control.no_store
-        or _session_is_private()
+        or session_is_private()
     ):
         response.headers["X-Cache"] = "MISS"
         return response
@@ -334,8 +350,114 @@ def _uncached(view, args, kwargs):
     return _finish(response, digest, has_token, "MISS")
 
 
+# --- serving hits ------------------------------------------------------------------------
+
+
+def _current_entry():
+    """The stored page for this request when every one of its tags is still current."""
+    entry = cache.get(page_address(request.environ, reader_zone().key))
+    if entry is None:
+        return None
+    return entry if _versions(cache, entry) == entry["versions"] else None
+
+
+def _versions(store, entry):
+    """The current versions of a stored page's tags. Compare only: a missing version means
+    "changed", and the render that follows creates it (``tag_versions``)."""
+    return store.get_many(*[_version_key(tag) for tag in entry["tags"]])
+
+
+class PageCacheMiddleware:
+    """Answers page-cache hits before Flask dispatches the request.
+
+    A hit needs none of the request pipeline: no view, no database, no rate limiter (reads
+    are never limited), no ``before_request`` hooks. Two kinds of reader:
+
+    - without a session cookie (most page views): the stored bytes, the page token in
+      the forms, the security headers, nothing else; no request context, no cookie set;
+    - with a session that is not private: inside a request context, so their own CSRF
+      token and session cookie come from the same code as on every other response.
+
+    Anything else (a POST, a private session, no current copy, the cache unreachable)
+    goes on to Flask unchanged.
+    """
+
+    def __init__(self, app, wsgi_app):
+        self.app = app
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and self.app.config["PAGE_CACHE"]:
+            cookies = parse_cookie(environ)
+            if self.app.config["SESSION_COOKIE_NAME"] in cookies:
+                response = self._hit_with_session(environ)
+                if response is not None:
+                    return response(environ, start_response)
+            else:
+                served = self._hit_without_session(environ, cookies, start_response)
+                if served is not None:
+                    return served
+        return self.wsgi_app(environ, start_response)
+
+    def _hit_without_session(self, environ, cookies, start_response):
+        from blueprints.core.csrf import page_token
+        from blueprints.core.security import new_nonce, security_headers
+
+        app = self.app
+        zone = parse_zone(cookies.get(TZ_COOKIE))
+        key = page_address(environ, zone.key if zone else app.config["PRACTITIONER_TIMEZONE"])
+        backend = app.extensions["cache"][cache]  # what ``cache.get`` uses, without a context
+        try:
+            entry = backend.get(key)
+            if entry is None or _versions(backend, entry) != entry["versions"]:
+                return None
+        except CACHE_ERRORS:
+            return None  # the view serves it uncached and says so in the log
+        body = entry["body"]
+        if entry["has_token"]:
+            body = body.replace(CSRF_PLACEHOLDER.encode(), page_token(app.secret_key).encode())
+        etag = _etag(entry["digest"], "")
+        headers = [
+            *entry["headers"],
+            ("ETag", f'W/"{etag}"'),
+            ("Cache-Control", "private, no-cache"),
+            ("Vary", "Cookie"),
+            ("X-Cache", "HIT"),
+            ("Date", http_date()),
+            *security_headers(app.config, new_nonce()),
+        ]
+        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(etag):
+            start_response("304 NOT MODIFIED", [h for h in headers if h[0] != "Content-Type"])
+            return []
+        headers.append(("Content-Length", str(len(body))))
+        start_response("200 OK", headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    def _hit_with_session(self, environ):
+        from blueprints.core.security import set_security_headers
+
+        app = self.app
+        with app.request_context(environ):
+            # ``request_context`` matched the URL: a 404 or 405 is Flask's to answer.
+            if request.routing_exception is not None or session_is_private():
+                return None
+            try:
+                entry = _current_entry()
+            except CACHE_ERRORS:
+                return None
+            if entry is None:
+                return None
+            response = _response_from_entry(entry)
+            set_security_headers(response)
+            if not app.session_interface.is_null_session(session):
+                app.session_interface.save_session(app, session, response)
+            return response
+
+
 def init_page_cache(app):
-    """Warn when several workers would each keep their own copy of the cache."""
+    """Serve hits from :class:`PageCacheMiddleware`; warn when several workers would each
+    keep their own copy of the cache."""
+    app.wsgi_app = PageCacheMiddleware(app, app.wsgi_app)
     in_process = app.config.get("CACHE_TYPE") in ("SimpleCache", "simple")
     if app.config.get("PAGE_CACHE") and in_process and app.config["ENV_NAME"] == "production":
         log.warning(

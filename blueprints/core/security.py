@@ -7,23 +7,27 @@ from urllib.parse import urlsplit
 from flask import current_app, g, request
 
 
+def new_nonce():
+    return secrets.token_urlsafe(16)
+
+
 def csp_nonce():
     """The nonce for this response's inline scripts (made on first use)."""
     if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
+        g.csp_nonce = new_nonce()
     return g.csp_nonce
 
 
-def _content_security_policy():
+def _content_security_policy(config, nonce):
     form_action = ["'self'"]
     # Checkout redirects the form's POST to Stripe; browsers apply form-action to it.
-    origin = current_app.config.get("STRIPE_CHECKOUT_ORIGIN")
+    origin = config.get("STRIPE_CHECKOUT_ORIGIN")
     if origin:
         form_action.append(origin)
     return "; ".join(
         [
             "default-src 'self'",
-            f"script-src 'self' 'nonce-{csp_nonce()}'",
+            f"script-src 'self' 'nonce-{nonce}'",
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
@@ -36,16 +40,25 @@ def _content_security_policy():
     )
 
 
+def security_headers(config, nonce):
+    """The headers every response carries, as ``(name, value)`` pairs (the page cache's
+    fast path sends them without a request context)."""
+    headers = [
+        ("Content-Security-Policy", _content_security_policy(config, nonce)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("X-Frame-Options", "DENY"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if config.get("HSTS"):
+        headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return headers
+
+
 def set_security_headers(response):
-    headers = response.headers
-    headers["Content-Security-Policy"] = _content_security_policy()
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    headers["X-Frame-Options"] = "DENY"
-    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"
-    headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if current_app.config.get("HSTS"):
-        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    for name, value in security_headers(current_app.config, csp_nonce()):
+        response.headers[name] = value
     return response
 
 

@@ -228,20 +228,47 @@ def test_everything_can_be_cleared_with_the_site_tag(app, site):
     assert _visitor(app).get("/t/post/hips").headers["X-Cache"] == "MISS"
 
 
-def test_two_visitors_never_share_a_csrf_token_and_the_cached_token_validates(app, site):
-    alice, bob = _visitor(app), _visitor(app)
-    alice_page = alice.get("/t/post/spine")
+SAME_SITE = {"Origin": "http://localhost"}  # what a browser sends with our own form
+
+
+def _returning(app):
+    """A reader who has a session (an earlier form, a dismissed notice): not private."""
+    reader = _visitor(app)
+    with reader.session_transaction() as session:
+        session["csrf_token"] = uuid.uuid4().hex
+    return reader
+
+
+def test_readers_without_a_session_get_the_page_token_and_no_cookie(app, site):
+    alice_page = _visitor(app).get("/t/post/spine")
+    bob = _visitor(app)
     bob_page = bob.get("/t/post/spine")
     assert bob_page.headers["X-Cache"] == "HIT"
-    alice_token, bob_token = _token(alice_page.text), _token(bob_page.text)
-    assert alice_token != bob_token
+    # Reading never makes a session: no cookie, and the same shared token for both.
+    assert "Set-Cookie" not in alice_page.headers and "Set-Cookie" not in bob_page.headers
+    assert _token(alice_page.text) == _token(bob_page.text)
 
-    accepted = bob.post("/t/comment/spine", data={"csrf_token": bob_token}, csrf=False)
+    accepted = bob.post(
+        "/t/comment/spine",
+        data={"csrf_token": _token(bob_page.text)},
+        headers=SAME_SITE,
+        csrf=False,
+    )
     assert accepted.status_code == 200 and accepted.text == "comment accepted"
-    # A token is bound to its reader's session: Bob's token is worthless to Carol.
-    carol = _visitor(app)
-    carol.get("/t/post/spine")
-    refused = carol.post("/t/comment/spine", data={"csrf_token": bob_token}, csrf=False)
+
+
+def test_a_reader_with_a_session_gets_their_own_token_from_the_cache(app, site):
+    _visitor(app).get("/t/post/spine")
+    carol, dave = _returning(app), _returning(app)
+    carol_page, dave_page = carol.get("/t/post/spine"), dave.get("/t/post/spine")
+    assert carol_page.headers["X-Cache"] == dave_page.headers["X-Cache"] == "HIT"
+    carol_token, dave_token = _token(carol_page.text), _token(dave_page.text)
+    assert len({carol_token, dave_token, _token(_visitor(app).get("/t/post/spine").text)}) == 3
+
+    accepted = carol.post("/t/comment/spine", data={"csrf_token": carol_token}, csrf=False)
+    assert accepted.status_code == 200
+    # A session's token is bound to it: Carol's is worthless to Dave.
+    refused = dave.post("/t/comment/spine", data={"csrf_token": carol_token}, csrf=False)
     assert refused.status_code == 400
 
 
@@ -372,7 +399,9 @@ def test_unchanged_page_answers_304_and_a_change_answers_200(app, site):
     unchanged = reader.get("/t/post/spine", headers={"If-None-Match": etag})
     assert unchanged.status_code == 304 and unchanged.data == b""
     # The reader's copy still holds a token that their session accepts.
-    posted = reader.post("/t/comment/spine", data={"csrf_token": _token(first.text)}, csrf=False)
+    posted = reader.post(
+        "/t/comment/spine", data={"csrf_token": _token(first.text)}, headers=SAME_SITE, csrf=False
+    )
     assert posted.status_code == 200
 
     _set_title("spine", "Revised title")
@@ -382,9 +411,9 @@ def test_unchanged_page_answers_304_and_a_change_answers_200(app, site):
 
 
 def test_another_readers_etag_gets_the_full_page_with_a_token_of_ones_own(app, site):
-    alice_etag = _visitor(app).get("/t/post/spine").headers["ETag"]
-    bob = _visitor(app)
-    response = bob.get("/t/post/spine", headers={"If-None-Match": alice_etag})
+    stranger_etag = _visitor(app).get("/t/post/spine").headers["ETag"]
+    bob = _returning(app)
+    response = bob.get("/t/post/spine", headers={"If-None-Match": stranger_etag})
     assert response.status_code == 200
     token = _token(response.text)
     assert bob.post("/t/comment/spine", data={"csrf_token": token}, csrf=False).status_code == 200
@@ -488,3 +517,18 @@ class TestRedisShared:
         fresh = _visitor(app).get("/t/post/spine")
         assert fresh.headers["X-Cache"] == "MISS"
         assert "Changed in another worker" in fresh.text
+
+
+def test_a_hit_carries_the_same_headers_as_a_rendered_page(app, site):
+    rendered = _visitor(app).get("/t/post/spine")
+    hits = [_visitor(app).get("/t/post/spine") for _ in range(2)]
+    assert [hit.headers["X-Cache"] for hit in hits] == ["HIT", "HIT"]
+    for hit in hits:
+        assert set(hit.headers.keys()) == set(rendered.headers.keys())
+        for name in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Vary"):
+            assert hit.headers[name] == rendered.headers[name]
+        assert hit.headers["Content-Length"] == str(len(hit.data))
+        assert "frame-ancestors 'none'" in hit.headers["Content-Security-Policy"]
+    # Each response has its own nonce.
+    policies = {r.headers["Content-Security-Policy"] for r in (rendered, *hits)}
+    assert len(policies) == 3
