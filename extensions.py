@@ -40,8 +40,10 @@ class CSRFProtect(_FlaskWTFCSRFProtect):
 
         from blueprints.core.csrf import accepts_page_token
 
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
         exempt = apply_exemptions and (not request.endpoint or self._is_exempt())
-        if not exempt and request.method in current_app.config["WTF_CSRF_METHODS"]:
+        if not exempt:
             field = current_app.config["WTF_CSRF_FIELD_NAME"]
             if accepts_page_token(request.form.get(field)):
                 g.csrf_valid = True  # what Flask-WTF records, so forms skip a second check

@@ -1,6 +1,6 @@
 """Template helpers shared by every page: dates in the reader's zone, money, the year."""
 
-from flask import current_app
+from flask import current_app, request, url_for
 
 from blueprints.core import timezones
 from blueprints.core.types import utcnow
@@ -28,6 +28,22 @@ def init_layout(app):
         return name in app.view_functions
 
     app.jinja_env.globals["has_endpoint"] = has_endpoint
+
+    links = {}  # (endpoint, filename, script root) -> URL, for the life of the process
+
+    def link(endpoint, filename=None):
+        """``url_for`` for the layout's fixed links (a page without arguments, or a static
+        file), built once per process instead of on every page: they never change while
+        it runs. The debug server rebuilds them, so an edited static file shows at once."""
+        key = (endpoint, filename, request.script_root)
+        url = links.get(key)
+        if url is None:
+            url = url_for(endpoint, filename=filename) if filename else url_for(endpoint)
+            if not app.debug:
+                links[key] = url
+        return url
+
+    app.jinja_env.globals["link"] = link
 
     @app.context_processor
     def _layout_context():
