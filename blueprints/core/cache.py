@@ -26,14 +26,14 @@ How it stays correct:
   cache for a signed-in user, a session with a cart or flashed messages, a query
   argument the view did not allow, a response other than 200, a response that sets
   a cookie other than the session, or one marked ``private``/``no-store``.
-- CSRF tokens: a reader without a session gets the shared *page token* in every form
-  (``blueprints/core/csrf.py``), so reading never makes a session or sets a cookie. A
-  reader with a session gets their own token. Either way the token is replaced by a
-  placeholder before storing, and a hit fills in the one for its reader.
-- Hits are answered by :class:`PageCacheMiddleware` before Flask dispatches: for a
-  reader without a session that is the stored bytes plus headers, no request context.
-- Conditional GET: a weak ETag from the stored body and the reader's own CSRF secret
-  (none for readers without a session), and 304 when it matches.
+- CSRF tokens: forms on these pages carry the shared, signed *page token*
+  (``blueprints/core/csrf.py``), accepted only for sessions that are not private, so
+  reading never makes a session or sets a cookie. Private sessions never see a cached
+  page and keep their own Flask-WTF token. The token is replaced by a placeholder
+  before storing, and each hit fills in the current one.
+- Hits are answered by :class:`PageCacheMiddleware` before Flask dispatches: the stored
+  bytes plus headers, with no request context.
+- Conditional GET: a weak ETag from the stored body (and the hour), 304 when it matches.
 
 Several gunicorn workers must share one cache for invalidation to reach them all:
 set ``FLASK_CACHE_REDIS_URL`` in production (the in-process default is per worker).
@@ -42,13 +42,15 @@ set ``FLASK_CACHE_REDIS_URL`` in production (the in-process default is per worke
 import hashlib
 import logging
 import secrets
+import time
 from functools import wraps
 from urllib.parse import parse_qsl
 
 from flask import current_app, g, make_response, request, session
+from itsdangerous import BadSignature
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from werkzeug.http import http_date, parse_cookie, parse_etags
+from werkzeug.http import http_date, parse_cookie, parse_etags, unquote_etag
 from werkzeug.wsgi import get_host
 
 from blueprints.core.csrf import use_page_token
@@ -222,19 +224,20 @@ def _csrf_field():
 # --- building responses ------------------------------------------------------------------
 
 
-def _etag(body_digest, reader_secret):
-    """A weak validator: the stored page plus, when it holds a form, the reader's CSRF
-    secret (empty for a reader without a session, whose forms carry the page token)."""
-    return hashlib.sha256(f"{body_digest}\x1f{reader_secret}".encode()).hexdigest()[:32]
+def _etag(body_digest):
+    """A weak validator: the stored page (forms hold the page token, the same for every
+    reader), and the hour, so that a copy kept by a browser never carries a page token
+    much older than an hour (the token itself is good for a day)."""
+    hour = int(time.time()) // 3600
+    return 'W/"' + hashlib.sha256(f"{body_digest}\x1f{hour}".encode()).hexdigest()[:32] + '"'
 
 
-def _finish(response, body_digest, has_token, outcome):
+def _finish(response, body_digest, outcome):
     headers = response.headers
-    secret = str(session.get(_csrf_field(), "")) if has_token else ""
-    headers["ETag"] = f'W/"{_etag(body_digest, secret)}"'
-    # The body holds this reader's token: browsers may keep it, shared caches may not,
-    # and either must ask again (a cheap 304) before reusing it. (Headers are set as
-    # strings: this runs on every hit, and parsing them back costs more than the rest.)
+    headers["ETag"] = _etag(body_digest)
+    # Browsers may keep the page, shared caches may not, and either must ask again (a
+    # cheap 304) before reusing it. (Headers are set as strings: parsing them back costs
+    # more than the rest.)
     headers["Cache-Control"] = "private, no-cache"
     if "Vary" in headers:
         response.vary.add("Cookie")
@@ -242,19 +245,6 @@ def _finish(response, body_digest, has_token, outcome):
         headers["Vary"] = "Cookie"
     headers["X-Cache"] = outcome
     return response.make_conditional(request)
-
-
-def _response_from_entry(entry):
-    body = entry["body"]
-    if entry["has_token"]:
-        from flask_wtf.csrf import generate_csrf
-
-        # The token must come from this reader's session, never from an earlier request
-        # that shared this app context (as tests do).
-        g.pop(_csrf_field(), None)
-        body = body.replace(CSRF_PLACEHOLDER.encode(), generate_csrf().encode())
-    response = current_app.response_class(body, status=200, headers=entry["headers"])
-    return _finish(response, entry["digest"], entry["has_token"], "HIT")
 
 
 def _store(key, response, tags, versions, timeout):
@@ -322,7 +312,7 @@ def cached_page(tags=None, timeout=None, allow_args=(), max_arg_length=100):
                 return response
             lifetime = timeout if timeout is not None else current_app.config["PAGE_CACHE_TIMEOUT"]
             entry = _store(key, response, page_tags, versions, lifetime)
-            return _finish(response, entry["digest"], entry["has_token"], "MISS")
+            return _finish(response, entry["digest"], "MISS")
 
         return wrapped
 
@@ -347,18 +337,10 @@ def _uncached(view, args, kwargs):
     if has_token:
         body = body.replace(token.encode(), CSRF_PLACEHOLDER.encode())
     digest = hashlib.sha256(body).hexdigest()
-    return _finish(response, digest, has_token, "MISS")
+    return _finish(response, digest, "MISS")
 
 
 # --- serving hits ------------------------------------------------------------------------
-
-
-def _current_entry():
-    """The stored page for this request when every one of its tags is still current."""
-    entry = cache.get(page_address(request.environ, reader_zone().key))
-    if entry is None:
-        return None
-    return entry if _versions(cache, entry) == entry["versions"] else None
 
 
 def _versions(store, entry):
@@ -370,40 +352,47 @@ def _versions(store, entry):
 class PageCacheMiddleware:
     """Answers page-cache hits before Flask dispatches the request.
 
-    A hit needs none of the request pipeline: no view, no database, no rate limiter (reads
-    are never limited), no ``before_request`` hooks. Two kinds of reader:
-
-    - without a session cookie (most page views): the stored bytes, the page token in
-      the forms, the security headers, nothing else; no request context, no cookie set;
-    - with a session that is not private: inside a request context, so their own CSRF
-      token and session cookie come from the same code as on every other response.
-
-    Anything else (a POST, a private session, no current copy, the cache unreachable)
-    goes on to Flask unchanged.
+    A hit needs none of the request pipeline: no view, no database, no request context,
+    no rate limiter (reads are never limited). For a reader whose session is not private
+    (most have none at all) it sends the stored bytes with the page token in the forms
+    and the security headers, and sets no cookie. Anything else (a POST, a private or
+    unreadable session, no current copy, the cache unreachable) goes on to Flask.
     """
 
     def __init__(self, app, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
+        self._session_serializer = None
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and self.app.config["PAGE_CACHE"]:
-            cookies = parse_cookie(environ)
-            if self.app.config["SESSION_COOKIE_NAME"] in cookies:
-                response = self._hit_with_session(environ)
-                if response is not None:
-                    return response(environ, start_response)
-            else:
-                served = self._hit_without_session(environ, cookies, start_response)
-                if served is not None:
-                    return served
+            served = self._serve_hit(environ, start_response)
+            if served is not None:
+                return served
         return self.wsgi_app(environ, start_response)
 
-    def _hit_without_session(self, environ, cookies, start_response):
+    def _shared_pages_allowed(self, session_cookie):
+        """No session, or one that is not private (what ``session_is_private`` checks)."""
+        if session_cookie is None:
+            return True
+        app = self.app
+        if self._session_serializer is None:
+            self._session_serializer = app.session_interface.get_signing_serializer(app)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data = self._session_serializer.loads(session_cookie, max_age=max_age)
+        except BadSignature:
+            return False  # Flask starts them a new session
+        return not any(key in data for key in PRIVATE_SESSION_KEYS)
+
+    def _serve_hit(self, environ, start_response):
         from blueprints.core.csrf import page_token
         from blueprints.core.security import new_nonce, security_headers
 
         app = self.app
+        cookies = parse_cookie(environ)
+        if not self._shared_pages_allowed(cookies.get(app.config["SESSION_COOKIE_NAME"])):
+            return None
         zone = parse_zone(cookies.get(TZ_COOKIE))
         key = page_address(environ, zone.key if zone else app.config["PRACTITIONER_TIMEZONE"])
         backend = app.extensions["cache"][cache]  # what ``cache.get`` uses, without a context
@@ -416,42 +405,22 @@ class PageCacheMiddleware:
         body = entry["body"]
         if entry["has_token"]:
             body = body.replace(CSRF_PLACEHOLDER.encode(), page_token(app.secret_key).encode())
-        etag = _etag(entry["digest"], "")
+        etag = _etag(entry["digest"])
         headers = [
             *entry["headers"],
-            ("ETag", f'W/"{etag}"'),
+            ("ETag", etag),
             ("Cache-Control", "private, no-cache"),
             ("Vary", "Cookie"),
             ("X-Cache", "HIT"),
             ("Date", http_date()),
             *security_headers(app.config, new_nonce()),
         ]
-        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(etag):
+        if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(unquote_etag(etag)[0]):
             start_response("304 NOT MODIFIED", [h for h in headers if h[0] != "Content-Type"])
             return []
         headers.append(("Content-Length", str(len(body))))
         start_response("200 OK", headers)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
-
-    def _hit_with_session(self, environ):
-        from blueprints.core.security import set_security_headers
-
-        app = self.app
-        with app.request_context(environ):
-            # ``request_context`` matched the URL: a 404 or 405 is Flask's to answer.
-            if request.routing_exception is not None or session_is_private():
-                return None
-            try:
-                entry = _current_entry()
-            except CACHE_ERRORS:
-                return None
-            if entry is None:
-                return None
-            response = _response_from_entry(entry)
-            set_security_headers(response)
-            if not app.session_interface.is_null_session(session):
-                app.session_interface.save_session(app, session, response)
-            return response
 
 
 def init_page_cache(app):

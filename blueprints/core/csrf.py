@@ -1,9 +1,9 @@
-"""The page token: the CSRF token of forms on cached pages read without a session.
+"""The page token: the CSRF token of forms on public pages that may be cached.
 
-A page in the page cache is the same bytes for every reader who has no session. Giving
-each of them a token of their own would mean giving each a session (a cookie, and two
-signatures per page view) just for reading. Their forms carry instead a *page token*:
-signed with the secret key, dated, and the same for everyone at a given minute.
+A page in the page cache is the same bytes for every reader whose session is not
+private. Giving each of them a token of their own would mean giving each a session (a
+cookie, and two signatures per page view) just for reading. Their forms carry instead
+a *page token*: signed with the secret key, dated, the same for everyone at a minute.
 
 A page token says "this form came from one of our pages"; it cannot say "this person
 meant to send it", because there is no person yet. So it is accepted only where no
@@ -16,8 +16,8 @@ required as before:
 - the browser says the form was sent from this site (``Origin``, else ``Referer``);
 - the token is at most :data:`PAGE_TOKEN_MAX_AGE` old.
 
-A reader who already has a session (a returning visitor, a shopper) gets their own
-token on every page, cached or not.
+A reader with a private session (signed in, a cart, a message waiting) never gets a
+cached page: their forms carry their own token, which is then the only one accepted.
 """
 
 import time
@@ -47,18 +47,14 @@ def page_token(secret_key=None):
     return token
 
 
-def reader_has_session():
-    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
-
-
 def use_page_token():
-    """Render this request's forms with the page token when the reader has no session.
+    """Render this request's forms with the page token (for a page that may be cached,
+    read by someone whose session is not private).
 
     Flask-WTF's ``generate_csrf`` returns the token already in ``g`` without touching the
     session, so every form and ``csrf_token()`` on the page picks this one up.
     """
-    if not reader_has_session():
-        g.csrf_token = page_token()
+    g.csrf_token = page_token()
 
 
 def _sent_from_this_site():
