@@ -62,6 +62,10 @@ SEED_POST = "/blog/how-to-increase-spinal-bone-density-with-exercise"
 VEST = "/shop/weighted-walking-vest"
 CONSULTATION_TYPES = ("initial-consultation", "follow-up-call")
 WEEKS = 9  # the free-times pages: a 60-day horizon in weeks
+# How often and how long a booking writer reloads the manage page while the webhook is
+# on its way (the page itself refreshes every 4 s; a person would wait that long).
+CONFIRM_POLLS = 40
+CONFIRM_POLL_SECONDS = 0.25
 
 READER_PAGES = [
     ("home", "/"),
@@ -361,11 +365,17 @@ def write_order(v, ledger, rng, variants):
     )
     if not success:
         return ledger.count("order", "unexpected", f"emulator Pay: {status}")
-    status, _, page = v.get("order: success page", success)
-    if status == 200 and "Your payment went through" in page:
-        ledger.succeeded("order", ledger.orders, (session_id, variant_id))
-    else:
-        ledger.count("order", "unexpected", f"success page: {status}, not told paid")
+    # The success page asks Stripe itself, so it rarely has to wait for the webhook;
+    # when it does it says so, and a reload asks again.
+    for _ in range(CONFIRM_POLLS):
+        status, _, page = v.get("order: success page", success)
+        if status == 200 and "Your payment went through" in page:
+            ledger.succeeded("order", ledger.orders, (session_id, variant_id))
+            return None
+        if status != 200 or "We are confirming your payment" not in page:
+            break
+        time.sleep(CONFIRM_POLL_SECONDS)
+    ledger.count("order", "unexpected", f"success page: {status}, not told paid")
     return None
 
 
@@ -416,11 +426,17 @@ def write_booking(v, ledger, rng):
     status, success = _pay_in_emulator(v, "booking: emulator Pay", pay_url, form["email"])
     if not success:
         return ledger.count("booking", "unexpected", f"emulator Pay: {status}")
-    status, _, page = v.get("booking: manage page", success)
-    if status == 200 and '<span class="status">Confirmed</span>' in page:
-        ledger.succeeded("booking", ledger.bookings, session_id)
-    else:
-        ledger.count("booking", "unexpected", f"manage page: {status}, not confirmed")
+    # The webhook races the redirect (as with Stripe): until it lands, the page says
+    # "we are confirming your payment" and refreshes itself, as this client does.
+    for _ in range(CONFIRM_POLLS):
+        status, _, page = v.get("booking: manage page", success)
+        if status == 200 and '<span class="status">Confirmed</span>' in page:
+            ledger.succeeded("booking", ledger.bookings, session_id)
+            return None
+        if status != 200 or "We are confirming your payment" not in page:
+            break
+        time.sleep(CONFIRM_POLL_SECONDS)
+    ledger.count("booking", "unexpected", f"manage page: {status}, not confirmed")
     return None
 
 
@@ -528,6 +544,9 @@ def start_emulator(port, webhook_url, log_path):
             webhook_url,
             "--webhook-secret",
             WEBHOOK_SECRET,
+            # As with Stripe, the event does not wait for the customer's redirect (or the
+            # other way round): the success page and the webhook race.
+            "--async-webhooks",
         ],
         cwd=ROOT,
         env=env,
@@ -799,6 +818,7 @@ def main(argv=None):
     gunicorn_log = OUT / "load-gunicorn.log"
     access_log = OUT / "load-access.log"
     emulator_log = OUT / "load-emulator.log"
+    access_log.unlink(missing_ok=True)  # gunicorn appends to it
 
     print(f"Recreating {args.database_url} (db upgrade, seed) ...", flush=True)
     recreate_postgres_database(args.database_url)
