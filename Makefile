@@ -1,10 +1,13 @@
 # Shortcuts; each target prints what it measured or tested.
 PYTHON ?= .venv/bin/python
 
-.PHONY: bench lighthouse test
+.PHONY: bench load lighthouse test
 
 bench:  ## requests per second per page against a bare Flask app (demo data, SQLite)
 	$(PYTHON) bench/pages.py
+
+load:  ## 60 s of readers and writers on the production setup, then checks every write
+	$(PYTHON) bench/load.py
 
 lighthouse:  ## Lighthouse scores for the key pages; fails below 95
 	$(PYTHON) bench/lighthouse.py

@@ -67,6 +67,19 @@ def site_env(url, page_cache=True, rate_limits=True, redis_url=None, **extra):
     return env
 
 
+def recreate_postgres_database(url):
+    """Drop the PostgreSQL database named in ``url`` (closing its connections) and
+    create it empty, so a run starts from a known state."""
+    import sqlalchemy as sa
+
+    target = sa.engine.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
 def fill_database(url, size):
     """``db upgrade`` then ``seed`` (``seed --large`` for the large size)."""
     if url.startswith("postgresql"):
@@ -95,13 +108,15 @@ def fetch(url, headers=None, timeout=10):
 
 
 @contextmanager
-def gunicorn(target, env=None, n_workers=None):
-    """Serve ``target`` (``module:app``) on a free local port; yields the base URL.
+def gunicorn(target, env=None, n_workers=None, port=None, log_path=None, extra_args=()):
+    """Serve ``target`` (``module:app``) on ``port`` (a free local one by default);
+    yields the base URL. With ``log_path`` gunicorn's output (and the app's log) goes
+    to that file instead of this terminal.
 
     Every app runs under the production ``gunicorn.conf.py`` (named explicitly, so the
     settings do not depend on the directory), with only the port and workers changed.
     """
-    port = free_port()
+    port = port or free_port()
     command = [
         str(VENV_BIN / "gunicorn"),
         "--config",
@@ -114,9 +129,13 @@ def gunicorn(target, env=None, n_workers=None):
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        *extra_args,
         target,
     ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env or dict(os.environ))
+    log = open(log_path, "wb") if log_path else None  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env or dict(os.environ), stdout=log, stderr=log
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process)
@@ -128,6 +147,8 @@ def gunicorn(target, env=None, n_workers=None):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if log:
+            log.close()
 
 
 def _wait_until_up(base, process, timeout=30):

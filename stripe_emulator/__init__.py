@@ -12,7 +12,8 @@ form-encoded bodies as the stripe SDK sends them:
 Each session's ``url`` is a hosted page on this server, marked "TEST PAYMENT: Stripe
 emulator", with Pay and Cancel buttons. Pay completes the session, sends a signed
 ``checkout.session.completed`` event to the webhook URL, then redirects to the
-session's ``success_url``. Refunds send ``charge.refunded``; expiring sends
+session's ``success_url`` (``async_webhooks``: sends it in the background instead, so
+the two race, as with Stripe). Refunds send ``charge.refunded``; expiring sends
 ``checkout.session.expired``. It is generic: any ``metadata.kind`` goes through.
 
 It keeps everything in memory and has no dependencies beyond Flask. The site only
@@ -106,10 +107,18 @@ class EmulatorState:
         self.idempotent = {}  # (path, key) -> (status, body)
 
 
-def create_emulator(webhook_url, webhook_secret, public_url=None, api_version=None):
+def create_emulator(
+    webhook_url, webhook_secret, public_url=None, api_version=None, async_webhooks=False
+):
     """The emulator as a Flask app. ``public_url`` is this server's origin (for the
-    hosted page links); by default it is taken from each request."""
+    hosted page links); by default it is taken from each request.
+
+    By default Pay delivers ``checkout.session.completed`` before it redirects, so the
+    site knows of the payment when the customer lands (simple for tests). With
+    ``async_webhooks`` the event leaves in the background and the redirect does not wait,
+    as with Stripe: the success page and the webhook may then run at the same moment."""
     app = Flask(__name__)
+    app.config["ASYNC_WEBHOOKS"] = async_webhooks
     app.config["WEBHOOK_URL"] = webhook_url
     app.config["WEBHOOK_SECRET"] = webhook_secret
     app.config["PUBLIC_URL"] = public_url
@@ -476,7 +485,12 @@ def create_emulator(webhook_url, webhook_secret, public_url=None, api_version=No
                 "status": "succeeded",
             }
             snapshot = _public(session)
-        send_event("checkout.session.completed", snapshot)
+        if app.config["ASYNC_WEBHOOKS"]:
+            threading.Thread(
+                target=send_event, args=("checkout.session.completed", snapshot), daemon=True
+            ).start()
+        else:
+            send_event("checkout.session.completed", snapshot)
         success = (session["success_url"] or "/").replace("{CHECKOUT_SESSION_ID}", session_id)
         return redirect(success, 303)
 
@@ -602,11 +616,13 @@ def _page(title, body, status=200):
 class EmulatorThread:
     """Serve the emulator in a background thread (browser tests, scripts)."""
 
-    def __init__(self, port, webhook_url, webhook_secret, host="127.0.0.1"):
+    def __init__(self, port, webhook_url, webhook_secret, host="127.0.0.1", async_webhooks=False):
         from werkzeug.serving import make_server
 
         self.url = f"http://{host}:{port}"
-        self.app = create_emulator(webhook_url, webhook_secret, public_url=self.url)
+        self.app = create_emulator(
+            webhook_url, webhook_secret, public_url=self.url, async_webhooks=async_webhooks
+        )
         self._server = make_server(host, port, self.app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

@@ -20,6 +20,12 @@ def main(argv=None):
         default=os.environ.get("FLASK_STRIPE_WEBHOOK_SECRET"),
         help="the site's FLASK_STRIPE_WEBHOOK_SECRET (events are signed with it)",
     )
+    parser.add_argument(
+        "--async-webhooks",
+        action="store_true",
+        help="send checkout.session.completed in the background, so it races the "
+        "customer's redirect to the success page, as with Stripe",
+    )
     args = parser.parse_args(argv)
     if not args.webhook_secret:
         parser.error("--webhook-secret (or FLASK_STRIPE_WEBHOOK_SECRET) is required")
@@ -27,7 +33,12 @@ def main(argv=None):
         parser.error("the Stripe emulator never runs with production settings")
     logging.basicConfig(level=logging.INFO, format="stripe-emulator: %(message)s")
     public_url = f"http://{args.host}:{args.port}"
-    app = create_emulator(args.webhook_url, args.webhook_secret, public_url=public_url)
+    app = create_emulator(
+        args.webhook_url,
+        args.webhook_secret,
+        public_url=public_url,
+        async_webhooks=args.async_webhooks,
+    )
     print(f"TEST PAYMENTS ONLY: Stripe emulator on {public_url} -> {args.webhook_url}")
     app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
 

@@ -30,12 +30,14 @@ class Receiver:
 
     def __init__(self):
         self.events = []
+        self.delay = 0.0  # seconds before answering, as a busy site would
         port = free_port()
         self.url = f"http://127.0.0.1:{port}/hook"
         self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def _wsgi(self, environ, start_response):
+        time.sleep(self.delay)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length)
         event = stripe.Webhook.construct_event(
@@ -201,3 +203,25 @@ def test_overdue_sessions_expire_and_send_the_expired_event(app, emulator, recei
     while not receiver.events and time.monotonic() < deadline:
         time.sleep(0.02)
     assert [e.type for e in receiver.events] == ["checkout.session.expired"]
+
+
+def test_async_webhooks_redirect_without_waiting_for_the_event(app, receiver):
+    # The site takes its time over the webhook; the customer is redirected at once and
+    # the signed event still arrives.
+    receiver.delay = 0.5
+    server = EmulatorThread(free_port(), receiver.url, SECRET, async_webhooks=True).start()
+    app.config["STRIPE_API_BASE"] = server.url
+    try:
+        session = _create()
+        started = time.monotonic()
+        status, location = _pay(session.url, email="buyer@example.com")
+        assert status == 303 and location.endswith(f"session_id={session.id}")
+        assert time.monotonic() - started < 0.4
+        assert receiver.events == []
+        deadline = time.monotonic() + 5
+        while not receiver.events and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [event] = receiver.events
+        assert event.type == "checkout.session.completed" and event.data.object.id == session.id
+    finally:
+        server.stop()
