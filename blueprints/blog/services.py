@@ -223,10 +223,14 @@ def paginate_posts(page, tag=None):
     return Page(_cards(_PAGE_OF[stmt], params), page, params["limit"], total)
 
 
+_TAG_BY_SLUG = select(_tag.id, _tag.slug, _tag.name).where(_tag.slug == bindparam("slug"))
+
+
 def tag_by_slug(slug):
+    """The tag (``id``, ``slug``, ``name``) with this slug, or None."""
     if not is_valid_slug(slug):
         return None
-    return db.session.scalar(select(Tag).where(Tag.slug == slug))
+    return db.session.execute(_TAG_BY_SLUG, {"slug": slug}).first()
 
 
 @dataclass(frozen=True)
@@ -257,14 +261,15 @@ def topics():
     return cached_value("blog:topics", ["blog"], compute, timeout=AGGREGATE_TIMEOUT)
 
 
-_PUBLISHED_POST = select(Post).where(Post.slug == bindparam("slug"), _PUBLISHED)
+_PUBLISHED_POST = select(Post.__table__).where(_post.slug == bindparam("slug"), _PUBLISHED)
 
 
 def published_post(slug):
-    """A published post, or None. Its tags and references are ``post_details``."""
+    """A published post as a read-only row (``post.title``...), or None. Its tags and
+    references are ``post_details``."""
     if not is_valid_slug(slug):
         return None
-    return db.session.scalar(_PUBLISHED_POST, {"slug": slug, "now": utcnow()})
+    return db.session.execute(_PUBLISHED_POST, {"slug": slug, "now": utcnow()}).first()
 
 
 # A post's tags (by name) and references (in order): two short lists, one query.
@@ -515,7 +520,7 @@ def add_comment(post, *, name, email, body, parent=None):
     held = not trusted or count_links(body) > MAX_LINKS_WITHOUT_MODERATION
     now = utcnow()
     comment = Comment(
-        post=post,
+        post_id=post.id,
         parent_id=parent.id if parent is not None else None,
         author_name=name.strip(),
         author_email=email,
