@@ -68,7 +68,8 @@ def slugify(text):
 
 
 def is_published():
-    """The SQL condition for a post readers may see: published and its date has come."""
+    """The SQL condition for a post readers may see: published and its date has come.
+    (The public pages' prebuilt statements use ``_PUBLISHED``, the same with ``now`` bound.)"""
     return and_(Post.status == PostStatus.PUBLISHED, Post.published_at <= utcnow())
 
 
@@ -101,11 +102,15 @@ def _newest_first(stmt):
 
 
 class TagLink(NamedTuple):
+    """A topic as a post links to it."""
+
     slug: str
     name: str
 
 
 class Citation(NamedTuple):
+    """A reference under a post."""
+
     citation: str
     url: str | None
 
@@ -120,7 +125,7 @@ class PostCard:
     summary: str
     author_name: str
     published_at: datetime
-    tags: list
+    tags: list[TagLink]
 
 
 @dataclass
@@ -168,7 +173,7 @@ def _cards(stmt, params):
     tags = {row.id: [] for row in rows}
     if rows:
         for tag in db.session.execute(_CARD_TAGS, {"ids": list(tags)}):
-            tags[tag.post_id].append(tag)
+            tags[tag.post_id].append(TagLink(tag.slug, tag.name))
     return [PostCard(*row, tags=tags[row.id]) for row in rows]
 
 
@@ -185,17 +190,19 @@ def latest_posts(limit):
 # Counts and topics are kept this long at most (scheduled posts appear by the clock).
 AGGREGATE_TIMEOUT = 300
 
-_ALL_POSTS = select(*_CARD_COLUMNS).where(_PUBLISHED)
-_TAGGED = _ALL_POSTS.where(
-    exists().where(_post_tag.post_id == _post.id, _post_tag.tag_id == bindparam("tag_id"))
+
+def _page_and_count(where):
+    """``(page, count)`` statements for the published posts matching ``where``: one
+    page of cards, newest first (``limit``, ``offset``), and how many there are."""
+    posts = select(*_CARD_COLUMNS).where(_PUBLISHED, *where)
+    page = posts.order_by(*_NEWEST_FIRST).limit(bindparam("limit")).offset(bindparam("offset"))
+    return page, select(func.count()).select_from(posts.subquery())
+
+
+_ALL_POSTS = _page_and_count(())
+_TAGGED_POSTS = _page_and_count(
+    (exists().where(_post_tag.post_id == _post.id, _post_tag.tag_id == bindparam("tag_id")),)
 )
-_PAGE_OF = {
-    stmt: stmt.order_by(*_NEWEST_FIRST).limit(bindparam("limit")).offset(bindparam("offset"))
-    for stmt in (_ALL_POSTS, _TAGGED)
-}
-_COUNT_OF = {
-    stmt: select(func.count()).select_from(stmt.subquery()) for stmt in (_ALL_POSTS, _TAGGED)
-}
 
 
 def _page_params(page):
@@ -210,17 +217,17 @@ def paginate_posts(page, tag=None):
     The total (a count over every published post) is kept in the cache until a post
     changes, so a page costs the same with 10 posts or 10,000.
     """
-    stmt = _ALL_POSTS if tag is None else _TAGGED
+    page_stmt, count_stmt = _ALL_POSTS if tag is None else _TAGGED_POSTS
     params = _page_params(page)
     if tag is not None:
         params["tag_id"] = tag.id
 
     def count():
-        return db.session.scalar(_COUNT_OF[stmt], params)
+        return db.session.scalar(count_stmt, params)
 
     name = f"blog:count:{tag.id if tag is not None else 'all'}"
     total = cached_value(name, ["blog"], count, timeout=AGGREGATE_TIMEOUT)
-    return Page(_cards(_PAGE_OF[stmt], params), page, params["limit"], total)
+    return Page(_cards(page_stmt, params), page, params["limit"], total)
 
 
 _TAG_BY_SLUG = select(_tag.id, _tag.slug, _tag.name).where(_tag.slug == bindparam("slug"))
@@ -386,18 +393,14 @@ def _like_pattern(term):
 def _search_statements(terms):
     """``(page, count)`` statements for a search of ``terms`` words (bound as
     ``term_0``, ``term_1``...): built once for each number of words."""
-    stmt = _ALL_POSTS
-    for position in range(terms):
-        pattern = bindparam(f"term_{position}")
-        stmt = stmt.where(
-            or_(
-                _post.title.ilike(pattern, escape="\\"),
-                _post.summary.ilike(pattern, escape="\\"),
-                _post.body_md.ilike(pattern, escape="\\"),
-            )
+    return _page_and_count(
+        or_(
+            _post.title.ilike(pattern, escape="\\"),
+            _post.summary.ilike(pattern, escape="\\"),
+            _post.body_md.ilike(pattern, escape="\\"),
         )
-    page = stmt.order_by(*_NEWEST_FIRST).limit(bindparam("limit")).offset(bindparam("offset"))
-    return page, select(func.count()).select_from(stmt.subquery())
+        for pattern in (bindparam(f"term_{position}") for position in range(terms))
+    )
 
 
 def search_posts(query, page):
