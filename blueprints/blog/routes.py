@@ -56,10 +56,17 @@ def home():
     return render_template("blog/home.html", posts=services.latest_posts(HOME_POSTS))
 
 
+def _found(pagination):
+    """``pagination``, or a 404 when it is past the last page (an empty first page is fine)."""
+    if not pagination.items and pagination.page > 1:
+        abort(404)
+    return pagination
+
+
 @bp.get("/blog/")
 @cached_page(tags=["blog"], allow_args=("page",), timeout=LIST_TIMEOUT)
 def index():
-    pagination = services.paginate_posts(_page_number())
+    pagination = _found(services.paginate_posts(_page_number()))
     return render_template("blog/index.html", pagination=pagination, topics=services.topics())
 
 
@@ -69,7 +76,7 @@ def tag(tag):
     found = services.tag_by_slug(tag)
     if found is None:
         abort(404)
-    pagination = services.paginate_posts(_page_number(), tag=found)
+    pagination = _found(services.paginate_posts(_page_number(), tag=found))
     return render_template("blog/tag.html", tag=found, pagination=pagination)
 
 
@@ -79,7 +86,7 @@ def search():
     query = services.parse_search(request.args.get("q"))
     if query.error:
         return render_template("blog/search.html", query=query, pagination=None), 400
-    pagination = services.search_posts(query, _page_number()) if query.terms else None
+    pagination = _found(services.search_posts(query, _page_number())) if query.terms else None
     return render_template("blog/search.html", query=query, pagination=pagination)
 
 
@@ -152,23 +159,22 @@ def comment(slug):
 
 
 def _render_post(post, form, *, status=200, notice=None):
+    tags, references = services.post_details(post)
     threads = services.approved_threads(post)
-    previous, following = services.neighbours(post)
+    previous, following, recent = services.post_surroundings(post)
     replying_to = None
     if form.parent_id_value is not None:
         # A reply to a reply joins its thread: replies go one level deep.
         replying_to = next(
-            (
-                t.comment
-                for t in threads
-                if form.parent_id_value in {t.comment.id, *(r.id for r in t.replies)}
-            ),
+            (t for t in threads if form.parent_id_value in {t.id, *(r.id for r in t.replies)}),
             None,
         )
     form.parent_id.data = str(replying_to.id) if replying_to else ""
     html = render_template(
         "blog/post.html",
         post=post,
+        tags=tags,
+        references=references,
         form=form,
         threads=threads,
         comment_count=sum(1 + len(t.replies) for t in threads),
@@ -176,7 +182,7 @@ def _render_post(post, form, *, status=200, notice=None):
         notice=notice,
         previous=previous,
         following=following,
-        recent=services.recent_posts(exclude=post),
+        recent=recent,
         canonical_url=services.absolute_url("blog.post", slug=post.slug),
     )
     return html, status

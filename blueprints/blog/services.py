@@ -1,19 +1,32 @@
 """The blog's work: finding published posts, searching, taking comments, the sitemap.
 
 Every query a public page runs lives here, so the page's query budget is easy to see:
-the post page runs four (post with tags and references, its approved comments, recent
-posts, the neighbours), the index four (count, page, the page's tags, topics) however
-many posts or comments exist.
+the post page runs four (the post, its tags and references, its approved comments, the
+neighbouring and recent posts), the index four (count, page, the page's tags, topics)
+however many posts or comments exist; counts and topics usually come from the cache.
 """
 
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import cache
+from math import ceil
+from typing import NamedTuple
 
 from flask import current_app, url_for
-from sqlalchemy import and_, exists, func, literal, or_, select, union_all
-from sqlalchemy.orm import defer, joinedload, load_only, selectinload
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import load_only, selectinload
 
 from blueprints.blog.models import (
     Comment,
@@ -26,7 +39,7 @@ from blueprints.blog.models import (
 )
 from blueprints.core.cache import cached_value, invalidate_after_commit
 from blueprints.core.markdown import count_links, render_comment, render_post
-from blueprints.core.types import utcnow
+from blueprints.core.types import UTCDateTime, utcnow
 from extensions import db
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -55,59 +68,176 @@ def slugify(text):
 
 
 def is_published():
-    """The SQL condition for a post readers may see: published and its date has come."""
+    """The SQL condition for a post readers may see: published and its date has come.
+    (The public pages' prebuilt statements use ``_PUBLISHED``, the same with ``now`` bound.)"""
     return and_(Post.status == PostStatus.PUBLISHED, Post.published_at <= utcnow())
+
+
+# The public pages' statements are built once, here, with bound parameters for what
+# changes per request (``now``, the slug, the post): building a statement and its cache
+# key costs more than running it. Lists select the table's columns (Core rows), not
+# mapped objects, which spares them the ORM's per-row work; readers never change them.
+_post = Post.__table__.c
+_tag = Tag.__table__.c
+_post_tag = post_tag.c
+_comment = Comment.__table__.c
+_reference = Reference.__table__.c
+
+_NOW = bindparam("now", type_=UTCDateTime())
+_PUBLISHED = and_(_post.status == PostStatus.PUBLISHED, _post.published_at <= _NOW)
+_NEWEST_FIRST = (_post.published_at.desc(), _post.id.desc())
+_OLDEST_FIRST = (_post.published_at.asc(), _post.id.asc())
+_CARD_COLUMNS = (
+    _post.id,
+    _post.slug,
+    _post.title,
+    _post.summary,
+    _post.author_name,
+    _post.published_at,
+)
 
 
 def _newest_first(stmt):
     return stmt.order_by(Post.published_at.desc(), Post.id.desc())
 
 
-def _listing():
-    """Published posts for a list page: tags loaded in one extra query, bodies left out."""
-    return _newest_first(
-        select(Post)
-        .where(is_published())
-        .options(defer(Post.body_md), defer(Post.body_html), selectinload(Post.tags))
-    )
+class TagLink(NamedTuple):
+    """A topic as a post links to it."""
+
+    slug: str
+    name: str
+
+
+class Citation(NamedTuple):
+    """A reference under a post."""
+
+    citation: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class PostCard:
+    """A post as lists show it: no body, its tags (``TagLink``) by name."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    author_name: str
+    published_at: datetime
+    tags: list[TagLink]
+
+
+@dataclass
+class Page:
+    """One page of a list, with what the pager needs (as Flask-SQLAlchemy's pagination)."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self):
+        return ceil(self.total / self.per_page) if self.total else 0
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+    @property
+    def prev_num(self):
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self):
+        return self.page < self.pages
+
+    @property
+    def next_num(self):
+        return self.page + 1 if self.has_next else None
+
+
+_CARD_TAGS = (
+    select(_post_tag.post_id, _tag.slug, _tag.name)
+    .join(post_tag, _post_tag.tag_id == _tag.id)
+    .where(_post_tag.post_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_tag.name)
+)
+
+
+def _cards(stmt, params):
+    """``PostCard``s for the rows of ``stmt`` (``_CARD_COLUMNS``), their tags loaded in
+    one more query."""
+    rows = db.session.execute(stmt, params).all()
+    tags = {row.id: [] for row in rows}
+    if rows:
+        for tag in db.session.execute(_CARD_TAGS, {"ids": list(tags)}):
+            tags[tag.post_id].append(TagLink(tag.slug, tag.name))
+    return [PostCard(*row, tags=tags[row.id]) for row in rows]
+
+
+_LATEST = (
+    select(*_CARD_COLUMNS).where(_PUBLISHED).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+)
 
 
 def latest_posts(limit):
-    """The newest published posts (home page)."""
-    return db.session.scalars(_listing().limit(limit)).all()
+    """The newest published posts (home page), as ``PostCard``s."""
+    return _cards(_LATEST, {"now": utcnow(), "limit": limit})
 
 
 # Counts and topics are kept this long at most (scheduled posts appear by the clock).
 AGGREGATE_TIMEOUT = 300
 
 
-def paginate_posts(page, tag=None):
-    """One page of published posts, newest first, optionally only those with ``tag``.
+def _page_and_count(where):
+    """``(page, count)`` statements for the published posts matching ``where``: one
+    page of cards, newest first (``limit``, ``offset``), and how many there are."""
+    posts = select(*_CARD_COLUMNS).where(_PUBLISHED, *where)
+    page = posts.order_by(*_NEWEST_FIRST).limit(bindparam("limit")).offset(bindparam("offset"))
+    return page, select(func.count()).select_from(posts.subquery())
 
-    Aborts with 404 when the page is past the end (Flask-SQLAlchemy's ``error_out``).
+
+_ALL_POSTS = _page_and_count(())
+_TAGGED_POSTS = _page_and_count(
+    (exists().where(_post_tag.post_id == _post.id, _post_tag.tag_id == bindparam("tag_id")),)
+)
+
+
+def _page_params(page):
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    return {"now": utcnow(), "limit": per_page, "offset": (page - 1) * per_page}
+
+
+def paginate_posts(page, tag=None):
+    """One ``Page`` of published posts (``PostCard``s), newest first, optionally only
+    those with ``tag``. Past the end its ``items`` are empty.
+
     The total (a count over every published post) is kept in the cache until a post
     changes, so a page costs the same with 10 posts or 10,000.
     """
-    stmt = _listing()
+    page_stmt, count_stmt = _ALL_POSTS if tag is None else _TAGGED_POSTS
+    params = _page_params(page)
     if tag is not None:
-        stmt = stmt.where(Post.tags.any(Tag.id == tag.id))
+        params["tag_id"] = tag.id
 
     def count():
-        return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        return db.session.scalar(count_stmt, params)
 
     name = f"blog:count:{tag.id if tag is not None else 'all'}"
     total = cached_value(name, ["blog"], count, timeout=AGGREGATE_TIMEOUT)
-    pagination = db.paginate(
-        stmt, page=page, per_page=current_app.config["POSTS_PER_PAGE"], count=False
-    )
-    pagination.total = total
-    return pagination
+    return Page(_cards(page_stmt, params), page, params["limit"], total)
+
+
+_TAG_BY_SLUG = select(_tag.id, _tag.slug, _tag.name).where(_tag.slug == bindparam("slug"))
 
 
 def tag_by_slug(slug):
+    """The tag (``id``, ``slug``, ``name``) with this slug, or None."""
     if not is_valid_slug(slug):
         return None
-    return db.session.scalar(select(Tag).where(Tag.slug == slug))
+    return db.session.execute(_TAG_BY_SLUG, {"slug": slug}).first()
 
 
 @dataclass(frozen=True)
@@ -138,68 +268,94 @@ def topics():
     return cached_value("blog:topics", ["blog"], compute, timeout=AGGREGATE_TIMEOUT)
 
 
+_PUBLISHED_POST = select(Post.__table__).where(_post.slug == bindparam("slug"), _PUBLISHED)
+
+
 def published_post(slug):
-    """A published post with its tags and references (one query), or None."""
+    """A published post as a read-only row (``post.title``...), or None. Its tags and
+    references are ``post_details``."""
     if not is_valid_slug(slug):
         return None
-    return (
-        db.session.execute(
-            select(Post)
-            .where(Post.slug == slug, is_published())
-            .options(joinedload(Post.tags), joinedload(Post.references))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    return db.session.execute(_PUBLISHED_POST, {"slug": slug, "now": utcnow()}).first()
 
 
-def recent_posts(exclude=None, limit=RECENT_POSTS):
-    """Titles and dates of the newest posts, for the sidebar."""
-    stmt = _newest_first(
-        select(Post)
-        .where(is_published())
-        .options(load_only(Post.id, Post.slug, Post.title, Post.published_at))
-        .limit(limit)
+# A post's tags (by name) and references (in order): two short lists, one query.
+_POST_DETAILS = union_all(
+    select(
+        literal_column("'reference'").label("kind"),
+        _reference.position,
+        _reference.citation.label("text"),
+        _reference.url.label("link"),
+    ).where(_reference.post_id == bindparam("post_id")),
+    select(
+        literal_column("'tag'"),
+        literal_column("0"),
+        _tag.name,
+        _tag.slug,
     )
-    if exclude is not None:
-        stmt = stmt.where(Post.id != exclude.id)
-    return db.session.scalars(stmt).all()
+    .join(post_tag, _post_tag.tag_id == _tag.id)
+    .where(_post_tag.post_id == bindparam("post_id")),
+).order_by("kind", "position", "text")
 
 
-def neighbours(post):
-    """``(previous, next)``: the older and the newer published post, in one query."""
-    columns = (Post.id, Post.slug, Post.title, Post.published_at)
-    key = (Post.published_at, Post.id)
-    here = (post.published_at, post.id)
-    older = (
-        select(*columns)
-        .where(is_published(), tuple_lt(key, here))
-        .order_by(Post.published_at.desc(), Post.id.desc())
-        .limit(1)
-        .subquery()
-    )
-    newer = (
-        select(*columns)
-        .where(is_published(), tuple_lt(here, key))
-        .order_by(Post.published_at.asc(), Post.id.asc())
-        .limit(1)
-        .subquery()
-    )
-    rows = db.session.execute(
-        union_all(
-            select(older, literal(0).label("newer")),
-            select(newer, literal(1).label("newer")),
-        )
-    ).all()
-    previous = next((r for r in rows if not r.newer), None)
-    following = next((r for r in rows if r.newer), None)
-    return previous, following
+def post_details(post):
+    """``(tags, references)`` of a post: tags (``name``, ``slug``) by name, references
+    (``citation``, ``url``) in order."""
+    tags, references = [], []
+    for row in db.session.execute(_POST_DETAILS, {"post_id": post.id}):
+        if row.kind == "tag":
+            tags.append(TagLink(name=row.text, slug=row.link))
+        else:
+            references.append(Citation(citation=row.text, url=row.link))
+    return tags, references
 
 
 def tuple_lt(left, right):
     """``left < right`` for (date, id) pairs, written out so SQLite and PostgreSQL agree."""
     (left_date, left_id), (right_date, right_id) = left, right
     return or_(left_date < right_date, and_(left_date == right_date, left_id < right_id))
+
+
+def _around(condition, order, limit, kind):
+    # SQLite accepts LIMIT in a UNION only inside a subquery.
+    return select(
+        select(_post.id, _post.slug, _post.title, _post.published_at)
+        .where(_PUBLISHED, condition)
+        .order_by(*order)
+        .limit(limit)
+        .subquery(),
+        literal_column(f"'{kind}'").label("kind"),
+    )
+
+
+_HERE = (bindparam("published_at", type_=UTCDateTime()), bindparam("post_id", type_=Integer()))
+_KEY = (_post.published_at, _post.id)
+_SIDEBAR = union_all(
+    _around(tuple_lt(_KEY, _HERE), _NEWEST_FIRST, 1, "previous"),
+    _around(tuple_lt(_HERE, _KEY), _OLDEST_FIRST, 1, "next"),
+    _around(_post.id != bindparam("post_id"), _NEWEST_FIRST, bindparam("recent"), "recent"),
+)
+
+
+def post_surroundings(post, recent=RECENT_POSTS):
+    """``(previous, next, recent)`` in one query: the older and the newer published
+    post (or None), and the newest ``recent`` others (``id``, ``slug``, ``title``,
+    ``published_at``)."""
+    rows = db.session.execute(
+        _SIDEBAR,
+        {
+            "now": utcnow(),
+            "published_at": post.published_at,
+            "post_id": post.id,
+            "recent": recent,
+        },
+    ).all()
+    by_kind = {"previous": [], "next": [], "recent": []}
+    for row in rows:
+        by_kind[row.kind].append(row)
+    previous = by_kind["previous"][0] if by_kind["previous"] else None
+    following = by_kind["next"][0] if by_kind["next"] else None
+    return previous, following, by_kind["recent"]
 
 
 # --- search --------------------------------------------------------------------------
@@ -233,19 +389,35 @@ def _like_pattern(term):
     return f"%{escaped}%"
 
 
-def search_posts(query, page):
-    """Published posts whose title, summary or body contain every term (any case)."""
-    stmt = _listing()
-    for term in query.terms:
-        pattern = _like_pattern(term)
-        stmt = stmt.where(
-            or_(
-                Post.title.ilike(pattern, escape="\\"),
-                Post.summary.ilike(pattern, escape="\\"),
-                Post.body_md.ilike(pattern, escape="\\"),
-            )
+@cache
+def _search_statements(terms):
+    """``(page, count)`` statements for a search of ``terms`` words (bound as
+    ``term_0``, ``term_1``...): built once for each number of words."""
+    return _page_and_count(
+        or_(
+            _post.title.ilike(pattern, escape="\\"),
+            _post.summary.ilike(pattern, escape="\\"),
+            _post.body_md.ilike(pattern, escape="\\"),
         )
-    return db.paginate(stmt, page=page, per_page=current_app.config["POSTS_PER_PAGE"])
+        for pattern in (bindparam(f"term_{position}") for position in range(terms))
+    )
+
+
+def search_posts(query, page):
+    """One ``Page`` of the published posts whose title, summary or body contain every
+    term (any case), newest first. Past the end its ``items`` are empty.
+
+    Every body is read (``LIKE '%term%'``), to count the results and, for a rare word,
+    to fill the page: a search costs more as posts are added (full-text search would not).
+    """
+    params = _page_params(page)
+    params.update(
+        {f"term_{position}": _like_pattern(term) for position, term in enumerate(query.terms)}
+    )
+    page_stmt, count_stmt = _search_statements(len(query.terms))
+    cards = _cards(page_stmt, params)
+    total = db.session.scalar(count_stmt, params)
+    return Page(cards, page, params["limit"], total)
 
 
 # --- comments ------------------------------------------------------------------------
@@ -258,25 +430,40 @@ def has_control_characters(text, allow_newlines=True):
 
 
 @dataclass
-class CommentThread:
-    """An approved top-level comment and its approved replies, oldest first."""
+class ThreadedComment:
+    """An approved comment as the post shows it; a top-level one carries its approved
+    replies, oldest first (replies go one level deep)."""
 
-    comment: Comment
-    replies: list[Comment] = field(default_factory=list)
+    id: int
+    author_name: str
+    body_html: str
+    created_at: datetime
+    replies: list["ThreadedComment"] = field(default_factory=list)
+
+
+_APPROVED_COMMENTS = (
+    select(
+        _comment.id,
+        _comment.parent_id,
+        _comment.author_name,
+        _comment.body_html,
+        _comment.created_at,
+    )
+    .where(_comment.post_id == bindparam("post_id"), _comment.status == CommentStatus.APPROVED)
+    .order_by(_comment.created_at, _comment.id)
+)
 
 
 def approved_threads(post):
-    """The post's approved comments as threads, from one query (replies grouped here)."""
-    comments = db.session.scalars(
-        select(Comment)
-        .where(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED)
-        .options(defer(Comment.author_email), defer(Comment.body_md))
-        .order_by(Comment.created_at, Comment.id)
-    ).all()
-    threads = {c.id: CommentThread(c) for c in comments if c.parent_id is None}
-    for comment in comments:
-        if comment.parent_id is not None and comment.parent_id in threads:
-            threads[comment.parent_id].replies.append(comment)
+    """The post's approved top-level comments (``ThreadedComment``), oldest first, with
+    their replies: one query, replies grouped here."""
+    threads = {}
+    for row in db.session.execute(_APPROVED_COMMENTS, {"post_id": post.id}):
+        comment = ThreadedComment(row.id, row.author_name, row.body_html, row.created_at)
+        if row.parent_id is None:
+            threads[row.id] = comment
+        elif row.parent_id in threads:
+            threads[row.parent_id].replies.append(comment)
     return list(threads.values())
 
 
@@ -336,7 +523,7 @@ def add_comment(post, *, name, email, body, parent=None):
     held = not trusted or count_links(body) > MAX_LINKS_WITHOUT_MODERATION
     now = utcnow()
     comment = Comment(
-        post=post,
+        post_id=post.id,
         parent_id=parent.id if parent is not None else None,
         author_name=name.strip(),
         author_email=email,
