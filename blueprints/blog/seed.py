@@ -1,5 +1,6 @@
-"""Demo content for the blog: the spinal-exercise article, a dozen short posts and a
-few approved comments. Safe to run twice: posts are matched by slug."""
+"""Demo content for the blog: the spinal-exercise article with 20 approved comments (the
+benchmark's seed post), and a dozen short posts. Safe to run twice: posts are matched
+by slug."""
 
 from datetime import timedelta
 
@@ -212,6 +213,28 @@ DEMO_COMMENTS = [
         1,
         20,
     ),
+    *[
+        (name, f"{name.split()[0].lower().rstrip('.')}@example.com", body, None, hours)
+        for name, body, hours in (
+            ("Joan P.", "I am 72 and just started. Is it too late to build bone?", 26),
+            ("Barbara", "The wall push-ups are my favourite. Easy on my wrists.", 30),
+            ("Linda M.", "My DEXA scan improved a little after a year of walking daily.", 34),
+            ("Patricia", "Could you write more about exercises I can do sitting down?", 40),
+            ("Carol Ann", "Printed this out for my walking group. Thank you!", 44),
+            ("Dorothy", "How heavy should a first weighted vest be?", 49),
+            ("Nancy W.", "My physical therapist said the same about back extensions.", 55),
+            ("Sandra", "Tai chi helped my balance more than I expected.", 61),
+            ("Ruth", "Is swimming good for bones, or only for the heart?", 68),
+            ("Helen K.", "I have osteopenia in my hip. Do these help the hip too?", 75),
+            ("Judith", "Clear and kind, as always. It gives me hope.", 83),
+            ("Frances", "I do the posture exercise while the kettle boils.", 90),
+            ("Gloria", "Three months of stair climbing and I feel steadier.", 98),
+            ("Marie L.", "Thank you for listing the studies, my doctor liked that.", 107),
+            ("Shirley", "Started with two minutes a day, now I do fifteen.", 116),
+            ("Beverly", "My sister and I walk together with our vests now.", 125),
+            ("Irene", "Very encouraging for someone who never liked sports.", 134),
+        )
+    ],
 ]
 
 

@@ -23,9 +23,14 @@ def all_zone_names():
     )
 
 
+@cache
+def _known_zones():
+    return frozenset(all_zone_names())
+
+
 def parse_zone(name):
     """A ZoneInfo for a known IANA name, else None (never raises on user input)."""
-    if not name or not isinstance(name, str) or len(name) > 64 or name not in all_zone_names():
+    if not name or not isinstance(name, str) or len(name) > 64 or name not in _known_zones():
         return None
     try:
         return ZoneInfo(name)
