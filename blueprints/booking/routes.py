@@ -6,28 +6,33 @@ import click
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 
 from blueprints.booking import availability, bp, services
-from blueprints.booking.display import day_label, slot_label, zone_place
+from blueprints.booking.display import (
+    ALL_ZONES,
+    COMMON_ZONE_NAMES,
+    COMMON_ZONES,
+    day_label,
+    slot_days,
+    slot_label,
+    slot_value,
+    zone_label,
+    zone_place,
+)
 from blueprints.booking.forms import BookingForm, RescheduleForm
 from blueprints.booking.models import BookingStatus
 from blueprints.core.cache import cached_page
 from blueprints.core.layout import format_money
 from blueprints.core.outbox import send_committed
 from blueprints.core.security import safe_next
-from blueprints.core.timezones import (
-    TZ_COOKIE,
-    all_zone_names,
-    parse_zone,
-    practitioner_zone,
-    reader_zone,
-)
+from blueprints.core.timezones import TZ_COOKIE, parse_zone, practitioner_zone, reader_zone
 from blueprints.core.types import parse_id, utcnow
 from extensions import db, limiter
 
 # Free times change with every hold, booking and availability edit ("booking:times"),
 # and with the clock (minimum notice, expiring holds): their pages live briefly.
 TIMES_TIMEOUT = 30
-DAYS_PER_PAGE = 7
-MAX_PAGES = 9  # a 60-day horizon in weeks
+# A page lists four weeks of free times; ``?week=N`` starts it N weeks later.
+WEEKS_PER_PAGE = 4
+HORIZON_WEEKS = 9  # the 60-day horizon, in weeks begun
 
 
 @bp.app_template_global()
@@ -45,9 +50,7 @@ def _slot_day(value, zone=None):
     return day_label(value, zone or reader_zone())
 
 
-@bp.app_template_global()
-def slot_value(value):
-    return services.slot_value(value)
+bp.add_app_template_global(slot_value)
 
 
 @bp.app_template_global()
@@ -61,7 +64,13 @@ def home_place():
 
 
 def _render_zone_context():
-    return {"zone_names": all_zone_names(), "current_zone": reader_zone().key}
+    current = reader_zone().key
+    return {
+        "zone_groups": COMMON_ZONES,
+        "current_zone": current,
+        # Her zone, when it is not a common one, is offered (chosen) above the rest.
+        "own_zone": None if current in COMMON_ZONE_NAMES else (current, zone_label(current)),
+    }
 
 
 @bp.get("/")
@@ -84,6 +93,17 @@ def set_timezone():
     return response
 
 
+@bp.get("/time-zones")
+def time_zones():
+    """Every time zone, for a reader whose zone is not among the common ones."""
+    return render_template(
+        "booking/time_zones.html",
+        zones=ALL_ZONES,
+        current_zone=reader_zone().key,
+        next_url=safe_next(url_for("booking.index")),
+    )
+
+
 def _type_or_404(slug):
     ctype = services.get_type(slug)
     if ctype is None:
@@ -92,21 +112,31 @@ def _type_or_404(slug):
 
 
 def _page_of_times(ctype, week, exclude_booking_id=None):
+    """Four weeks of free times from ``week`` weeks ahead, by the reader's day (one query
+    for the bookings of the whole range)."""
     now = utcnow()
-    start = now + availability.min_notice() + timedelta(days=DAYS_PER_PAGE * week)
+    start = now + availability.min_notice() + timedelta(weeks=week)
     slots = availability.free_slots(
         ctype,
         now=now,
         range_start=start,
-        range_end=start + timedelta(days=DAYS_PER_PAGE),
+        range_end=start + timedelta(weeks=WEEKS_PER_PAGE),
         exclude_booking_id=exclude_booking_id,
     )
-    return availability.group_by_day(slots, reader_zone())
+    return slot_days(slots, reader_zone())
 
 
 def _week_arg():
-    week = parse_id(request.args.get("week", ""), maximum=MAX_PAGES - 1)
+    week = parse_id(request.args.get("week", ""), maximum=HORIZON_WEEKS - 1)
     return week or 0
+
+
+def _pager(week):
+    """The ``week`` of the pages before and after this one (None at either end)."""
+    return {
+        "earlier_week": max(week - WEEKS_PER_PAGE, 0) if week > 0 else None,
+        "later_week": week + WEEKS_PER_PAGE if week + WEEKS_PER_PAGE < HORIZON_WEEKS else None,
+    }
 
 
 @bp.get("/<slug>/")
@@ -118,8 +148,7 @@ def times(slug):
         "booking/times.html",
         ctype=ctype,
         days=_page_of_times(ctype, week),
-        week=week,
-        max_pages=MAX_PAGES,
+        **_pager(week),
         **_render_zone_context(),
     )
 
@@ -299,8 +328,7 @@ def reschedule(token):
         token=token,
         form=form,
         days=days,
-        week=week,
-        max_pages=MAX_PAGES,
+        **_pager(week),
         error=error,
         **_render_zone_context(),
     ), status

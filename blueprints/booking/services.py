@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.booking import availability, emails
+from blueprints.booking.display import slot_value  # noqa: F401 (pages and tests use it here)
 from blueprints.booking.models import (
     GRID,
     BlockedTime,
@@ -237,10 +238,6 @@ def parse_slot(value):
     if parsed.tzinfo is None:
         return None
     return parsed.astimezone(UTC)
-
-
-def slot_value(starts_at):
-    return starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def next_free_times(ctype, after=None, limit=6):

@@ -31,17 +31,20 @@ def shop_post_url(slug):
 # "catalogue": names, prices, products; "shop:stock": what is sold out.
 @cached_page(tags=["catalogue", "shop:stock"])
 def index():
-    return render_template("shop/index.html", products=services.active_products())
+    return render_template("shop/index.html", products=services.catalogue())
 
 
-def _render_product(product, form, status=200, error=None):
+def _render_product(product, form, status=200, error=None, variants=None):
+    tags = services.product_tags(product)
     return (
         render_template(
             "shop/product.html",
             product=product,
+            variants=services.product_options(product) if variants is None else variants,
+            tags=tags,
             form=form,
             error=error,
-            related=services.related_posts(product),
+            related=services.related_posts([tag.id for tag in tags]),
         ),
         status,
     )
@@ -52,11 +55,12 @@ def _render_product(product, form, status=200, error=None):
 @cached_page(tags=lambda slug: ["catalogue", f"product:{slug}", "blog"])
 def product(slug):
     product = services.product_by_slug(slug) or abort(404)
+    variants = services.product_options(product)
     form = AddToCartForm()
-    buyable = [v for v in product.active_variants() if not v.sold_out]
+    buyable = [v for v in variants if not v.sold_out]
     if buyable and form.variant_id.data is None:
         form.variant_id.data = buyable[0].id
-    return _render_product(product, form)
+    return _render_product(product, form, variants=variants)
 
 
 def _render_cart(status=200, error=None):

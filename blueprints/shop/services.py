@@ -7,15 +7,17 @@ Services flush and never commit; the view or the webhook commits once.
 import logging
 import secrets
 from datetime import timedelta
+from itertools import groupby
+from typing import NamedTuple
 
 import stripe
 from flask import current_app, has_request_context, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from blueprints.blog.models import Post, PostStatus
+from blueprints.blog.models import Post, PostStatus, Tag, post_tag
 from blueprints.core.cache import invalidate_after_commit
 from blueprints.core.layout import format_money
 from blueprints.core.stripe import (
@@ -138,8 +140,100 @@ def active_products():
     ).all()
 
 
+class CatalogueCard(NamedTuple):
+    """What the shop page shows of one product."""
+
+    slug: str
+    name: str
+    summary: str
+    image_path: str | None
+    price_cents: int | None  # the lowest price of its active options; None without any
+    currency: str | None  # its first option's
+    several_options: bool  # "From $..."
+    sold_out: bool  # it has options and every one is sold out
+
+
+_product = Product.__table__.c
+_variant = Variant.__table__.c
+# Built once: the cards' columns, with each active option's price and stock (no
+# descriptions), in the order the page lists them.
+_CATALOGUE = (
+    select(
+        _product.id,
+        _product.slug,
+        _product.name,
+        _product.summary,
+        _product.image_path,
+        _variant.price_cents,
+        _variant.currency,
+        _variant.stock,
+    )
+    .select_from(
+        Product.__table__.outerjoin(
+            Variant.__table__, and_(_variant.product_id == _product.id, _variant.active)
+        )
+    )
+    .where(_product.active)
+    .order_by(_product.position, _product.name, _product.id, _variant.position, _variant.id)
+)
+
+
+def catalogue():
+    """The shop page's cards, one query for every active product and its options."""
+    cards = []
+    for _id, rows in groupby(db.session.execute(_CATALOGUE), key=lambda row: row.id):
+        rows = list(rows)
+        product = rows[0]
+        options = [row for row in rows if row.price_cents is not None]
+        cards.append(
+            CatalogueCard(
+                slug=product.slug,
+                name=product.name,
+                summary=product.summary,
+                image_path=product.image_path,
+                price_cents=min((row.price_cents for row in options), default=None),
+                currency=options[0].currency if options else None,
+                several_options=len(options) > 1,
+                sold_out=bool(options)
+                and all(row.stock is not None and row.stock <= 0 for row in options),
+            )
+        )
+    return cards
+
+
+_PRODUCT_BY_SLUG = select(Product).where(Product.slug == bindparam("slug"), Product.active)
+
+
 def product_by_slug(slug):
-    return db.session.scalar(select(Product).where(Product.slug == slug, Product.active))
+    return db.session.scalar(_PRODUCT_BY_SLUG, {"slug": slug})
+
+
+_PRODUCT_OPTIONS = (
+    select(Variant)
+    .where(Variant.product_id == bindparam("product_id"), Variant.active)
+    .order_by(Variant.position, Variant.id)
+)
+
+
+def product_options(product):
+    """``product``'s active variants, in order (as ``product.active_variants()``, from a
+    statement built once rather than the relationship's lazy load)."""
+    return db.session.scalars(_PRODUCT_OPTIONS, {"product_id": product.id}).all()
+
+
+_tag = Tag.__table__.c
+_PRODUCT_TAGS = (
+    select(_tag.id, _tag.name)
+    .join(product_tag, product_tag.c.tag_id == _tag.id)
+    .where(product_tag.c.product_id == bindparam("product_id"))
+    .order_by(_tag.name)
+)
+
+
+def product_tags(product):
+    """The id and name of each of ``product``'s tags, by name (plain rows: its page
+    only prints them and looks up related posts)."""
+    return db.session.execute(_PRODUCT_TAGS, {"product_id": product.id}).all()
 
 
 def products_for_tags(tag_ids, limit=3):
@@ -157,24 +251,31 @@ def products_for_tags(tag_ids, limit=3):
     ).all()
 
 
-def related_posts(product, limit=3):
-    """Published posts sharing a tag with ``product``, newest first."""
-    from blueprints.blog.models import post_tag
+_post = Post.__table__.c
+# Built once. Newest published posts first, each kept when it has one of the tags: the
+# (status, published_at) index stops after a few posts, where "every post of these
+# tags, then sort" reads thousands of rows for a common tag.
+_RELATED_POSTS = (
+    select(_post.slug, _post.title)
+    .where(
+        _post.status == PostStatus.PUBLISHED,
+        _post.published_at <= bindparam("now"),
+        exists().where(
+            post_tag.c.post_id == _post.id,
+            post_tag.c.tag_id.in_(bindparam("tag_ids", expanding=True)),
+        ),
+    )
+    .order_by(_post.published_at.desc())
+    .limit(bindparam("limit"))
+)
 
-    tag_ids = [tag.id for tag in product.tags]
+
+def related_posts(tag_ids, limit=3):
+    """Published posts with any of ``tag_ids``, newest first (slug and title)."""
     if not tag_ids:
         return []
-    matching = select(post_tag.c.post_id).where(post_tag.c.tag_id.in_(tag_ids))
-    return db.session.scalars(
-        select(Post)
-        .where(
-            Post.id.in_(matching),
-            Post.status == PostStatus.PUBLISHED,
-            Post.published_at <= utcnow(),
-        )
-        .order_by(Post.published_at.desc())
-        .limit(limit)
-    ).all()
+    params = {"now": utcnow(), "tag_ids": tag_ids, "limit": limit}
+    return db.session.execute(_RELATED_POSTS, params).all()
 
 
 def sitemap_urls():
