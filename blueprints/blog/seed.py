@@ -214,7 +214,7 @@ DEMO_COMMENTS = [
         20,
     ),
     *[
-        (name, f"{name.split()[0].lower().rstrip('.')}@example.com", body, None, hours)
+        (name, f"{name.split()[0].lower().rstrip('.')}@example.net", body, None, hours)
         for name, body, hours in (
             ("Joan P.", "I am 72 and just started. Is it too late to build bone?", 26),
             ("Barbara", "The wall push-ups are my favourite. Easy on my wrists.", 30),
