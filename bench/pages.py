@@ -33,7 +33,7 @@ from common import (  # noqa: E402  (the repository root must be importable firs
 
 SEED_POST = "/blog/how-to-increase-spinal-bone-density-with-exercise"
 # The pages the issue names, at the addresses the seed data gives them (the free-times
-# page shows one week; ?week=1..3 are the following weeks).
+# page lists the next four weeks).
 PAGES = [
     ("/", "home"),
     ("/blog/", "blog index, page 1"),
@@ -44,7 +44,7 @@ PAGES = [
     ("/shop/", "shop"),
     ("/shop/weighted-walking-vest", "vest product page"),
     ("/consultations/", "consultation types"),
-    ("/consultations/initial-consultation/", "free times, one week"),
+    ("/consultations/initial-consultation/", "free times, next 4 weeks"),
 ]
 WRK = "/usr/bin/wrk"
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
