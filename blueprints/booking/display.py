@@ -4,7 +4,14 @@ from datetime import UTC
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from blueprints.core.timezones import all_zone_names, format_date, format_time, practitioner_zone
+from blueprints.core.timezones import (
+    MONTHS,
+    WEEKDAYS,
+    all_zone_names,
+    format_date,
+    format_time,
+    practitioner_zone,
+)
 
 
 def zone_place(zone):
@@ -19,12 +26,12 @@ def _zone(zone):
 def day_label(value, zone):
     """``Tuesday 3 March`` in ``zone``."""
     local = value.astimezone(_zone(zone))
-    return f"{local:%A} {local.day} {local:%B}"
+    return f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month]}"
 
 
 def day_label_with_year(value, zone):
     local = value.astimezone(_zone(zone))
-    return f"{local:%A} {format_date(local, local.tzinfo)}"
+    return f"{WEEKDAYS[local.weekday()]} {format_date(local, local.tzinfo)}"
 
 
 def slot_label(value, zone, with_year=False):

@@ -54,20 +54,28 @@ def to_zone(value: datetime, zone=None):
     return value.astimezone(zone or reader_zone())
 
 
+# English names, whatever the server's locale (strftime's %A and %B follow the locale,
+# and cost several times more than a list lookup on pages that show a hundred times).
+MONTHS = (None, "January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")  # fmt: skip
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 def format_date(value: datetime, zone=None):
     """``28 November 2026`` in the reader's zone."""
     local = to_zone(value, zone)
-    return f"{local.day} {local:%B %Y}"
+    return f"{local.day} {MONTHS[local.month]} {local.year}"
 
 
 def format_time(value: datetime, zone=None):
     """``9:00 am`` in the reader's zone."""
     local = to_zone(value, zone)
     hour = local.hour % 12 or 12
-    return f"{hour}:{local:%M} {'am' if local.hour < 12 else 'pm'}"
+    return f"{hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
 
 
 def format_datetime(value: datetime, zone=None):
     """``Tuesday 3 March 2026, 9:00 am``."""
     local = to_zone(value, zone)
-    return f"{local:%A} {format_date(local, local.tzinfo)}, {format_time(local, local.tzinfo)}"
+    day = WEEKDAYS[local.weekday()]
+    return f"{day} {format_date(local, local.tzinfo)}, {format_time(local, local.tzinfo)}"
