@@ -80,10 +80,21 @@ def recreate_postgres_database(url):
     admin.dispose()
 
 
-def fill_database(url, size):
-    """``db upgrade`` then ``seed`` (``seed --large`` for the large size)."""
+def fill_database(url, size, fresh=False):
+    """``db upgrade`` then ``seed`` (``seed --large`` for the large size). ``fresh``
+    starts from an empty database (the seed adds only what is missing, so a database
+    filled by an older seed would otherwise keep its older content)."""
     if url.startswith("postgresql"):
-        ensure_postgres_database(url)
+        if fresh:
+            recreate_postgres_database(url)
+        else:
+            ensure_postgres_database(url)
+    elif fresh:
+        import sqlalchemy as sa
+
+        path = sa.engine.make_url(url).database
+        if path:
+            Path(path).unlink(missing_ok=True)
     env = site_env(url)
     flask = [str(VENV_BIN / "flask"), "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)

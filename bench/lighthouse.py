@@ -97,7 +97,7 @@ def main(argv=None):
     ensure_lighthouse()
     url = make_database_url("sqlite", "demo")
     if not args.skip_fill:
-        fill_database(url, "demo")
+        fill_database(url, "demo", fresh=True)
 
     rows, failures = [], []
     with gunicorn("app:create_app()", env=site_env(url)) as base:

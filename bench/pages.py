@@ -196,7 +196,8 @@ def main(argv=None):
     url = make_database_url(args.db, args.size, args.database_url)
     if not args.skip_fill:
         print(f"Filling the database ({args.size}) at {url} ...", flush=True)
-        fill_database(url, args.size)
+        # The benchmark's own databases start empty; one named by --database-url is kept.
+        fill_database(url, args.size, fresh=not args.database_url)
 
     settings = (
         f"gunicorn {args.workers} sync workers; wrk {args.threads} threads, "
