@@ -175,13 +175,12 @@ def session_is_private():
     return any(key in session for key in PRIVATE_SESSION_KEYS)
 
 
-def _allowed_query(allow_args, max_arg_length):
-    """The sorted query arguments, or None when one of them is not allowed."""
-    items = sorted(request.args.items(multi=True))
-    for key, value in items:
-        if key not in allow_args or len(value) > max_arg_length:
-            return None
-    return items
+def _query_allowed(allow_args, max_arg_length):
+    """True when every query argument is one the view uses, and not too long."""
+    return all(
+        key in allow_args and len(value) <= max_arg_length
+        for key, value in request.args.items(multi=True)
+    )
 
 
 def page_address(environ, zone_name):
@@ -294,7 +293,7 @@ def cached_page(tags=None, timeout=None, allow_args=(), max_arg_length=100):
             if request.method not in ("GET", "HEAD") or session_is_private():
                 return _uncached(view, args, kwargs)
             use_page_token()
-            if not _enabled() or _allowed_query(allow, max_arg_length) is None:
+            if not _enabled() or not _query_allowed(allow, max_arg_length):
                 return _uncached(view, args, kwargs)
             page_tags = list(tags(**kwargs) if callable(tags) else (tags or []))
             page_tags = sorted(set(page_tags) | {SITE_TAG})
