@@ -152,14 +152,19 @@ def gunicorn(target, env=None, n_workers=None, port=None, log_path=None, extra_a
         _wait_until_up(base, process)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)
         if log:
             log.close()
+
+
+def stop_process(process, timeout=10):
+    """Ask a server to stop; kill it when it has not within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_until_up(base, process, timeout=30):

@@ -48,6 +48,7 @@ from common import (  # noqa: E402
     gunicorn,
     recreate_postgres_database,
     site_env,
+    stop_process,
     workers,
 )
 
@@ -568,12 +569,7 @@ def start_emulator(port, webhook_url, log_path):
 
 
 def stop_emulator(process, log):
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop_process(process)
     log.close()
 
 
