@@ -368,16 +368,28 @@ def write_order(v, ledger, rng, variants):
         return ledger.count("order", "unexpected", f"emulator Pay: {status}")
     # The success page asks Stripe itself, so it rarely has to wait for the webhook;
     # when it does it says so, and a reload asks again.
+    status, confirmed = _wait_for_confirmation(
+        v, "order: success page", success, "Your payment went through"
+    )
+    if confirmed:
+        ledger.succeeded("order", ledger.orders, (session_id, variant_id))
+        return None
+    ledger.count("order", "unexpected", f"success page: {status}, not told paid")
+    return None
+
+
+def _wait_for_confirmation(v, label, url, done):
+    """Reload ``url`` while it says the payment is being confirmed, as the page itself
+    does; ``(last status, True)`` once it shows ``done``."""
+    status = None
     for _ in range(CONFIRM_POLLS):
-        status, _, page = v.get("order: success page", success)
-        if status == 200 and "Your payment went through" in page:
-            ledger.succeeded("order", ledger.orders, (session_id, variant_id))
-            return None
+        status, _, page = v.get(label, url)
+        if status == 200 and done in page:
+            return status, True
         if status != 200 or "We are confirming your payment" not in page:
             break
         time.sleep(CONFIRM_POLL_SECONDS)
-    ledger.count("order", "unexpected", f"success page: {status}, not told paid")
-    return None
+    return status, False
 
 
 def _free_times(v, rng, slug):
@@ -429,14 +441,12 @@ def write_booking(v, ledger, rng):
         return ledger.count("booking", "unexpected", f"emulator Pay: {status}")
     # The webhook races the redirect (as with Stripe): until it lands, the page says
     # "we are confirming your payment" and refreshes itself, as this client does.
-    for _ in range(CONFIRM_POLLS):
-        status, _, page = v.get("booking: manage page", success)
-        if status == 200 and '<span class="status">Confirmed</span>' in page:
-            ledger.succeeded("booking", ledger.bookings, session_id)
-            return None
-        if status != 200 or "We are confirming your payment" not in page:
-            break
-        time.sleep(CONFIRM_POLL_SECONDS)
+    status, confirmed = _wait_for_confirmation(
+        v, "booking: manage page", success, '<span class="status">Confirmed</span>'
+    )
+    if confirmed:
+        ledger.succeeded("booking", ledger.bookings, session_id)
+        return None
     ledger.count("booking", "unexpected", f"manage page: {status}, not confirmed")
     return None
 
