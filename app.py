@@ -1,6 +1,7 @@
 """The application factory. Each ``register_*`` step wires one concern."""
 
 from flask import Flask
+from flask_login import current_user
 
 from config import load_config
 from extensions import cache, csrf, db, limiter, login_manager, mail, migrate
@@ -38,7 +39,11 @@ def register_extensions(app):
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     mail.init_app(app)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    # Templates get ``current_user`` as a lazy global (below), not from Flask-Login's
+    # context processor, which loads the user (and hashes the address and browser for
+    # session protection) on every page, though only the staff pages show who is in.
+    login_manager.init_app(app, add_context_processor=False)
+    app.jinja_env.globals["current_user"] = current_user
     login_manager.login_view = "admin.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.session_protection = "basic"

@@ -2,7 +2,7 @@
 
 from flask import request
 from flask_caching import Cache
-from flask_limiter import Limiter
+from flask_limiter import Limiter as _FlaskLimiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
@@ -53,13 +53,22 @@ class CSRFProtect(_FlaskWTFCSRFProtect):
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+class Limiter(_FlaskLimiter):
+    """Flask-Limiter, which never counts reads: every limit guards a form (a POST).
+
+    Its ``request_filter`` would exempt reads too, but only after the limiter has looked
+    up the endpoint and gathered its limits; this returns before any of that."""
+
+    def _check_request_limit(self, callable_name=None, in_middleware=True):
+        if request.method in READ_METHODS:
+            return
+        super()._check_request_limit(callable_name, in_middleware)
+
+
 limiter = Limiter(key_func=get_remote_address)
-
-
-@limiter.request_filter
-def _reads_are_not_limited():
-    """Every limit guards a form (a POST): reading a page skips the limiter's work."""
-    return request.method in ("GET", "HEAD", "OPTIONS")
 
 
 cache = Cache()
