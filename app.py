@@ -50,6 +50,10 @@ def register_extensions(app):
     limiter.init_app(app)
     cache.init_app(app)
 
+    from blueprints.core.database import init_connection_checks
+
+    init_connection_checks(app)
+
 
 def register_url_converters(app):
     """``<int:...>`` stops at the largest id a row can have: a longer number is a 404."""

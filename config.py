@@ -14,7 +14,10 @@ class DefaultConfig:
     SECRET_KEY = DEV_SECRET_KEY
     # A relative SQLite path lands in the instance/ folder (Flask-SQLAlchemy's rule).
     SQLALCHEMY_DATABASE_URI = "sqlite:///better_bones.db"
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # A pooled connection unused for this many seconds is checked before a request gets
+    # it (blueprints/core/database.py); None never checks.
+    DATABASE_PING_AFTER_IDLE = 10
     SITE_URL = "http://127.0.0.1:5000"
     # How many reverse proxies sit in front of the app (nginx: 1). 0 trusts no header.
     TRUSTED_PROXIES = 0
