@@ -1,9 +1,20 @@
 """Consultation pages: types, free times, the booking form, and the manage link."""
 
 from datetime import timedelta
+from functools import cache
 
 import click
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
 
 from blueprints.booking import availability, bp, services
 from blueprints.booking.display import (
@@ -65,12 +76,22 @@ def home_place():
 
 def _render_zone_context():
     current = reader_zone().key
-    return {
-        "zone_groups": COMMON_ZONES,
-        "current_zone": current,
-        # Her zone, when it is not a common one, is offered (chosen) above the rest.
-        "own_zone": None if current in COMMON_ZONE_NAMES else (current, zone_label(current)),
-    }
+    return {"current_zone": current, "zone_options": _zone_options(current)}
+
+
+@cache  # one entry per zone name: a few hundred at most (parse_zone knows no others)
+def _zone_options(current):
+    """The zone selector's ``<option>`` list with ``current`` chosen. It is the same for
+    every reader in that zone, so each zone's list is rendered once per process."""
+    template = current_app.jinja_env.get_template("booking/_zone_options.html")
+    return Markup(
+        template.render(
+            zone_groups=COMMON_ZONES,
+            current_zone=current,
+            # Her zone, when it is not a common one, is offered (chosen) above the rest.
+            own_zone=None if current in COMMON_ZONE_NAMES else (current, zone_label(current)),
+        )
+    )
 
 
 @bp.get("/")
