@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import (
+    DDL,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -79,6 +81,80 @@ class Post(db.Model):
     references: Mapped[list["Reference"]] = relationship(
         order_by="Reference.position", cascade="all, delete-orphan", back_populates="post"
     )
+
+
+# --- the search index ----------------------------------------------------------------
+# Search finds substrings of the title, summary and body (``services.search_posts``).
+# Each database gets its own trigram index, which the other never sees; the migration
+# ``b0b2e805a68a`` builds the same objects for ``db upgrade``.
+
+
+def postgresql_only(index):
+    """``index`` is built on PostgreSQL only; its ``info`` tells the drift check
+    (``migrations/env.py``) to leave it out elsewhere."""
+    index.info["dialect"] = "postgresql"
+    return index.ddl_if(dialect="postgresql")
+
+
+# PostgreSQL: pg_trgm's GIN indexes answer ``ILIKE '%term%'``, one per column, so the
+# search's ``title ILIKE ... OR summary ILIKE ... OR body_md ILIKE ...`` can use them
+# (a rare word) and a row read newest first stops at its title (a common word).
+# ``fastupdate = off``: a new post goes straight into the index rather than into a
+# pending list that every search would read until the next vacuum (posts are written
+# a few times a week and searched all day).
+for _name in ("title", "summary", "body_md"):
+    postgresql_only(
+        Index(
+            f"ix_post_{_name}_trgm",
+            Post.__table__.c[_name],
+            postgresql_using="gin",
+            postgresql_ops={_name: "gin_trgm_ops"},
+            postgresql_with={"fastupdate": "off"},
+        )
+    )
+event.listen(
+    Post.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
+
+# SQLite: an FTS5 table over the posts' text with the trigram tokenizer (case-insensitive
+# substrings of three characters or more). It stores no copy ("external content": it
+# reads the post table) and triggers keep it in step with every insert, update and
+# delete, the seeders' bulk inserts included.
+SEARCH_TABLE = "post_search"
+SQLITE_SEARCH_DDL = (
+    f"""CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(
+        title, summary, body_md, content='post', content_rowid='id', tokenize='trigram'
+    )""",
+    f"""CREATE TRIGGER {SEARCH_TABLE}_after_insert AFTER INSERT ON post BEGIN
+        INSERT INTO {SEARCH_TABLE} (rowid, title, summary, body_md)
+        VALUES (new.id, new.title, new.summary, new.body_md);
+    END""",
+    f"""CREATE TRIGGER {SEARCH_TABLE}_after_delete AFTER DELETE ON post BEGIN
+        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, title, summary, body_md)
+        VALUES ('delete', old.id, old.title, old.summary, old.body_md);
+    END""",
+    f"""CREATE TRIGGER {SEARCH_TABLE}_after_update AFTER UPDATE OF title, summary, body_md
+    ON post BEGIN
+        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, title, summary, body_md)
+        VALUES ('delete', old.id, old.title, old.summary, old.body_md);
+        INSERT INTO {SEARCH_TABLE} (rowid, title, summary, body_md)
+        VALUES (new.id, new.title, new.summary, new.body_md);
+    END""",
+)
+for _statement in SQLITE_SEARCH_DDL:
+    event.listen(Post.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+# Dropping the post table drops its triggers; the FTS table goes first.
+event.listen(
+    Post.__table__,
+    "before_drop",
+    DDL(f"DROP TABLE IF EXISTS {SEARCH_TABLE}").execute_if(dialect="sqlite"),
+)
+# The FTS table and its shadow tables are not in the metadata: the drift check skips them.
+db.metadata.info.setdefault("ddl_tables", set()).update(
+    f"{SEARCH_TABLE}{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config")
+)
 
 
 class Reference(db.Model):

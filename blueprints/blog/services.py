@@ -4,6 +4,8 @@ Every query a public page runs lives here, so the page's query budget is easy to
 the post page runs four (the post, its tags and references, its approved comments, the
 neighbouring and recent posts), the index four (count, page, the page's tags, topics)
 however many posts or comments exist; counts and topics usually come from the cache.
+Search runs two (the page with its capped count, the page's tags), and on SQLite one
+more first (how many posts the index holds for the words).
 """
 
 import re
@@ -19,16 +21,19 @@ from sqlalchemy import (
     Integer,
     and_,
     bindparam,
+    column,
     exists,
     func,
     literal_column,
     or_,
     select,
+    table,
     union_all,
 )
 from sqlalchemy.orm import load_only, selectinload
 
 from blueprints.blog.models import (
+    SEARCH_TABLE,
     Comment,
     CommentStatus,
     Post,
@@ -136,6 +141,8 @@ class Page:
     page: int
     per_page: int
     total: int
+    # True when more than ``total`` match: search counts only up to a cap.
+    more: bool = False
 
     @property
     def pages(self):
@@ -169,12 +176,17 @@ _CARD_TAGS = (
 def _cards(stmt, params):
     """``PostCard``s for the rows of ``stmt`` (``_CARD_COLUMNS``), their tags loaded in
     one more query."""
-    rows = db.session.execute(stmt, params).all()
+    return _cards_of(db.session.execute(stmt, params).all())
+
+
+def _cards_of(rows):
+    """``PostCard``s for rows that start with ``_CARD_COLUMNS``, their tags loaded in one
+    query."""
     tags = {row.id: [] for row in rows}
     if rows:
         for tag in db.session.execute(_CARD_TAGS, {"ids": list(tags)}):
             tags[tag.post_id].append(TagLink(tag.slug, tag.name))
-    return [PostCard(*row, tags=tags[row.id]) for row in rows]
+    return [PostCard(*row[: len(_CARD_COLUMNS)], tags=tags[row.id]) for row in rows]
 
 
 _LATEST = (
@@ -389,35 +401,117 @@ def _like_pattern(term):
     return f"%{escaped}%"
 
 
+# A search counts its matches up to this many (twenty pages) and pages through them:
+# counting 10,000 matches costs as much as reading them. Above it the page says "more
+# than 200" and asks for another word.
+SEARCH_COUNT_CAP = 200
+# Trigram indexes find terms of three characters or more. A shorter term ("K2", "D") is
+# looked for by LIKE alone: with nothing else to go on, such a search reads every
+# published post newest first (all of them when it is rare).
+MIN_INDEXED_TERM = 3
+# SQLite: when fewer posts than this hold every indexed term, the search reads just
+# those (from the FTS5 index); when more do, a common word, it reads posts newest first
+# and stops once the page and the capped count are filled, as collecting every match
+# from the index would cost more than the whole page.
+SEARCH_INDEX_LIMIT = 500
+
+# Title first: a common word is found there without reading the body.
+_SEARCHED = (_post.title, _post.summary, _post.body_md)
+_search_index = table(SEARCH_TABLE, column("rowid"), column(SEARCH_TABLE))
+_MATCH = _search_index.c[SEARCH_TABLE].match(bindparam("match"))
+_INDEX_PROBE = select(func.count()).select_from(
+    select(_search_index.c.rowid).where(_MATCH).limit(bindparam("probe")).subquery()
+)
+
+
+def _fts_query(terms):
+    """The FTS5 query for posts holding every term: each a quoted string (so nothing in
+    it is FTS5 syntax), side by side (AND)."""
+    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
 @cache
-def _search_statements(terms):
-    """``(page, count)`` statements for a search of ``terms`` words (bound as
-    ``term_0``, ``term_1``...): built once for each number of words."""
-    return _page_and_count(
-        or_(
-            _post.title.ilike(pattern, escape="\\"),
-            _post.summary.ilike(pattern, escape="\\"),
-            _post.body_md.ilike(pattern, escape="\\"),
-        )
-        for pattern in (bindparam(f"term_{position}") for position in range(terms))
+def _search_statement(dialect, terms, from_index):
+    """The statement for a search of ``terms`` words (bound as ``term_0``, ``term_1``...),
+    built once per shape: one page of cards (``limit``, ``offset``), newest first, each
+    row with ``found``, how many posts match up to ``count_limit``. Every term must be in
+    the title, summary or body.
+
+    PostgreSQL: ILIKE, which the trigram indexes answer; the planner reads them for a
+    rare word and posts newest first for a common one. SQLite: LIKE (see below), with
+    ``from_index`` only among the posts the FTS5 index finds for the long terms (bound
+    as ``match``), which are never fewer than LIKE finds.
+    """
+    where = []
+    for pattern in (bindparam(f"term_{position}") for position in range(terms)):
+        if dialect == "postgresql":
+            columns = (searched.ilike(pattern, escape="\\") for searched in _SEARCHED)
+        else:
+            # SQLite's LIKE ignores the case of ASCII letters only, and ``lower()``
+            # folds only those: the same test as ILIKE's ``lower(x) LIKE lower(y)``,
+            # without copying every body to lower case first (three times faster).
+            columns = (searched.like(pattern, escape="\\") for searched in _SEARCHED)
+        where.append(or_(*columns))
+    if from_index:
+        where.append(_post.id.in_(select(_search_index.c.rowid).where(_MATCH)))
+    # The matches up to the cap, then the page among them, counted on the way: one
+    # statement reads each matching row once.
+    matches = (
+        select(*_CARD_COLUMNS)
+        .where(_PUBLISHED, *where)
+        .order_by(*_NEWEST_FIRST)
+        .limit(bindparam("count_limit"))
+        .subquery()
+    )
+    return (
+        select(*matches.c, func.count().over().label("found"))
+        .order_by(matches.c.published_at.desc(), matches.c.id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
 
 
 def search_posts(query, page):
     """One ``Page`` of the published posts whose title, summary or body contain every
-    term (any case), newest first. Past the end its ``items`` are empty.
+    term (any case), newest first, with their count up to ``SEARCH_COUNT_CAP`` (``more``
+    when there are more). Past the end, or past the cap, its ``items`` are empty.
 
-    Every body is read (``LIKE '%term%'``), to count the results and, for a rare word,
-    to fill the page: a search costs more as posts are added (full-text search would not).
+    Terms of three characters or more go through the trigram index (``MIN_INDEXED_TERM``):
+    a rare word costs the same among 10 posts or 10,000, a common one a page's worth of
+    posts read newest first (up to the cap, to count them).
     """
-    params = _page_params(page)
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    offset = (page - 1) * per_page
+    if offset >= SEARCH_COUNT_CAP:
+        return Page([], page, per_page, 0)  # past the last page there is: nothing to read
+    params = {
+        "now": utcnow(),
+        "limit": per_page,
+        "offset": offset,
+        "count_limit": SEARCH_COUNT_CAP + 1,
+    }
     params.update(
         {f"term_{position}": _like_pattern(term) for position, term in enumerate(query.terms)}
     )
-    page_stmt, count_stmt = _search_statements(len(query.terms))
-    cards = _cards(page_stmt, params)
-    total = db.session.scalar(count_stmt, params)
-    return Page(cards, page, params["limit"], total)
+    dialect = db.session.get_bind().dialect.name
+    indexed = [term for term in query.terms if len(term) >= MIN_INDEXED_TERM]
+    from_index = False
+    if dialect == "sqlite" and indexed:
+        params["match"] = _fts_query(indexed)
+        probe = {"match": params["match"], "probe": SEARCH_INDEX_LIMIT}
+        from_index = db.session.scalar(_INDEX_PROBE, probe) < SEARCH_INDEX_LIMIT
+    stmt = _search_statement(dialect, len(query.terms), from_index)
+    rows = db.session.execute(stmt, params).all()
+    # The row past the cap only says "more": it is never shown.
+    rows = rows[: max(0, SEARCH_COUNT_CAP - offset)]
+    found = rows[0].found if rows else 0
+    return Page(
+        _cards_of(rows),
+        page,
+        per_page,
+        min(found, SEARCH_COUNT_CAP),
+        more=found > SEARCH_COUNT_CAP,
+    )
 
 
 # --- comments ------------------------------------------------------------------------
