@@ -98,6 +98,27 @@ def free_port():
         return sock.getsockname()[1]
 
 
+@pytest.fixture
+def stalled_stripe(httpserver):
+    """A Stripe whose Checkout Session call does not answer until the test is over.
+
+    `answered` is set once it finally answers, so a test can tell that our own client
+    timeout ended the call, without timing anything.
+    """
+    from werkzeug import Response
+
+    gate, answered = threading.Event(), threading.Event()
+
+    def stalled(request):
+        gate.wait(timeout=30)
+        answered.set()
+        return Response("{}", content_type="application/json")
+
+    httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(stalled)
+    yield answered
+    gate.set()
+
+
 @pytest.fixture(scope="session")
 def smtp_controller():
     controller = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())

@@ -319,9 +319,7 @@ def test_client_reschedules_same_uid_higher_sequence(client, types, stripe_api, 
     # the hour of the day the test runs at could otherwise pick).
     slots = free(ctype)
     old = next(
-        s
-        for s in slots
-        if s > utcnow() + timedelta(days=5) and s + timedelta(minutes=30) in slots
+        s for s in slots if s > utcnow() + timedelta(days=5) and s + timedelta(minutes=30) in slots
     )
     booking = make_confirmed(ctype, old, email="r@example.com")
     booking.reminder_sent_at = utcnow()
