@@ -11,6 +11,10 @@ answer. Each database gets a trigram index of its own:
 - SQLite: an FTS5 table with the ``trigram`` tokenizer that reads the post table
   (external content), filled here, and triggers that keep it in step.
 
+A later migration that rebuilds ``post`` on SQLite (``op.batch_alter_table`` copies the
+table and drops the old one) drops these triggers with it: such a migration must run
+``SQLITE_DROP`` before and ``SQLITE_CREATE`` after (the rebuild refills the index).
+
 The SQL is copied from ``blueprints/blog/models.py`` on purpose: a migration must keep
 building what it built when it was written.
 
