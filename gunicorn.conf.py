@@ -3,6 +3,7 @@
 Every value can be overridden on the command line or with GUNICORN_CMD_ARGS.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -20,3 +21,12 @@ max_requests_jitter = 10_000
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Hide what the worker loaded at start (the app, SQLAlchemy's mappers, a hundred
+    thousand objects and more) from the garbage collector. Left in view, they are walked
+    by every full collection, a pause of tens of milliseconds now and then in the middle
+    of a request; frozen, a full collection walks only what requests left behind.
+    (Python's documentation suggests the same for forked servers: ``gc.freeze``.)"""
+    gc.freeze()
