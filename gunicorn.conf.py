@@ -28,5 +28,7 @@ def post_worker_init(worker):
     thousand objects and more) from the garbage collector. Left in view, they are walked
     by every full collection, a pause of tens of milliseconds now and then in the middle
     of a request; frozen, a full collection walks only what requests left behind.
-    (Python's documentation suggests the same for forked servers: ``gc.freeze``.)"""
+    (Python's documentation suggests the same for forked servers: ``gc.freeze``.)
+    Garbage left from start-up is collected first, so none of it is kept for good."""
+    gc.collect()
     gc.freeze()
