@@ -50,9 +50,9 @@ def register_extensions(app):
     limiter.init_app(app)
     cache.init_app(app)
 
-    from blueprints.core.database import init_connection_checks
+    from blueprints.core.database import init_database
 
-    init_connection_checks(app)
+    init_database(app)
 
 
 def register_url_converters(app):

@@ -8,6 +8,7 @@ from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as _FlaskSQLAlchemySession
 from flask_wtf.csrf import CSRFProtect as _FlaskWTFCSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -26,7 +27,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# ``Session.info`` key: the session reads without a transaction; its value maps each
+# engine to its autocommit twin (``blueprints.core.database.read_without_transaction``).
+READ_WITHOUT_TRANSACTION = "read_without_transaction"
+
+
+class Session(_FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session, which takes its connections in autocommit once the
+    request has said it only reads. The connection is still taken at the first query,
+    so a page that reads nothing never connects."""
+
+    def get_bind(self, *args, **kwargs):
+        bind = super().get_bind(*args, **kwargs)
+        twins = self.info.get(READ_WITHOUT_TRANSACTION)
+        return twins.get(bind, bind) if twins else bind
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 mail = Mail()
 

@@ -54,6 +54,7 @@ from werkzeug.http import http_date, parse_cookie, parse_etags, unquote_etag
 from werkzeug.wsgi import get_host
 
 from blueprints.core.csrf import use_page_token
+from blueprints.core.database import read_without_transaction
 from blueprints.core.timezones import TZ_COOKIE, parse_zone, reader_zone
 from extensions import cache, db
 
@@ -284,13 +285,19 @@ def cached_page(tags=None, timeout=None, allow_args=(), max_arg_length=100):
     The view runs only when the middleware found no current copy: it renders, and the
     page is stored under :func:`page_address` with the tag versions read *before* the
     view read anything, so a change committed meanwhile leaves the copy stale at once.
+
+    A public page only reads: on GET and HEAD its queries run without a transaction
+    (:func:`~blueprints.core.database.read_without_transaction`), for every reader.
     """
     allow = frozenset(allow_args)
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if request.method not in ("GET", "HEAD") or session_is_private():
+            if request.method not in ("GET", "HEAD"):
+                return _uncached(view, args, kwargs)
+            read_without_transaction()  # a public page only reads
+            if session_is_private():
                 return _uncached(view, args, kwargs)
             use_page_token()
             if not _enabled() or not _query_allowed(allow, max_arg_length):
