@@ -26,19 +26,20 @@ _AUTOCOMMIT_TWINS = "better_bones.autocommit_engines"
 
 
 def init_database(app):
-    """Connection checks, and reading without a transaction (see below)."""
-    init_connection_checks(app)
-    init_reading_without_transaction(app)
+    """Connection checks, and reading without a transaction (see below), for every
+    engine of ``app``."""
+    with app.app_context():
+        engines = list(db.engines.values())
+    init_connection_checks(app, engines)
+    init_reading_without_transaction(app, engines)
 
 
-def init_connection_checks(app):
-    """Listen on every engine of ``app``; ``DATABASE_PING_AFTER_IDLE = None`` turns the
-    check off (``SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}`` checks always)."""
+def init_connection_checks(app, engines):
+    """Listen on each engine; ``DATABASE_PING_AFTER_IDLE = None`` turns the check off
+    (``SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}`` checks always)."""
     idle_seconds = app.config["DATABASE_PING_AFTER_IDLE"]
     if idle_seconds is None:
         return
-    with app.app_context():
-        engines = list(db.engines.values())
     for engine in engines:
         event.listen(engine, "connect", _stamp)  # a new connection needs no check
         event.listen(engine, "checkin", _stamp)
@@ -71,13 +72,11 @@ class WriteInReadOnlyRequest(RuntimeError):
     """A view that promised to only read tried to save something."""
 
 
-def init_reading_without_transaction(app):
-    """Give each engine of ``app`` an autocommit twin: the same pool and events, and
+def init_reading_without_transaction(app, engines):
+    """Give each engine an autocommit twin: the same pool and events, and
     connections in autocommit until they go back to the pool, which restores the usual
     isolation level. SQLite gets none: in-process, it has no round trips to save, and
     switching its mode costs more than a ``BEGIN`` (measured: +0.1 to +0.3 ms a page)."""
-    with app.app_context():
-        engines = list(db.engines.values())
     app.extensions[_AUTOCOMMIT_TWINS] = {
         engine: engine.execution_options(isolation_level="AUTOCOMMIT")
         for engine in engines
