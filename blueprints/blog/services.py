@@ -401,10 +401,12 @@ def _like_pattern(term):
     return f"%{escaped}%"
 
 
-# A search counts its matches up to this many (twenty pages) and pages through them:
-# counting 10,000 matches costs as much as reading them. Above it the page says "more
-# than 200" and asks for another word.
-SEARCH_COUNT_CAP = 200
+# A search counts its matches up to this many (ten pages) and pages through them:
+# counting 10,000 matches costs as much as reading them, and a common word costs the
+# reading of this many matches. Above it the page says "more than 100" and asks for
+# another word. (At 200, a common word made the search page 20 % slower on the large
+# data than on the demo; at 100, about 10 %: bench/sizes.py.)
+SEARCH_COUNT_CAP = 100
 # Trigram indexes find terms of three characters or more. A shorter term ("K2", "D") is
 # looked for by LIKE alone: with nothing else to go on, such a search reads every
 # published post newest first (all of them when it is rare).

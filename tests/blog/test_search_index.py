@@ -202,14 +202,16 @@ def test_above_the_cap_the_page_asks_for_another_word(client, over_the_cap):
         f"More than {SEARCH_COUNT_CAP} posts match. Add another word to narrow your search."
     ) in html
     assert "posts found." not in html
-    assert "Page 1 of 20" in html
+    assert f"Page 1 of {SEARCH_COUNT_CAP // 10}" in html  # 10 posts a page in tests
 
 
 def test_above_the_cap_the_last_page_works_and_the_next_is_404(client, over_the_cap):
     status, html = _search(client, "bone", page=SEARCH_COUNT_CAP // 10)
     assert status == 200
-    assert "Bulk note 199" in html and "Bulk note 190" in html
-    assert "Bulk note 200" not in html and "Bulk note 189" not in html
+    # The last page holds the cap's last ten posts, oldest first in the listing.
+    cap = SEARCH_COUNT_CAP
+    assert f"Bulk note {cap - 1}" in html and f"Bulk note {cap - 10}" in html
+    assert f"Bulk note {cap}" not in html and f"Bulk note {cap - 11}" not in html
     assert f"More than {SEARCH_COUNT_CAP} posts match." in html
     assert 'rel="next"' not in html
 
@@ -225,7 +227,7 @@ def test_exactly_the_cap_is_counted_exactly(client):
 
 def test_the_cap_also_ends_pages_that_do_not_divide_it(app, client, over_the_cap):
     app.config["POSTS_PER_PAGE"] = 7
-    last = -(-SEARCH_COUNT_CAP // 7)  # the page holding the 200th post
+    last = -(-SEARCH_COUNT_CAP // 7)  # the page holding the last counted post
     status, html = _search(client, "bone", page=last)
     assert status == 200
     assert f"Bulk note {SEARCH_COUNT_CAP - 1}" in html
