@@ -62,9 +62,17 @@ def render_item(type_, obj, autogen_context):
 
 
 def include_name(name, type_, parent_names):
-    """Leave out the tables the models build with DDL of their own (the blog's SQLite
-    search index and its shadow tables): not in the metadata, yet not drift."""
-    return not (type_ == "table" and name in get_metadata().info.get("ddl_tables", ()))
+    """Leave out what the models build with DDL of their own (the blog's SQLite search
+    tables and their shadow tables, PostgreSQL's word column and its index): not in the
+    metadata, yet not drift."""
+    info = get_metadata().info
+    if type_ == "table":
+        return name not in info.get("ddl_tables", ())
+    if type_ == "column":
+        return (parent_names.get("table_name"), name) not in info.get("ddl_columns", ())
+    if type_ == "index":
+        return name not in info.get("ddl_indexes", ())
+    return True
 
 
 def include_object(obj, name, type_, reflected, compare_to):

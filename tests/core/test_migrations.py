@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
@@ -49,9 +50,8 @@ def test_upgrade_builds_schema_matching_models_on_postgresql():
         engine.dispose()
 
 
-# --- the search index (b0b2e805a68a) ---------------------------------------------------------
+# --- the search indexes (b0b2e805a68a: trigrams; 4c6f0e2a9d17: whole words) ----------------
 
-BEFORE_SEARCH_INDEX = "35929d03f629"
 INSERT_POST = sa.text(
     "INSERT INTO post (slug, title, summary, body_md, body_html, author_name, status,"
     " published_at, created_at, updated_at) VALUES ('older', 'An older post', '',"
@@ -60,62 +60,97 @@ INSERT_POST = sa.text(
 )
 
 
+@dataclass(frozen=True)
+class SearchIndex:
+    """One search-index migration: the revision before it, and what it builds."""
+
+    before: str
+    sqlite_prefix: str  # its FTS5 table, shadow tables and triggers
+    postgresql_pattern: str  # its indexes
+    postgresql_expected: frozenset
+    match: str  # an FTS5 query that finds the post written before the migration
+
+    @property
+    def sqlite_expected(self):
+        prefix = self.sqlite_prefix
+        return {
+            prefix,
+            *(f"{prefix}_{shadow}" for shadow in ("data", "idx", "docsize", "config")),
+            *(f"{prefix}_after_{event}" for event in ("insert", "update", "delete")),
+        }
+
+
+TRIGRAMS = SearchIndex(
+    before="35929d03f629",
+    sqlite_prefix="post_search",
+    postgresql_pattern="ix_post_%_trgm",
+    postgresql_expected=frozenset(
+        {"ix_post_title_trgm", "ix_post_summary_trgm", "ix_post_body_md_trgm"}
+    ),
+    match='"ossif"',
+)
+WORDS = SearchIndex(
+    before="b0b2e805a68a",
+    sqlite_prefix="post_words",
+    postgresql_pattern="ix_post_words",
+    postgresql_expected=frozenset({"ix_post_words"}),
+    match='"ossification"',
+)
+
+
 def _run(url, *args):
     result = _flask_db(url, *args)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _search_objects(engine):
-    """The search index's objects the database holds, by name."""
+def _search_objects(engine, index):
+    """The index's objects the database holds, by name."""
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
-            query = "SELECT name FROM sqlite_master WHERE name LIKE 'post_search%'"
+            query = f"SELECT name FROM sqlite_master WHERE name LIKE '{index.sqlite_prefix}%'"
         else:
-            query = "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'ix_post_%_trgm'"
+            query = f"SELECT indexname FROM pg_indexes WHERE indexname LIKE '{index.postgresql_pattern}'"
             query += " AND schemaname = current_schema()"
         return set(conn.scalars(sa.text(query)))
 
 
-def _upgrade_downgrade_upgrade(url, engine, expected):
-    _run(url, "upgrade", BEFORE_SEARCH_INDEX)
+def _upgrade_downgrade_upgrade(url, engine, index):
+    expected = (
+        index.sqlite_expected if engine.dialect.name == "sqlite" else index.postgresql_expected
+    )
+    _run(url, "upgrade", index.before)
     with engine.begin() as conn:
         conn.execute(INSERT_POST, {"now": datetime.now(UTC)})
     _run(url, "upgrade")
-    assert _search_objects(engine) == expected
+    assert _search_objects(engine, index) == expected
     if engine.dialect.name == "sqlite":
         # The migration indexed the post that was already there.
+        table = index.sqlite_prefix
         with engine.connect() as conn:
             found = conn.scalars(
-                sa.text("SELECT rowid FROM post_search WHERE post_search MATCH '\"ossif\"'")
+                sa.text(f"SELECT rowid FROM {table} WHERE {table} MATCH :match"),
+                {"match": index.match},
             ).all()
         assert len(found) == 1
-    _run(url, "downgrade")
-    assert _search_objects(engine) == set()
+    _run(url, "downgrade", index.before)
+    assert _search_objects(engine, index) == set()
     _upgrade_then_check(url)
-    assert _search_objects(engine) == expected
+    assert _search_objects(engine, index) == expected
 
 
-def test_search_index_upgrades_fills_and_downgrades_on_sqlite(tmp_path):
+@pytest.mark.parametrize("index", [TRIGRAMS, WORDS], ids=["trigrams", "words"])
+def test_search_index_upgrades_fills_and_downgrades_on_sqlite(tmp_path, index):
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     engine = sa.create_engine(url)
-    expected = {
-        "post_search",
-        "post_search_data",
-        "post_search_idx",
-        "post_search_docsize",
-        "post_search_config",
-        "post_search_after_insert",
-        "post_search_after_update",
-        "post_search_after_delete",
-    }
     try:
-        _upgrade_downgrade_upgrade(url, engine, expected)
+        _upgrade_downgrade_upgrade(url, engine, index)
     finally:
         engine.dispose()
 
 
 @pytest.mark.postgres_only
-def test_search_index_upgrades_and_downgrades_on_postgresql():
+@pytest.mark.parametrize("index", [TRIGRAMS, WORDS], ids=["trigrams", "words"])
+def test_search_index_upgrades_and_downgrades_on_postgresql(index):
     schema = f"mig_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(TEST_DATABASE_URL)
     with admin.begin() as conn:
@@ -123,9 +158,8 @@ def test_search_index_upgrades_and_downgrades_on_postgresql():
     sep = "&" if "?" in TEST_DATABASE_URL else "?"
     url = f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
     engine = sa.create_engine(url)
-    expected = {"ix_post_title_trgm", "ix_post_summary_trgm", "ix_post_body_md_trgm"}
     try:
-        _upgrade_downgrade_upgrade(url, engine, expected)
+        _upgrade_downgrade_upgrade(url, engine, index)
     finally:
         engine.dispose()
         with admin.begin() as conn:
