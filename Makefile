@@ -1,10 +1,13 @@
 # Shortcuts; each target prints what it measured or tested.
 PYTHON ?= .venv/bin/python
 
-.PHONY: bench load lighthouse test
+.PHONY: bench bench-sizes load lighthouse test
 
 bench:  ## requests per second per page against a bare Flask app (demo data, SQLite)
 	$(PYTHON) bench/pages.py
+
+bench-sizes:  ## each page on the large data against the demo data, measured in alternation
+	$(PYTHON) bench/sizes.py
 
 load:  ## 60 s of readers and writers on the production setup, then checks every write
 	$(PYTHON) bench/load.py

@@ -74,8 +74,8 @@ def compare_page(bases, demo_path, large_path, args):
 def print_table(title, rows):
     print(f"\n{title}")
     header = (
-        f"{'page':<36} {'demo req/s':>10} {'p99 ms':>7} {'large req/s':>11} {'p99 ms':>7} "
-        f"{'large/demo':>10} {'range':>11}  verdict"
+        f"{'page':<36} {'demo req/s':>10} {'p99 ms':>7} {'bytes':>6} {'large req/s':>11} "
+        f"{'p99 ms':>7} {'bytes':>6} {'large/demo':>10} {'range':>11}  verdict"
     )
     print(header)
     print("-" * len(header))
@@ -91,7 +91,8 @@ def print_table(title, rows):
             verdict += f"; non-2xx: demo {demo['errors']}, large {large['errors']}"
         print(
             f"{row['label']:<36} {demo['rps']:>10.0f} {fmt(demo['p99'], '7.1f')} "
-            f"{large['rps']:>11.0f} {fmt(large['p99'], '7.1f')} {row['ratio']:>10.2f} "
+            f"{demo['bytes']:>6} {large['rps']:>11.0f} {fmt(large['p99'], '7.1f')} "
+            f"{large['bytes']:>6} {row['ratio']:>10.2f} "
             f"{row['lowest']:>5.2f}-{row['highest']:<5.2f}  {verdict}"
         )
 
@@ -132,15 +133,23 @@ def main(argv=None):
                 if demo_path != large_path:
                     label = f"{label} (demo: {demo_path})"
                 row = {"label": label}
-                statuses = {
-                    "demo": fetch(bases["demo"] + demo_path)[0],
-                    "large": fetch(bases["large"] + large_path)[0],
+                answers = {
+                    "demo": fetch(bases["demo"] + demo_path),
+                    "large": fetch(bases["large"] + large_path),
                 }
-                bad = [f"{size} {status}" for size, status in statuses.items() if status != 200]
+                bad = [
+                    f"{size} {status}"
+                    for size, (status, _headers, _body) in answers.items()
+                    if status != 200
+                ]
                 if bad:
                     row["missing"] = ", ".join(bad)
                 else:
                     row.update(compare_page(bases, demo_path, large_path, args))
+                    # The same page can show more at the large size (a tag with 4 posts
+                    # in the demo fills a page with 10): the sizes tell.
+                    for size, (_status, _headers, body) in answers.items():
+                        row[size]["bytes"] = len(body)
                 rows.append(row)
         print_table(f"Page cache {'on' if page_cache else 'off'} ({args.db})", rows)
 
