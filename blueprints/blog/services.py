@@ -409,7 +409,7 @@ def _like_pattern(term):
 # counting 10,000 matches costs as much as reading them, and a common word costs the
 # reading of this many matches. Above it the page says "more than 100" and asks for
 # another word. (At 200, a common word made the search page 20 % slower on the large
-# data than on the demo; at 100, about 10 %: bench/sizes.py.)
+# data than on the demo; at 100, 10 to 14 %: bench/sizes.py.)
 SEARCH_COUNT_CAP = 100
 # Trigram indexes find terms of three characters or more, as substrings of any word. A
 # shorter term ("K2", "D") is looked up in the word index and matches a whole word:
@@ -520,8 +520,9 @@ def _search_statement(dialect, substrings, short_words, trigram_posts, word_post
 
 def search_posts(query, page):
     """One ``Page`` of the published posts whose title, summary or body contain every
-    term (any case), newest first, with their count up to ``SEARCH_COUNT_CAP`` (``more``
-    when there are more). Past the end, or past the cap, its ``items`` are empty.
+    term (any case; a term of one or two letters or digits as a whole word), newest
+    first, with their count up to ``SEARCH_COUNT_CAP`` (``more`` when there are more).
+    Past the end, or past the cap, its ``items`` are empty.
 
     Terms of three characters or more go through the trigram index, shorter ones through
     the word index (``MIN_INDEXED_TERM``): a rare word costs the same among 10 posts or
