@@ -45,6 +45,15 @@ def parse_args(argv=None):
         "--variants", default="uncached,cached", help="cached, uncached or both (comma-separated)"
     )
     parser.add_argument("--skip-fill", action="store_true", help="use the databases as they are")
+    parser.add_argument(
+        "--pages", help="only the pages whose path or label contains this (e.g. 'tag')"
+    )
+    parser.add_argument(
+        "--posts-per-page",
+        type=int,
+        help="list pages show this many posts on both sites (FLASK_POSTS_PER_PAGE), so that "
+        "a list that is short in the demo is the same length at the large size",
+    )
     return parser.parse_args(argv)
 
 
@@ -114,6 +123,8 @@ def main(argv=None):
         f"then {args.pairs} pairs of {args.duration} s rounds in alternating order",
         flush=True,
     )
+    pages = [(path, label) for path, label in PAGES if not args.pages or args.pages in path + label]
+    extra = {"FLASK_POSTS_PER_PAGE": str(args.posts_per_page)} if args.posts_per_page else {}
     for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
         page_cache = variant == "cached"
         with ExitStack() as stack:
@@ -121,14 +132,14 @@ def main(argv=None):
                 size: stack.enter_context(
                     gunicorn(
                         "app:create_app()",
-                        env=site_env(url, page_cache=page_cache),
+                        env=site_env(url, page_cache=page_cache, **extra),
                         n_workers=args.workers,
                     )
                 )
                 for size, url in urls.items()
             }
             rows = []
-            for large_path, label in PAGES:
+            for large_path, label in pages:
                 demo_path = DEMO_COUNTERPART.get(large_path, large_path)
                 if demo_path != large_path:
                     label = f"{label} (demo: {demo_path})"
@@ -151,7 +162,8 @@ def main(argv=None):
                     for size, (_status, _headers, body) in answers.items():
                         row[size]["bytes"] = len(body)
                 rows.append(row)
-        print_table(f"Page cache {'on' if page_cache else 'off'} ({args.db})", rows)
+        per_page = f", {args.posts_per_page} posts per list page" if args.posts_per_page else ""
+        print_table(f"Page cache {'on' if page_cache else 'off'} ({args.db}{per_page})", rows)
 
 
 if __name__ == "__main__":
