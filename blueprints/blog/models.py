@@ -119,43 +119,53 @@ event.listen(
     DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
 )
 
-# SQLite: an FTS5 table over the posts' text with the trigram tokenizer (case-insensitive
-# substrings of three characters or more). It stores no copy ("external content": it
-# reads the post table) and triggers keep it in step with every insert, update and
-# delete, the seeders' bulk inserts included.
-SEARCH_TABLE = "post_search"
-SQLITE_SEARCH_DDL = (
-    f"""CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(
-        title, summary, body_md, content='post', content_rowid='id', tokenize='trigram'
-    )""",
-    f"""CREATE TRIGGER {SEARCH_TABLE}_after_insert AFTER INSERT ON post BEGIN
-        INSERT INTO {SEARCH_TABLE} (rowid, title, summary, body_md)
-        VALUES (new.id, new.title, new.summary, new.body_md);
-    END""",
-    f"""CREATE TRIGGER {SEARCH_TABLE}_after_delete AFTER DELETE ON post BEGIN
-        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, title, summary, body_md)
-        VALUES ('delete', old.id, old.title, old.summary, old.body_md);
-    END""",
-    f"""CREATE TRIGGER {SEARCH_TABLE}_after_update AFTER UPDATE OF title, summary, body_md
-    ON post BEGIN
-        INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, title, summary, body_md)
-        VALUES ('delete', old.id, old.title, old.summary, old.body_md);
-        INSERT INTO {SEARCH_TABLE} (rowid, title, summary, body_md)
-        VALUES (new.id, new.title, new.summary, new.body_md);
-    END""",
-)
-for _statement in SQLITE_SEARCH_DDL:
-    event.listen(Post.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-# Dropping the post table drops its triggers; the FTS table goes first.
-event.listen(
-    Post.__table__,
-    "before_drop",
-    DDL(f"DROP TABLE IF EXISTS {SEARCH_TABLE}").execute_if(dialect="sqlite"),
-)
-# The FTS table and its shadow tables are not in the metadata: the drift check skips them.
-db.metadata.info.setdefault("ddl_tables", set()).update(
-    f"{SEARCH_TABLE}{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config")
-)
+# SQLite: FTS5 tables over the posts' text. They store no copy ("external content":
+# they read the post table) and triggers keep them in step with every insert, update
+# and delete, the seeders' bulk inserts included.
+
+
+def sqlite_post_index(name, options):
+    """Build an FTS5 table ``name`` over the post's title, summary and body (``options``:
+    its tokenizer and the like) with the triggers that keep it in step, whenever
+    ``post`` is created on SQLite; drop it with ``post``."""
+    statements = (
+        f"""CREATE VIRTUAL TABLE {name} USING fts5(
+            title, summary, body_md, content='post', content_rowid='id', {options}
+        )""",
+        f"""CREATE TRIGGER {name}_after_insert AFTER INSERT ON post BEGIN
+            INSERT INTO {name} (rowid, title, summary, body_md)
+            VALUES (new.id, new.title, new.summary, new.body_md);
+        END""",
+        f"""CREATE TRIGGER {name}_after_delete AFTER DELETE ON post BEGIN
+            INSERT INTO {name} ({name}, rowid, title, summary, body_md)
+            VALUES ('delete', old.id, old.title, old.summary, old.body_md);
+        END""",
+        f"""CREATE TRIGGER {name}_after_update AFTER UPDATE OF title, summary, body_md
+        ON post BEGIN
+            INSERT INTO {name} ({name}, rowid, title, summary, body_md)
+            VALUES ('delete', old.id, old.title, old.summary, old.body_md);
+            INSERT INTO {name} (rowid, title, summary, body_md)
+            VALUES (new.id, new.title, new.summary, new.body_md);
+        END""",
+    )
+    for statement in statements:
+        event.listen(Post.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+    # Dropping the post table drops its triggers; the FTS table goes first.
+    event.listen(
+        Post.__table__,
+        "before_drop",
+        DDL(f"DROP TABLE IF EXISTS {name}").execute_if(dialect="sqlite"),
+    )
+    # The FTS table and its shadow tables are not in the metadata: the drift check
+    # (``migrations/env.py``) skips them.
+    db.metadata.info.setdefault("ddl_tables", set()).update(
+        f"{name}{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config")
+    )
+    return name
+
+
+# The trigram index: case-insensitive substrings of three characters or more.
+SEARCH_TABLE = sqlite_post_index("post_search", "tokenize='trigram'")
 
 
 # --- the word index ------------------------------------------------------------------
@@ -184,37 +194,8 @@ for _statement in POSTGRESQL_WORDS_DDL:
 db.metadata.info.setdefault("ddl_columns", set()).add(("post", "search_words"))
 db.metadata.info.setdefault("ddl_indexes", set()).add("ix_post_words")
 
-WORDS_TABLE = "post_words"
-SQLITE_WORDS_DDL = (
-    f"""CREATE VIRTUAL TABLE {WORDS_TABLE} USING fts5(
-        title, summary, body_md, content='post', content_rowid='id',
-        tokenize='unicode61 remove_diacritics 2', detail=none
-    )""",
-    f"""CREATE TRIGGER {WORDS_TABLE}_after_insert AFTER INSERT ON post BEGIN
-        INSERT INTO {WORDS_TABLE} (rowid, title, summary, body_md)
-        VALUES (new.id, new.title, new.summary, new.body_md);
-    END""",
-    f"""CREATE TRIGGER {WORDS_TABLE}_after_delete AFTER DELETE ON post BEGIN
-        INSERT INTO {WORDS_TABLE} ({WORDS_TABLE}, rowid, title, summary, body_md)
-        VALUES ('delete', old.id, old.title, old.summary, old.body_md);
-    END""",
-    f"""CREATE TRIGGER {WORDS_TABLE}_after_update AFTER UPDATE OF title, summary, body_md
-    ON post BEGIN
-        INSERT INTO {WORDS_TABLE} ({WORDS_TABLE}, rowid, title, summary, body_md)
-        VALUES ('delete', old.id, old.title, old.summary, old.body_md);
-        INSERT INTO {WORDS_TABLE} (rowid, title, summary, body_md)
-        VALUES (new.id, new.title, new.summary, new.body_md);
-    END""",
-)
-for _statement in SQLITE_WORDS_DDL:
-    event.listen(Post.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-event.listen(
-    Post.__table__,
-    "before_drop",
-    DDL(f"DROP TABLE IF EXISTS {WORDS_TABLE}").execute_if(dialect="sqlite"),
-)
-db.metadata.info["ddl_tables"].update(
-    f"{WORDS_TABLE}{suffix}" for suffix in ("", "_data", "_idx", "_docsize", "_config")
+WORDS_TABLE = sqlite_post_index(
+    "post_words", "tokenize='unicode61 remove_diacritics 2', detail=none"
 )
 
 
