@@ -9,7 +9,7 @@ machine two such runs can differ by as much as the gap being measured. Here both
 run at once (an idle gunicorn costs nothing) and wrk alternates between them: for each
 page, demo then large, then large then demo, and so on, so a change in the machine's
 load falls on both sides. Each pair of rounds gives one ratio (large ÷ demo); the
-median of those ratios is the figure, and the lowest one is printed beside it.
+median of those ratios is the figure, the lowest and highest are printed beside it.
 Prints figures; asserts nothing.
 """
 
