@@ -7,8 +7,13 @@
 The site and a "hello" app (bench/hello_app.py) run under the same gunicorn settings
 (sync workers, two per core) one after the other, so the ratio compares like with like
 on this machine. Each page is measured with the page cache on (an anonymous reader, as
-wrk is) and off (FLASK_PAGE_CACHE=false). SQL queries per request are counted
-in-process with a test client, apart from wrk. Prints figures; asserts nothing.
+wrk is) and off (FLASK_PAGE_CACHE=false). With the page cache off, two reference rows
+show the most any page can reach here: ``/robots.txt`` (every hook of the site, no query,
+no template) and ``/healthz`` (the same plus one query). ``--variants no-templates``
+measures each page once more with every template rendering to an empty string
+(bench/no_templates_app.py): what the page costs apart from writing its HTML. SQL
+queries per request are counted in-process with a test client, apart from wrk. Prints
+figures; asserts nothing.
 """
 
 import argparse
@@ -46,6 +51,18 @@ PAGES = [
     ("/consultations/", "consultation types"),
     ("/consultations/initial-consultation/", "free times, next 4 weeks"),
 ]
+# Measured with the page cache off, after the pages: the ceiling of any page's ratio.
+REFERENCE_PAGES = [
+    ("/robots.txt", "floor: no query, no template"),
+    ("/healthz", "floor + one query"),
+]
+# What each variant serves: the site with the page cache on or off, or the site with
+# empty templates (page cache off).
+VARIANTS = {
+    "cached": ("app:create_app()", True),
+    "uncached": ("app:create_app()", False),
+    "no-templates": ("bench.no_templates_app:create_app()", False),
+}
 WRK = "/usr/bin/wrk"
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
@@ -62,7 +79,9 @@ def parse_args(argv=None):
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--workers", type=int, default=workers())
     parser.add_argument(
-        "--variants", default="cached,uncached", help="cached, uncached or both (comma-separated)"
+        "--variants",
+        default="cached,uncached",
+        help=f"comma-separated, from {', '.join(VARIANTS)}",
     )
     parser.add_argument("--skip-fill", action="store_true", help="use the database as it is")
     parser.add_argument(
@@ -76,7 +95,12 @@ def parse_args(argv=None):
         action="store_true",
         help="switch Flask-Limiter off (it runs on every request, even without a limit)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = set(args.variants) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variant(s): {', '.join(sorted(unknown))}")
+    return args
 
 
 def run_wrk(url, args, seconds, latency=True, cookie=None):
@@ -116,8 +140,9 @@ def measure(url, args, cookie=None):
     }
 
 
-def count_queries(url, page_cache):
-    """SQL statements for one anonymous request to each page (after one warm-up request)."""
+def count_queries(url, page_cache, pages):
+    """SQL statements for one anonymous request to each of ``pages`` (after one warm-up
+    request)."""
     import sqlalchemy as sa
 
     from app import create_app
@@ -134,7 +159,7 @@ def count_queries(url, page_cache):
             statements.append(statement)
 
         sa.event.listen(db.engine, "before_cursor_execute", count)
-        for path, _label in PAGES:
+        for path, _label in pages:
             app.test_client().get(path)  # warms the cache and the connection pool
             statements.clear()
             status = app.test_client().get(path).status_code
@@ -207,9 +232,10 @@ def main(argv=None):
     print(settings, flush=True)
     hello = measure_hello(args, "at the start")
 
-    for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
-        page_cache = variant == "cached"
-        queries = count_queries(url, page_cache)
+    for variant in args.variants:
+        target, page_cache = VARIANTS[variant]
+        pages = PAGES + (REFERENCE_PAGES if variant == "uncached" else [])
+        queries = count_queries(url, page_cache, pages)
         rows = []
         env = site_env(
             url,
@@ -217,8 +243,8 @@ def main(argv=None):
             rate_limits=not args.no_rate_limits,
             redis_url=args.redis,
         )
-        with gunicorn("app:create_app()", env=env, n_workers=args.workers) as base:
-            for path, label in PAGES:
+        with gunicorn(target, env=env, n_workers=args.workers) as base:
+            for path, label in pages:
                 row = {"path": path, "label": label, **probe(base, path)}
                 row["sql"] = queries.get(path)
                 if row["status"] != 404:
@@ -231,7 +257,8 @@ def main(argv=None):
                 rows.append(measure_returning_reader(base, args))
         backend = "Redis" if args.redis else "in-process"
         title = (
-            f"Site, page cache {f'on ({backend})' if page_cache else 'off'} "
+            f"Site, page cache {f'on ({backend})' if page_cache else 'off'}"
+            f"{', every template empty' if variant == 'no-templates' else ''} "
             f"({args.size} data, {args.db}, rate limits {'off' if args.no_rate_limits else 'on'})"
         )
         print_table(title, rows, hello)
