@@ -1,10 +1,13 @@
 # Shortcuts; each target prints what it measured or tested.
 PYTHON ?= .venv/bin/python
 
-.PHONY: bench bench-sizes load lighthouse test
+.PHONY: bench bench-ceiling bench-sizes load lighthouse test
 
 bench:  ## requests per second per page against a bare Flask app (demo data, SQLite)
 	$(PYTHON) bench/pages.py
+
+bench-ceiling:  ## each page uncached, then with every template empty (the ceiling of its ratio)
+	$(PYTHON) bench/pages.py --variants uncached,no-templates
 
 bench-sizes:  ## each page on the large data against the demo data, measured in alternation
 	$(PYTHON) bench/sizes.py
