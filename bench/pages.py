@@ -3,6 +3,7 @@
     .venv/bin/python bench/pages.py                         # demo data, SQLite, full run
     .venv/bin/python bench/pages.py --db postgresql --size large
     .venv/bin/python bench/pages.py --duration 2 --warmup 1 --rounds 1   # a smoke run
+    .venv/bin/python bench/pages.py --variants uncached,no-templates     # the ceiling
 
 The site and a "hello" app (bench/hello_app.py) run under the same gunicorn settings
 (sync workers, two per core) one after the other, so the ratio compares like with like
