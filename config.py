@@ -42,6 +42,7 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 1024 * 1024
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_CSRF_CHECK_DEFAULT = False  # blueprints/core/csrf.py checks every form POST
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = True

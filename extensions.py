@@ -1,15 +1,14 @@
 """Unbound extension instances. Import them from here, never from ``app``."""
 
-from flask import request
 from flask_caching import Cache
-from flask_limiter import Limiter as _FlaskLimiter
+from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as _FlaskSQLAlchemySession
-from flask_wtf.csrf import CSRFProtect as _FlaskWTFCSRFProtect
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -48,43 +47,8 @@ migrate = Migrate()
 mail = Mail()
 
 
-class CSRFProtect(_FlaskWTFCSRFProtect):
-    """Flask-WTF's protection, which also takes the page token of cached pages where a
-    reader without a session may send one (``blueprints/core/csrf.py``)."""
-
-    def protect(self, apply_exemptions=False):
-        from flask import current_app, g
-
-        from blueprints.core.csrf import accepts_page_token
-
-        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
-            return
-        exempt = apply_exemptions and (not request.endpoint or self._is_exempt())
-        if not exempt:
-            field = current_app.config["WTF_CSRF_FIELD_NAME"]
-            if accepts_page_token(request.form.get(field)):
-                g.csrf_valid = True  # what Flask-WTF records, so forms skip a second check
-                return
-        super().protect(apply_exemptions=apply_exemptions)
-
-
 csrf = CSRFProtect()
 login_manager = LoginManager()
-READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
-
-
-class Limiter(_FlaskLimiter):
-    """Flask-Limiter, which never counts reads: every limit guards a form (a POST).
-
-    Its ``request_filter`` would exempt reads too, but only after the limiter has looked
-    up the endpoint and gathered its limits; this returns before any of that."""
-
-    def _check_request_limit(self, callable_name=None, in_middleware=True):
-        if request.method in READ_METHODS:
-            return
-        super()._check_request_limit(callable_name, in_middleware)
-
-
 limiter = Limiter(key_func=get_remote_address)
 
 

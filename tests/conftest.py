@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from email import message_from_bytes, policy
 
@@ -22,9 +23,46 @@ from itsdangerous import URLSafeTimedSerializer
 from app import create_app
 from extensions import db
 
+# The PostgreSQL server to test on (TEST_DATABASE_URL names any database on it). Each
+# run, and each xdist worker, creates a database of its own there and drops it at the
+# end (pytest_configure / pytest_unconfigure), so two runs on one server never collide.
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+_SERVER_URL = TEST_DATABASE_URL
 STAFF_EMAIL = "staff@betterbones.example"
 STAFF_PASSWORD = "correct horse battery staple"
+
+
+def _per_run_database_url(server_url):
+    """A new, empty database on the server ``server_url`` names; its URL."""
+    url = sa.engine.make_url(server_url)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"bb_test_{os.getpid()}_{worker}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(server_url, run_url):
+    name = sa.engine.make_url(run_url).database
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def pytest_configure(config):
+    global TEST_DATABASE_URL
+    if _SERVER_URL and _SERVER_URL.startswith("postgresql"):
+        TEST_DATABASE_URL = _per_run_database_url(_SERVER_URL)
+        os.environ["TEST_DATABASE_URL"] = TEST_DATABASE_URL  # for subprocesses
+
+
+def pytest_unconfigure(config):
+    if _SERVER_URL and TEST_DATABASE_URL != _SERVER_URL:
+        _drop_database(_SERVER_URL, TEST_DATABASE_URL)
+        os.environ["TEST_DATABASE_URL"] = _SERVER_URL
 
 
 def pytest_collection_modifyitems(config, items):

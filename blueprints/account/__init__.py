@@ -5,3 +5,6 @@ from flask import Blueprint
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 from blueprints.account import routes, services  # noqa: E402,F401  (routes, user loader)
+from blueprints.core.sessions import mark_staff_only  # noqa: E402
+
+mark_staff_only(bp)

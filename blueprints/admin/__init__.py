@@ -12,3 +12,6 @@ from blueprints.admin import (  # noqa: E402,F401  (views attach to bp)
     shop_views,
     two_factor,
 )
+from blueprints.core.sessions import mark_staff_only  # noqa: E402
+
+mark_staff_only(bp)

@@ -31,7 +31,7 @@ HOME_POSTS = 6
 FEED_POSTS = 20
 MAX_PAGE_DIGITS = 6
 DEFAULT_COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # when config has none
-_NOTICE_KEY = "blog_comment_notice"
+NOTICE_KEY = "blog_comment_notice"
 # Lists of posts carry "blog": publishing, editing or unpublishing any post clears them.
 # Scheduled posts appear by the clock, so list pages live at most this long.
 LIST_TIMEOUT = 300
@@ -119,7 +119,7 @@ def post(slug):
     form = CommentForm()
     # "Reply" links carry the comment's id; anything odd is dropped in _render_post.
     form.parent_id.data = request.args.get("reply_to", "")
-    return _render_post(found, form, notice=session.pop(_NOTICE_KEY, None))
+    return _render_post(found, form, notice=session.pop(NOTICE_KEY, None))
 
 
 @bp.post("/blog/<slug>")
@@ -132,7 +132,7 @@ def comment(slug):
     if form.is_bot:
         # Tell the bot what a person would hear, and keep nothing.
         log.info("Honeypot filled on %s; comment discarded", slug)
-        session[_NOTICE_KEY] = {"status": "pending"}
+        session[NOTICE_KEY] = {"status": "pending"}
         return redirect(url_for("blog.post", slug=slug, _anchor="comment-notice"), 303)
     if form.validate_on_submit():
         parent = None
@@ -153,7 +153,7 @@ def comment(slug):
                 parent=parent,
             )
             db.session.commit()
-            session[_NOTICE_KEY] = {"status": new.status.value, "id": new.id}
+            session[NOTICE_KEY] = {"status": new.status.value, "id": new.id}
             return redirect(url_for("blog.post", slug=slug, _anchor="comment-notice"), 303)
     return _render_post(found, form, status=400)
 

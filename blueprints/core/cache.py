@@ -53,8 +53,10 @@ from sqlalchemy.orm import Session
 from werkzeug.http import http_date, parse_cookie, parse_etags, unquote_etag
 from werkzeug.wsgi import get_host
 
-from blueprints.core.csrf import use_page_token
+from blueprints.core.csrf import page_token, use_page_token
 from blueprints.core.database import read_without_transaction
+from blueprints.core.security import new_nonce, security_headers
+from blueprints.core.sessions import data_is_private, session_is_private
 from blueprints.core.timezones import TZ_COOKIE, parse_zone, reader_zone
 from extensions import cache, db
 
@@ -63,9 +65,6 @@ log = logging.getLogger(__name__)
 # Every cached page carries this tag: ``invalidate_after_commit(SITE_TAG)`` clears all.
 SITE_TAG = "site"
 CSRF_PLACEHOLDER = "__page-cache-csrf-token-7f3c9a1e__"
-# Session keys that make a page personal: a signed-in user, a cart, flashed messages,
-# the blog's "your comment is waiting" notice (shown once on the post after commenting).
-PRIVATE_SESSION_KEYS = ("_user_id", "cart_token", "_flashes", "blog_comment_notice")
 # Headers of a view's response that are kept with the stored page.
 _STORED_HEADER_SKIP = {"set-cookie", "content-length", "etag", "vary", "x-cache"}
 _PENDING_TAGS = "page_cache_pending_tags"
@@ -170,10 +169,6 @@ def cached_value(name, tags, compute, timeout=None):
 
 
 # --- deciding whether a request may use the cache --------------------------------------
-
-
-def session_is_private():
-    return any(key in session for key in PRIVATE_SESSION_KEYS)
 
 
 def _query_allowed(allow_args, max_arg_length):
@@ -389,12 +384,9 @@ class PageCacheMiddleware:
             data = self._session_serializer.loads(session_cookie, max_age=max_age)
         except BadSignature:
             return False  # Flask starts them a new session
-        return not any(key in data for key in PRIVATE_SESSION_KEYS)
+        return not data_is_private(data, app)
 
     def _serve_hit(self, environ, start_response):
-        from blueprints.core.csrf import page_token
-        from blueprints.core.security import new_nonce, security_headers
-
         app = self.app
         cookies = parse_cookie(environ)
         if not self._shared_pages_allowed(cookies.get(app.config["SESSION_COOKIE_NAME"])):

@@ -11,6 +11,19 @@ from extensions import db
 
 log = logging.getLogger(__name__)
 
+
+class UserError(Exception):
+    """A refusal the person can understand: ``message`` is shown to them, ``status`` is
+    the HTTP status of the page. Areas subclass it (the shop's, booking's, a taken slug,
+    a refused change of status); one handler renders any that a view does not catch."""
+
+    status = 400
+    default_message = "Please go back and try again."
+
+    def __init__(self, message=None):
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
 MESSAGES = {
     400: (
         "That request could not be read",
@@ -58,6 +71,11 @@ def _handle_http(error: HTTPException):
     return response
 
 
+def _handle_user_error(error: UserError):
+    db.session.rollback()
+    return render_error(error.status, error.message)
+
+
 def _handle_csrf(error: CSRFError):
     db.session.rollback()
     return render_error(
@@ -79,6 +97,7 @@ def _handle_server_error(error: InternalServerError):
 
 
 def init_error_handlers(app):
+    app.register_error_handler(UserError, _handle_user_error)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(OperationalError, _handle_database_down)
     app.register_error_handler(InternalServerError, _handle_server_error)

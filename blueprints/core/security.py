@@ -7,6 +7,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, request
 
+from blueprints.core.csrf import init_csrf
+from extensions import limiter
+
 
 def new_nonce():
     return secrets.token_urlsafe(16)
@@ -97,9 +100,19 @@ def _refuse_nul_bytes():
         abort(404)
 
 
+READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+@limiter.request_filter  # once per process: the limiter instance is shared by every app
+def _is_read():
+    """Rate limits guard forms (POSTs): a read is never counted."""
+    return request.method in READ_METHODS
+
+
 def init_security(app):
     from flask_login import user_logged_in
 
+    init_csrf(app)
     app.before_request(_refuse_nul_bytes)
     app.after_request(set_security_headers)
     app.before_request(_enforce_session_timeouts)
