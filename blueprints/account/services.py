@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 
 from blueprints.account.models import User, new_session_token
+from blueprints.core.addresses import normalise_email
 from blueprints.core.types import utcnow
 from extensions import db, login_manager
 
@@ -27,10 +28,6 @@ _DUMMY_HASH = None
 
 def hash_password(password):
     return _hasher().hash(password)
-
-
-def normalise_email(email):
-    return (email or "").strip().lower()
 
 
 def create_staff(email, password, name=""):
@@ -157,3 +154,8 @@ def reset_totp(user):
     user.totp_last_step = None
     sign_out_everywhere(user)
     db.session.flush()
+
+
+def staff_addresses():
+    """Every staff account's address: staff notifications go to each of them."""
+    return db.session.scalars(select(User.email).where(User.is_staff, User.active)).all()

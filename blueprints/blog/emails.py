@@ -4,7 +4,8 @@ import logging
 
 from flask import current_app
 
-from blueprints.core.outbox import queue_email, staff_addresses
+from blueprints.account.services import staff_addresses
+from blueprints.core.outbox import queue_email
 
 log = logging.getLogger(__name__)
 

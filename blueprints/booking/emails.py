@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from blueprints.account.services import staff_addresses
 from blueprints.booking.display import client_label, practitioner_label
-from blueprints.core.outbox import queue_email, staff_addresses
+from blueprints.core.outbox import queue_email
 from blueprints.core.types import utcnow
 
 PRACTITIONER_NAME = "Dr. Susan E. Brown, PhD"

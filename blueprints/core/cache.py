@@ -46,7 +46,7 @@ import time
 from functools import wraps
 from urllib.parse import parse_qsl
 
-from flask import current_app, g, make_response, request, session
+from flask import current_app, g, make_response, request
 from itsdangerous import BadSignature
 from sqlalchemy import event
 from sqlalchemy.orm import Session

@@ -81,7 +81,6 @@ def accepts_page_token(token):
     return value == _PAGE_TOKEN_VALUE
 
 
-
 def check_csrf():
     """Every form POST carries a valid token: the page token where one is accepted,
     else Flask-WTF's per-session token (``CSRFProtect.protect``, which also honours

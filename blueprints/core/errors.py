@@ -24,6 +24,7 @@ class UserError(Exception):
         self.message = message or self.default_message
         super().__init__(self.message)
 
+
 MESSAGES = {
     400: (
         "That request could not be read",

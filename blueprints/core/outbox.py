@@ -19,6 +19,7 @@ from flask_mail import Message
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
+from blueprints.core.addresses import sender_domain
 from blueprints.core.models import OutboxMessage, OutboxStatus
 from blueprints.core.types import utcnow
 from extensions import db, mail
@@ -46,9 +47,8 @@ def queue_email(to, template, subject, *, headers=None, attachments=None, **cont
         extra["headers"] = headers
     if attachments:
         extra["attachments"] = [list(a) for a in attachments]
-    domain = current_app.config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip(">")
     message = OutboxMessage(
-        message_id=make_msgid(domain=domain),
+        message_id=make_msgid(domain=sender_domain()),
         to_address=to,
         subject=subject,
         body_text=text,
@@ -59,13 +59,6 @@ def queue_email(to, template, subject, *, headers=None, attachments=None, **cont
     db.session.flush()
     db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
     return message
-
-
-def staff_addresses():
-    """Every staff account's address: staff notifications go to each of them."""
-    from blueprints.account.models import User
-
-    return db.session.scalars(select(User.email).where(User.is_staff, User.active)).all()
 
 
 def deliver(message: OutboxMessage):
