@@ -97,7 +97,7 @@ def child(database_url, port, trace):
     import tracemalloc
 
     from app import create_app
-    from blueprints.newsletter.services import send_weekly
+    from blueprints.newsletter.sending import send_weekly
     from extensions import db
 
     app = create_app(_config(database_url, port))

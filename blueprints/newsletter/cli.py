@@ -6,7 +6,7 @@ import click
 from flask import current_app
 
 from blueprints.newsletter import bp
-from blueprints.newsletter.services import send_weekly
+from blueprints.newsletter.sending import send_weekly
 
 
 @bp.cli.command("send-weekly")

@@ -4,14 +4,20 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import Length, ValidationError
 
-from blueprints.newsletter.services import InvalidAddress, normalize_address
+from blueprints.newsletter.models import MAX_FIRST_NAME_LENGTH
+from blueprints.newsletter.subscriptions import InvalidAddress, normalize_address
 
 
 class SignupForm(FlaskForm):
     email = StringField("Email address")
     first_name = StringField(
         "First name (optional)",
-        validators=[Length(max=80, message="Please keep your first name under 80 characters.")],
+        validators=[
+            Length(
+                max=MAX_FIRST_NAME_LENGTH,
+                message=f"Please keep your first name under {MAX_FIRST_NAME_LENGTH} characters.",
+            )
+        ],
     )
     # The honeypot: hidden from people, filled in by form-filling bots.
     website = StringField("Leave this field empty")

@@ -1,12 +1,24 @@
 """Subscribers, weekly issues and one delivery row per issue and recipient."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import ClassVar
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from blueprints.core.states import Transitions
 from blueprints.core.types import StrEnum, UTCDateTime, enum_column, utcnow
 from extensions import db
+
+# The limits the pages and emails state ("254 characters", "48 hours", "4 weeks") are
+# these, so the words can never drift from what the code enforces.
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a whole address
+MAX_FIRST_NAME_LENGTH = 80
+CONFIRM_LINK_HOURS = 48
+CONFIRM_LINK_LIFETIME = timedelta(hours=CONFIRM_LINK_HOURS)
+CONFIRM_EMAIL_INTERVAL = timedelta(hours=24)  # at most one confirmation email per address
+PAUSE_WEEKS = 4
+PAUSE_LENGTH = timedelta(weeks=PAUSE_WEEKS)
 
 
 class SubscriberStatus(StrEnum):
@@ -16,10 +28,31 @@ class SubscriberStatus(StrEnum):
     BOUNCED = "bounced"  # the address failed permanently (SMTP 5xx)
 
 
+# Confirming needs a valid confirmation token, which only a signup that is not confirmed
+# gets: a new one, or one who left or bounced and signed up again.
+SUBSCRIBER_TRANSITIONS = Transitions(
+    {
+        SubscriberStatus.PENDING: {SubscriberStatus.CONFIRMED, SubscriberStatus.UNSUBSCRIBED},
+        SubscriberStatus.CONFIRMED: {SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED},
+        SubscriberStatus.UNSUBSCRIBED: {SubscriberStatus.CONFIRMED},
+        SubscriberStatus.BOUNCED: {SubscriberStatus.CONFIRMED, SubscriberStatus.UNSUBSCRIBED},
+    }
+)
+
+
 class IssueStatus(StrEnum):
     DRAFT = "draft"  # content frozen, recipients being recorded
     SENDING = "sending"
     SENT = "sent"
+
+
+ISSUE_TRANSITIONS = Transitions(
+    {
+        IssueStatus.DRAFT: {IssueStatus.SENDING},
+        IssueStatus.SENDING: {IssueStatus.SENT},
+        IssueStatus.SENT: set(),
+    }
+)
 
 
 class DeliveryStatus(StrEnum):
@@ -28,14 +61,6 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # gave up: rejected message or too many temporary failures
     BOUNCED = "bounced"
     SKIPPED = "skipped"  # the subscriber left or paused after the issue started
-
-
-# The one place that says which issue transitions are allowed.
-ISSUE_TRANSITIONS = {
-    IssueStatus.DRAFT: {IssueStatus.SENDING},
-    IssueStatus.SENDING: {IssueStatus.SENT},
-    IssueStatus.SENT: set(),
-}
 
 
 class Subscriber(db.Model):
@@ -49,11 +74,13 @@ class Subscriber(db.Model):
         ),
     )
 
+    TRANSITIONS: ClassVar[Transitions] = SUBSCRIBER_TRANSITIONS
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
     # Lower-cased address: the same person typed twice in different case is one row.
-    email_normalized: Mapped[str] = mapped_column(String(254), unique=True)
-    first_name: Mapped[str] = mapped_column(String(80), default="")
+    email_normalized: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH), unique=True)
+    first_name: Mapped[str] = mapped_column(String(MAX_FIRST_NAME_LENGTH), default="")
     status: Mapped[SubscriberStatus] = mapped_column(
         enum_column(SubscriberStatus, name="subscriber_status"), default=SubscriberStatus.PENDING
     )
@@ -86,6 +113,8 @@ class NewsletterIssue(db.Model):
         CheckConstraint("since_at < until_at", name="window_is_ordered"),
     )
 
+    TRANSITIONS: ClassVar[Transitions] = ISSUE_TRANSITIONS
+
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[IssueStatus] = mapped_column(
         enum_column(IssueStatus, name="issue_status"), default=IssueStatus.DRAFT
@@ -100,9 +129,6 @@ class NewsletterIssue(db.Model):
     until_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    def can_become(self, status):
-        return status in ISSUE_TRANSITIONS[self.status]
 
 
 class NewsletterDelivery(db.Model):
@@ -119,7 +145,8 @@ class NewsletterDelivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("newsletter_issue.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscriber.id", ondelete="CASCADE"))
-    email: Mapped[str] = mapped_column(String(254))  # the address when the issue started
+    # The address when the issue started.
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
     status: Mapped[DeliveryStatus] = mapped_column(
         enum_column(DeliveryStatus, name="delivery_status"), default=DeliveryStatus.PENDING
     )

@@ -5,12 +5,21 @@ Only POSTs change anything; the one-click unsubscribe (RFC 8058) is the one POST
 without a CSRF token, because mail providers send it without a session.
 """
 
+from functools import wraps
+from types import SimpleNamespace
+
 from flask import current_app, redirect, render_template, url_for
 
 from blueprints.core.cache import cached_page
-from blueprints.newsletter import bp
+from blueprints.newsletter import bp, cache_tags
 from blueprints.newsletter.forms import SignupForm
-from blueprints.newsletter.services import (
+from blueprints.newsletter.models import (
+    CONFIRM_LINK_HOURS,
+    MAX_EMAIL_LENGTH,
+    MAX_FIRST_NAME_LENGTH,
+    PAUSE_WEEKS,
+)
+from blueprints.newsletter.subscriptions import (
     check_confirm_token,
     confirm_subscription,
     pause_subscription,
@@ -18,10 +27,25 @@ from blueprints.newsletter.services import (
     resend_confirmation,
     subscriber_for_unsubscribe_token,
 )
-from blueprints.newsletter.services import (
+from blueprints.newsletter.subscriptions import (
     unsubscribe as take_off_list,
 )
 from extensions import csrf, db, limiter
+
+_NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+
+# The numbers the newsletter's pages and emails state, from the code that enforces them
+# (the footer's signup form is on every page, so they are a global, not a context).
+bp.add_app_template_global(
+    SimpleNamespace(
+        confirm_link_hours=CONFIRM_LINK_HOURS,
+        pause_weeks=PAUSE_WEEKS,
+        pause_weeks_words=_NUMBER_WORDS.get(PAUSE_WEEKS, str(PAUSE_WEEKS)),
+        max_email_length=MAX_EMAIL_LENGTH,
+        max_first_name_length=MAX_FIRST_NAME_LENGTH,
+    ),
+    "newsletter_numbers",
+)
 
 
 def _signup_limit():
@@ -32,9 +56,23 @@ def _bad_link(status=400):
     return render_template("newsletter/link_invalid.html"), status
 
 
+def _with_subscriber(view):
+    """Load the subscriber the unsubscribe token in the URL names and pass it on; an
+    altered or unknown token gets the "link does not work" page and the view never runs."""
+
+    @wraps(view)
+    def wrapped(token):
+        subscriber = subscriber_for_unsubscribe_token(token)
+        if subscriber is None:
+            return _bad_link()
+        return view(token, subscriber)
+
+    return wrapped
+
+
 @bp.route("/", methods=["GET", "POST"])
 @limiter.limit(_signup_limit, methods=["POST"])
-@cached_page(tags=["newsletter"])  # GET only: a POST is never cached
+@cached_page(tags=cache_tags.signup_page())  # GET only: a POST is never cached
 def signup():
     form = SignupForm()
     if form.validate_on_submit():
@@ -84,40 +122,32 @@ def welcome():
 
 
 @bp.get("/unsubscribe/<token>")
-def unsubscribe_page(token):
-    subscriber = subscriber_for_unsubscribe_token(token)
-    if subscriber is None:
-        return _bad_link()
+@_with_subscriber
+def unsubscribe_page(token, subscriber):
     return render_template("newsletter/unsubscribe.html", token=token, subscriber=subscriber)
 
 
 @bp.post("/unsubscribe/<token>")
 @csrf.exempt
-def unsubscribe(token):
+@_with_subscriber
+def unsubscribe(token, subscriber):
     """RFC 8058 one-click: mail providers POST here with no session; safe to repeat."""
-    subscriber = subscriber_for_unsubscribe_token(token)
-    if subscriber is None:
-        return _bad_link()
     take_off_list(subscriber)
     db.session.commit()
     return render_template("newsletter/unsubscribed.html")
 
 
 @bp.post("/unsubscribe/<token>/leave")
-def leave(token):
-    subscriber = subscriber_for_unsubscribe_token(token)
-    if subscriber is None:
-        return _bad_link()
+@_with_subscriber
+def leave(token, subscriber):
     take_off_list(subscriber)
     db.session.commit()
     return redirect(url_for("newsletter.unsubscribed"), code=303)
 
 
 @bp.post("/unsubscribe/<token>/pause")
-def pause(token):
-    subscriber = subscriber_for_unsubscribe_token(token)
-    if subscriber is None:
-        return _bad_link()
+@_with_subscriber
+def pause(token, subscriber):
     pause_subscription(subscriber)
     db.session.commit()
     return redirect(url_for("newsletter.paused"), code=303)

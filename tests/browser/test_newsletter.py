@@ -8,8 +8,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from blueprints.core.types import utcnow
+from blueprints.newsletter.links import unsubscribe_token
 from blueprints.newsletter.models import Subscriber, SubscriberStatus
-from blueprints.newsletter.services import send_weekly, unsubscribe_token
+from blueprints.newsletter.sending import send_weekly
 from extensions import db
 from tests.browser.conftest import assert_accessible
 from tests.conftest import text_part

@@ -8,7 +8,7 @@ from datetime import timedelta
 from blueprints.account.models import User
 from blueprints.core.types import utcnow
 from blueprints.newsletter.models import SubscriberStatus
-from blueprints.newsletter.services import send_weekly
+from blueprints.newsletter.sending import send_weekly
 from extensions import db
 from tests.conftest import text_part
 from tests.newsletter.conftest import make_post, make_subscriber
@@ -125,12 +125,12 @@ def test_weeks_run_monday_to_monday_in_the_readers_zone_across_a_clock_change(ap
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    from blueprints.admin import newsletter_views
+    from blueprints.newsletter import reports
 
-    monkeypatch.setattr(newsletter_views, "utcnow", lambda: datetime(2026, 11, 28, 12, tzinfo=UTC))
+    monkeypatch.setattr(reports, "utcnow", lambda: datetime(2026, 11, 28, 12, tzinfo=UTC))
     zone = ZoneInfo("America/New_York")
-    weeks = newsletter_views._weeks(zone)
-    assert len(weeks) == newsletter_views.WEEKS_SHOWN
+    weeks = reports.weeks(zone)
+    assert len(weeks) == reports.WEEKS_SHOWN
     for start, end in weeks:
         local = start.astimezone(zone)
         assert (local.weekday(), local.hour, local.minute) == (0, 0, 0)

@@ -1,15 +1,28 @@
-"""Two senders started together never send one message twice (SQLite and PostgreSQL)."""
+"""Two senders started together never send one message twice; two confirms of one signup
+confirm it once (SQLite and PostgreSQL)."""
 
+import hashlib
+import secrets
 import threading
 from collections import Counter
+from datetime import timedelta
 
 import sqlalchemy as sa
 
-from blueprints.newsletter.models import DeliveryStatus, NewsletterDelivery, NewsletterIssue
-from blueprints.newsletter.services import send_weekly
+from blueprints.core.types import utcnow
+from blueprints.newsletter import subscriptions
+from blueprints.newsletter.models import (
+    DeliveryStatus,
+    NewsletterDelivery,
+    NewsletterIssue,
+    Subscriber,
+    SubscriberStatus,
+)
+from blueprints.newsletter.sending import send_weekly
+from blueprints.newsletter.subscriptions import check_confirm_token
 from extensions import db
 from tests.conftest import is_postgres
-from tests.newsletter.conftest import make_post, make_subscribers
+from tests.newsletter.conftest import make_post, make_subscriber, make_subscribers
 
 
 def _run_together(app, count, target):
@@ -75,3 +88,48 @@ def test_two_senders_resuming_an_interrupted_issue_deliver_the_rest_once(app, sm
     assert sum(r.sent for r in reports) == n - k
     assert all(r.issue_id == first.issue_id for r in reports)
     assert Counter(smtp.recipients()) == Counter({a: 1 for a in addresses})
+
+
+def test_two_confirms_of_one_signup_at_once_confirm_it_once(app, monkeypatch):
+    """A double click on "Confirm my signup" arriving as two requests at once: both read
+    the pending subscriber before either writes; one confirms, the other gets the 409
+    page, and the subscriber row is written once."""
+    token = secrets.token_urlsafe(32)
+    subscriber = make_subscriber(
+        "reader@example.com",
+        status=SubscriberStatus.PENDING,
+        confirm_token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        confirm_token_expires_at=utcnow() + timedelta(hours=1),
+    )
+    subscriber_id = subscriber.id
+    db.session.remove()
+    both_read = threading.Barrier(2, timeout=10)
+
+    def check_then_wait(token):
+        check = check_confirm_token(token)
+        both_read.wait()  # neither writes before both have seen "pending"
+        return check
+
+    monkeypatch.setattr(subscriptions, "check_confirm_token", check_then_wait)
+    writes = []
+
+    def count_subscriber_writes(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE SUBSCRIBER") and cursor.rowcount:
+            writes.append(cursor.rowcount)
+
+    sa.event.listen(db.engine, "after_cursor_execute", count_subscriber_writes)
+    try:
+        results = _run_together(
+            app, 2, lambda: app.test_client().post(f"/newsletter/confirm/{token}", data={})
+        )
+    finally:
+        sa.event.remove(db.engine, "after_cursor_execute", count_subscriber_writes)
+
+    assert sorted(r.status_code for r in results) == [303, 409]
+    refused = next(r for r in results if r.status_code == 409).get_data(as_text=True)
+    assert "This signup was already confirmed" in refused
+    assert writes == [1]
+    db.session.expire_all()
+    confirmed = db.session.get(Subscriber, subscriber_id)
+    assert confirmed.status == SubscriberStatus.CONFIRMED
+    assert confirmed.confirmed_at is not None and confirmed.confirm_token_hash is None

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from blueprints.core.types import utcnow
 from blueprints.newsletter.models import DeliveryStatus, NewsletterDelivery, Subscriber
 from blueprints.newsletter.seed import seed
-from blueprints.newsletter.services import send_weekly
+from blueprints.newsletter.sending import send_weekly
 from extensions import db, mail
 from tests.conftest import html_part, text_part
 from tests.newsletter.conftest import make_post, make_subscriber
@@ -30,7 +30,7 @@ def test_without_a_mail_server_the_issue_is_logged_and_marked_sent(app, caplog):
     mail.init_app(app)
     make_subscriber("reader@example.com")
     make_post("News")
-    with caplog.at_level(logging.INFO, logger="blueprints.newsletter.services"):
+    with caplog.at_level(logging.INFO, logger="blueprints.newsletter.sending"):
         report = send_weekly()
     assert report.sent == 1 and report.finished
     assert "reader@example.com" in caplog.text

@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 from blueprints.core.types import utcnow
-from blueprints.newsletter.services import send_weekly
+from blueprints.newsletter.sending import send_weekly
 from tests.conftest import html_part, text_part
 from tests.newsletter.conftest import make_post
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from blueprints.newsletter.services import send_weekly
+from blueprints.newsletter.sending import send_weekly
 from tests.newsletter.conftest import ScriptedSMTP, make_post, make_subscribers
 
 ROOT = Path(__file__).resolve().parents[2]

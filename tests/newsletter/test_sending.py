@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from blueprints.blog.models import PostStatus
 from blueprints.core.types import utcnow
+from blueprints.newsletter.issues import start_issue
 from blueprints.newsletter.models import (
     DeliveryStatus,
     IssueStatus,
@@ -17,7 +18,7 @@ from blueprints.newsletter.models import (
     Subscriber,
     SubscriberStatus,
 )
-from blueprints.newsletter.services import send_issue, send_weekly, start_issue
+from blueprints.newsletter.sending import send_issue, send_weekly
 from extensions import db
 from tests.conftest import html_part, text_part
 from tests.newsletter.conftest import make_post, make_subscriber, make_subscribers
@@ -337,11 +338,23 @@ def test_one_unfinished_issue_at_most_is_enforced_by_the_database(app):
 def test_issue_state_machine_refuses_going_back(app):
     import pytest
 
-    from blueprints.newsletter.services import transition_issue
+    from blueprints.core.states import InvalidTransition, StatusRefused, change_status
 
-    issue = NewsletterIssue(status=IssueStatus.SENT, in_progress=None)
-    with pytest.raises(ValueError):
-        transition_issue(issue, IssueStatus.SENDING)
+    make_subscriber("reader@example.com")
+    make_post("News")
+    send_weekly()
+    issue = db.session.scalar(sa.select(NewsletterIssue))
+    assert issue.status == IssueStatus.SENT
+    # Not declared: asking for it is a programming error.
+    with pytest.raises(InvalidTransition):
+        change_status(issue, IssueStatus.SENDING, allowed={IssueStatus.SENT})
+    # Declared only from a draft: a sent issue is refused, and stays sent.
+    with pytest.raises(StatusRefused):
+        change_status(issue, IssueStatus.SENDING)
+    db.session.rollback()
+    db.session.expire_all()
+    issue = db.session.scalar(sa.select(NewsletterIssue))
+    assert issue.status == IssueStatus.SENT and issue.in_progress is None
 
 
 def test_message_ids_are_stable_per_delivery(app, smtp):

@@ -5,8 +5,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from blueprints.core.types import utcnow
+from blueprints.newsletter.links import unsubscribe_token
 from blueprints.newsletter.models import Subscriber, SubscriberStatus
-from blueprints.newsletter.services import unsubscribe_token
 from extensions import db
 from tests.newsletter.conftest import make_subscriber
 

@@ -1,0 +1,233 @@
+"""Subscriptions: signing up, confirming, leaving and pausing. Services flush; the view
+commits.
+
+Every change of a subscriber's status is one compare-and-set UPDATE
+(``core.states``), so two requests that confirm or leave at the same moment change the
+row once.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from blueprints.core.addresses import normalise_email
+from blueprints.core.errors import UserError
+from blueprints.core.states import change_status, claim_status
+from blueprints.core.types import utcnow
+from blueprints.newsletter.emails import queue_confirmation_email
+from blueprints.newsletter.links import subscriber_id_from_unsubscribe_token
+from blueprints.newsletter.models import (
+    CONFIRM_EMAIL_INTERVAL,
+    CONFIRM_LINK_LIFETIME,
+    MAX_EMAIL_LENGTH,
+    MAX_FIRST_NAME_LENGTH,
+    PAUSE_LENGTH,
+    Subscriber,
+    SubscriberStatus,
+)
+from extensions import db
+
+MAX_TOKEN_LENGTH = 200  # a confirmation token is 43 characters; longer is not ours
+
+# Confirming or leaving uses the confirmation token up, whichever came first.
+_NO_CONFIRM_TOKEN = {"confirm_token_hash": None, "confirm_token_expires_at": None}
+
+
+class InvalidAddress(UserError):
+    """The address cannot be used; the message is safe to show the person."""
+
+    status = 400
+    default_message = "Please enter a full email address, like name@example.com."
+
+
+# --- addresses and tokens ---------------------------------------------------------------
+
+
+def normalize_address(raw):
+    """Check an address typed by a person; return ``(address, normalized)``.
+
+    Refuses line breaks (header injection), over-long and malformed addresses with a
+    message that can be shown as it is.
+    """
+    too_long = f"That email address is too long ({MAX_EMAIL_LENGTH} characters at most)."
+    if raw is None or not raw.strip():
+        raise InvalidAddress("Please enter your email address.")
+    if any(ch in raw for ch in "\r\n\0"):
+        raise InvalidAddress("An email address cannot contain line breaks.")
+    raw = raw.strip()
+    if len(raw) > MAX_EMAIL_LENGTH:
+        raise InvalidAddress(too_long)
+    try:
+        # No SMTPUTF8 (a non-ASCII name before the @): not every mail server takes it.
+        result = validate_email(raw, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise InvalidAddress() from exc
+    address = result.ascii_email or result.normalized
+    if len(address) > MAX_EMAIL_LENGTH:
+        raise InvalidAddress(too_long)
+    return address, normalise_email(address)
+
+
+def _hash_token(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def subscriber_for_unsubscribe_token(token):
+    """The subscriber a valid unsubscribe token names, or None for an altered or unknown
+    token."""
+    subscriber_id = subscriber_id_from_unsubscribe_token(token)
+    if subscriber_id is None:
+        return None
+    return db.session.get(Subscriber, subscriber_id)
+
+
+def eligible_subscribers_clause(now):
+    """Who may receive an issue right now (SQL, evaluated by the database)."""
+    return sa.and_(
+        Subscriber.status == SubscriberStatus.CONFIRMED,
+        sa.or_(Subscriber.paused_until.is_(None), Subscriber.paused_until <= now),
+    )
+
+
+# --- signing up and confirming ---------------------------------------------------------
+
+
+def _send_confirmation(subscriber, now):
+    """Give the subscriber a fresh confirmation token and queue the email carrying it."""
+    token = secrets.token_urlsafe(32)  # 256 bits
+    subscriber.confirm_token_hash = _hash_token(token)
+    subscriber.confirm_token_expires_at = now + CONFIRM_LINK_LIFETIME
+    subscriber.confirm_sent_at = now
+    queue_confirmation_email(subscriber, token)
+
+
+def _confirmation_sent_lately(subscriber, now):
+    return bool(
+        subscriber.confirm_sent_at and subscriber.confirm_sent_at > now - CONFIRM_EMAIL_INTERVAL
+    )
+
+
+def _by_address(normalized):
+    return db.session.scalar(sa.select(Subscriber).where(Subscriber.email_normalized == normalized))
+
+
+def request_subscription(raw_email, first_name=""):
+    """Record a signup and queue one confirmation email when one is due.
+
+    The caller shows the same page whatever happens here, so nobody can learn who is
+    on the list. A confirmed subscriber is left untouched. At most one confirmation
+    email goes to an address per 24 hours. Returns the subscriber row.
+    """
+    address, normalized = normalize_address(raw_email)
+    first_name = " ".join((first_name or "").split())[:MAX_FIRST_NAME_LENGTH]
+    now = utcnow()
+    subscriber = _by_address(normalized)
+    if subscriber is None:
+        subscriber = Subscriber(
+            email=address,
+            email_normalized=normalized,
+            first_name=first_name,
+            status=SubscriberStatus.PENDING,
+            created_at=now,
+        )
+        db.session.add(subscriber)
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except sa.exc.IntegrityError:
+            # The same address signed up in a parallel request: treat it as known.
+            return _by_address(normalized)
+        _send_confirmation(subscriber, now)
+        return subscriber
+    if subscriber.status == SubscriberStatus.CONFIRMED or _confirmation_sent_lately(
+        subscriber, now
+    ):
+        return subscriber
+    _send_confirmation(subscriber, now)
+    db.session.flush()
+    return subscriber
+
+
+@dataclass
+class TokenCheck:
+    subscriber: Subscriber | None
+    expired: bool = False
+
+    @property
+    def valid(self):
+        return self.subscriber is not None and not self.expired
+
+
+def check_confirm_token(token):
+    """Find the subscriber a confirmation token belongs to, and whether it expired."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return TokenCheck(None)
+    subscriber = db.session.scalar(
+        sa.select(Subscriber).where(Subscriber.confirm_token_hash == _hash_token(token))
+    )
+    if subscriber is None:
+        return TokenCheck(None)
+    expired = subscriber.confirm_token_expires_at <= utcnow()
+    return TokenCheck(subscriber, expired=expired)
+
+
+def confirm_subscription(token):
+    """Confirm the subscriber whose valid token this is; the token is used up.
+
+    Returns the subscriber, or None when the token is unknown, used or expired (and
+    then nothing changes). Raises ``StatusRefused`` (409) when a parallel request with
+    the same token confirmed the subscriber first.
+    """
+    check = check_confirm_token(token)
+    if not check.valid:
+        return None
+    return change_status(
+        check.subscriber,
+        SubscriberStatus.CONFIRMED,
+        refused="This signup was already confirmed: you are on the list.",
+        confirmed_at=utcnow(),
+        unsubscribed_at=None,
+        bounced_at=None,
+        paused_until=None,
+        **_NO_CONFIRM_TOKEN,
+    )
+
+
+def resend_confirmation(token):
+    """Send a fresh link in place of an expired one (at most one per 24 hours).
+
+    Returns True when the expired token was recognised.
+    """
+    check = check_confirm_token(token)
+    if check.subscriber is None or not check.expired:
+        return False
+    now = utcnow()
+    if not _confirmation_sent_lately(check.subscriber, now):
+        _send_confirmation(check.subscriber, now)
+        db.session.flush()
+    return True
+
+
+# --- leaving and pausing -----------------------------------------------------------------
+
+
+def unsubscribe(subscriber):
+    """Take the subscriber off the list; safe to call again (nothing more changes)."""
+    claim_status(
+        subscriber,
+        SubscriberStatus.UNSUBSCRIBED,
+        unsubscribed_at=utcnow(),
+        paused_until=None,
+        **_NO_CONFIRM_TOKEN,
+    )
+    return subscriber
+
+
+def pause_subscription(subscriber):
+    """Skip the next four weeks of issues; the subscription then carries on by itself."""
+    subscriber.paused_until = utcnow() + PAUSE_LENGTH
+    db.session.flush()
+    return subscriber
