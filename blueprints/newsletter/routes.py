@@ -56,6 +56,13 @@ def _bad_link(status=400):
     return render_template("newsletter/link_invalid.html"), status
 
 
+def _commit_and_show(endpoint):
+    """Commit the request's one transaction, then redirect (303) to the page saying what
+    was done."""
+    db.session.commit()
+    return redirect(url_for(endpoint), code=303)
+
+
 def _with_subscriber(view):
     """Load the subscriber the unsubscribe token in the URL names and pass it on; an
     altered or unknown token gets the "link does not work" page and the view never runs."""
@@ -84,11 +91,6 @@ def signup():
     return render_template("newsletter/signup.html", form=form), status
 
 
-@bp.get("/check-your-inbox")
-def check_inbox():
-    return render_template("newsletter/check_inbox.html")
-
-
 @bp.get("/confirm/<token>")
 def confirm(token):
     check = check_confirm_token(token)
@@ -103,8 +105,7 @@ def confirm(token):
 def confirm_post(token):
     if confirm_subscription(token) is None:
         return _bad_link()
-    db.session.commit()
-    return redirect(url_for("newsletter.welcome"), code=303)
+    return _commit_and_show("newsletter.welcome")
 
 
 @bp.post("/confirm/<token>/resend")
@@ -112,13 +113,7 @@ def confirm_post(token):
 def resend(token):
     if not resend_confirmation(token):
         return _bad_link()
-    db.session.commit()
-    return redirect(url_for("newsletter.check_inbox"), code=303)
-
-
-@bp.get("/welcome")
-def welcome():
-    return render_template("newsletter/welcome.html")
+    return _commit_and_show("newsletter.check_inbox")
 
 
 @bp.get("/unsubscribe/<token>")
@@ -141,23 +136,28 @@ def unsubscribe(token, subscriber):
 @_with_subscriber
 def leave(token, subscriber):
     take_off_list(subscriber)
-    db.session.commit()
-    return redirect(url_for("newsletter.unsubscribed"), code=303)
+    return _commit_and_show("newsletter.unsubscribed")
 
 
 @bp.post("/unsubscribe/<token>/pause")
 @_with_subscriber
 def pause(token, subscriber):
     pause_subscription(subscriber)
-    db.session.commit()
-    return redirect(url_for("newsletter.paused"), code=303)
+    return _commit_and_show("newsletter.paused")
 
 
-@bp.get("/unsubscribed")
-def unsubscribed():
-    return render_template("newsletter/unsubscribed.html")
+def _notice(template):
+    def view():
+        return render_template(template)
+
+    return view
 
 
-@bp.get("/paused")
-def paused():
-    return render_template("newsletter/paused.html")
+# Pages that only say what has just happened (each POST above redirects to one).
+for _rule, _endpoint in (
+    ("/check-your-inbox", "check_inbox"),
+    ("/welcome", "welcome"),
+    ("/unsubscribed", "unsubscribed"),
+    ("/paused", "paused"),
+):
+    bp.add_url_rule(_rule, _endpoint, _notice(f"newsletter/{_endpoint}.html"), methods=["GET"])
