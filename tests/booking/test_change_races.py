@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, func, select
 
-from blueprints.booking import services
+from blueprints.booking import display, links
 from blueprints.booking.models import (
     GRID,
     Booking,
@@ -90,7 +90,7 @@ def test_ten_cancels_of_one_paid_booking_cancel_refund_and_email_once(
     ctype = types["initial"]
     slot = next(s for s in free(ctype) if s > utcnow() + timedelta(days=5))
     booking = make_confirmed(ctype, slot, email="client@example.com")
-    token = services.manage_token(booking)
+    token = links.manage_token(booking)
 
     results = run_at_once(
         app, lambda client, i: client.post(f"/consultations/manage/{token}/cancel", data={})
@@ -136,14 +136,14 @@ def test_ten_reschedules_at_once_end_at_one_time_and_free_the_other_nine(
     ctype = types["follow_up"]
     old = next(s for s in free(ctype) if s > utcnow() + timedelta(days=4))
     booking = make_confirmed(ctype, old, email="mover@example.com")
-    token = services.manage_token(booking)
+    token = links.manage_token(booking)
     times = _ten_separate_times(ctype, old)
 
     results = run_at_once(
         app,
         lambda client, i: client.post(
             f"/consultations/manage/{token}/reschedule",
-            data={"slot": services.slot_value(times[i])},
+            data={"slot": display.slot_value(times[i])},
         ),
     )
 
@@ -170,6 +170,6 @@ def test_ten_reschedules_at_once_end_at_one_time_and_free_the_other_nine(
     for i, slot in enumerate(others):
         response = client.post(
             f"/consultations/{ctype.slug}/book",
-            data=form_data(services.slot_value(slot), email=f"other{i}@example.com"),
+            data=form_data(display.slot_value(slot), email=f"other{i}@example.com"),
         )
         assert response.status_code == 303, (slot, response.status_code)
