@@ -102,8 +102,9 @@ def reschedule_booking(booking, new_start, *, actor, now=None):
         )
     old_start = booking.starts_at
     take_write_lock()
-    # Lock the row (PostgreSQL; SQLite's write lock is already held) and read it again.
-    db.session.refresh(booking, with_for_update=True)
+    # Lock the row (PostgreSQL; SQLite's write lock is already held) and read it again;
+    # "of" keeps the lock off the consultation type it is loaded with.
+    db.session.refresh(booking, with_for_update={"of": Booking})
     if booking.status != BookingStatus.CONFIRMED:
         raise refused(booking)
     if booking.starts_at != old_start:

@@ -93,6 +93,15 @@ def test_booking_form_shows_time_in_both_zones(client, types):
     assert policy.cancellation_policy() in page.text
 
 
+def test_numbers_on_the_pages_come_from_the_policy(client, types, monkeypatch):
+    monkeypatch.setattr(policy, "HOLD_MINUTES", 45)
+    monkeypatch.setattr(policy, "FREE_CHANGE_HOURS", 72)
+    slot = _first_slot(types["initial"], 5)
+    page = client.get(f"/consultations/initial-consultation/book?slot={display.slot_value(slot)}")
+    assert "We hold this time for you for 45 minutes" in page.text
+    assert "free of charge up to 72 hours before it starts" in page.text
+
+
 def test_booking_holds_the_time_and_redirects_to_checkout(client, types, stripe_api):
     slot = _first_slot(types["initial"])
     response = _book(client, types["initial"], slot)

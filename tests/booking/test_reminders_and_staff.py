@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from blueprints.booking import availability, holds, policy, services
+from blueprints.booking import holds, policy, services
 from blueprints.booking.models import (
     BlockedTime,
     Booking,
@@ -13,6 +13,7 @@ from blueprints.booking.models import (
     DateOverride,
     WeeklyHours,
 )
+from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.booking.conftest import free, login_staff, make_confirmed, stripe_requests
@@ -83,7 +84,7 @@ def test_staff_schedule_shows_intake_answers_by_day_and_week(client, staff_user,
     booking.goals = "Stronger hips"
     db.session.commit()
     login_staff(client, staff_user)
-    day = booking.starts_at.astimezone(availability.practitioner_zone()).date()
+    day = booking.starts_at.astimezone(practitioner_zone()).date()
     page = client.get(f"/admin/schedule?day={day.isoformat()}")
     assert page.status_code == 200
     assert "spine -2.9" in page.text and "Stronger hips" in page.text and booking.name in page.text
@@ -172,7 +173,7 @@ def test_staff_edits_hours_overrides_and_blocks(client, staff_user, types):
     )
     block = db.session.scalar(select(BlockedTime))
     assert block.ends_at - block.starts_at == timedelta(hours=2)
-    assert block.starts_at.astimezone(availability.practitioner_zone()).hour == 9
+    assert block.starts_at.astimezone(practitioner_zone()).hour == 9
     client.post(f"/admin/availability/blocks/{block.id}/delete", data={})
     assert db.session.scalar(select(func.count()).select_from(BlockedTime)) == 0
     assert client.get("/admin/availability").status_code == 200

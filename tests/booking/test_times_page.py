@@ -83,3 +83,12 @@ def test_the_full_list_of_zones_sets_the_zone_without_javascript(client, types):
 def test_the_full_list_never_sends_her_off_site(client, types):
     page = client.get("/consultations/time-zones", query_string={"next": "//evil.example"})
     assert "evil.example" not in page.text
+
+
+def test_a_shorter_horizon_setting_ends_the_pages_and_the_times_sooner(app, client, types):
+    app.config["BOOKING_HORIZON_DAYS"] = 21  # three weeks begun: one page, no later one
+    page = client.get(TIMES)
+    assert page.status_code == 200 and "Later dates" not in page.text
+    assert max(free(types["initial"])) <= utcnow() + timedelta(days=21)
+    # A week past the horizon is not a page of its own: the first page is shown.
+    assert _days_shown(client.get(f"{TIMES}?week=4")) == _days_shown(page)
