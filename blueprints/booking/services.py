@@ -4,8 +4,9 @@ details, the sitemap, the reminders, and staff's schedule.
 The work of a booking's life is split by concern beside this module: ``policy``
 (deadlines and refunds), ``holds`` (holding a time while she pays), ``webhooks``
 (Stripe's word on a payment), ``changes`` (cancel, move, no-show, done), ``hours``
-(Dr. Brown's hours as staff edit them) and ``links`` (the signed manage link). Every
-function flushes and never commits; the view, the webhook or the CLI commits once.
+(Dr. Brown's hours as staff edit them), ``links`` (the signed manage link), with
+``events`` (the history), ``errors`` and ``cache_tags`` beneath them. Every function
+flushes and never commits; the view, the webhook or the CLI commits once.
 """
 
 from datetime import UTC, datetime
