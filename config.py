@@ -73,6 +73,9 @@ class DefaultConfig:
     NEWSLETTER_SIGNUP_LIMIT = "5/minute;30/hour"
 
     PRACTITIONER_TIMEZONE = "America/New_York"
+    # Consultations: how soon one may start, and how far ahead times are offered.
+    BOOKING_MIN_NOTICE_HOURS = 24
+    BOOKING_HORIZON_DAYS = 60
     POSTS_PER_PAGE = 10
     COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # per address, on the comment POST
     HSTS = False

@@ -1,34 +1,22 @@
-"""Staff pages for consultations: the schedule, and Dr. Brown's availability."""
+"""Staff pages for consultations: the schedule, and Dr. Brown's availability. The work
+(cancelling, marking, saving hours) is booking's; these views parse and render."""
 
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
 
 from blueprints.admin import bp
-from blueprints.booking import services
+from blueprints.booking import changes, hours, services
+from blueprints.booking.errors import BookingError
 from blueprints.booking.forms import WEEKDAYS, BlockForm, OverrideForm, WeeklyHoursForm
-from blueprints.booking.models import (
-    BlockedTime,
-    Booking,
-    BookingStatus,
-    DateOverride,
-    WeeklyHours,
-)
-from blueprints.core.cache import invalidate_after_commit
+from blueprints.booking.models import Booking
+from blueprints.core.errors import UserError
 from blueprints.core.layout import format_money
 from blueprints.core.security import staff_required
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
 from extensions import db
-
-SHOWN_STATUSES = (
-    BookingStatus.HELD,
-    BookingStatus.CONFIRMED,
-    BookingStatus.COMPLETED,
-    BookingStatus.NO_SHOW,
-    BookingStatus.CANCELLED,
-)
 
 
 def _day_arg():
@@ -47,25 +35,12 @@ def schedule():
     view = "week" if request.args.get("view") == "week" else "day"
     first = day - timedelta(days=day.weekday()) if view == "week" else day
     last = first + timedelta(days=7 if view == "week" else 1)
-    start = datetime.combine(first, datetime.min.time(), tzinfo=zone)
-    end = datetime.combine(last, datetime.min.time(), tzinfo=zone)
-    bookings = db.session.scalars(
-        select(Booking)
-        .where(
-            Booking.starts_at >= start,
-            Booking.starts_at < end,
-            Booking.status.in_(SHOWN_STATUSES),
-            # A hold whose 30 minutes ran out is not a booking, even before cleanup.
-            or_(Booking.status != BookingStatus.HELD, Booking.hold_expires_at > utcnow()),
-        )
-        .order_by(Booking.starts_at)
-    ).all()
-    attention = db.session.scalars(
-        select(Booking)
-        .where(Booking.needs_attention.is_not(None))
-        .order_by(Booking.id.desc())
-        .limit(20)
-    ).all()
+    now = utcnow()
+    bookings = services.schedule(
+        datetime.combine(first, datetime.min.time(), tzinfo=zone),
+        datetime.combine(last, datetime.min.time(), tzinfo=zone),
+        now,
+    )
     by_day = {}
     for booking in bookings:
         by_day.setdefault(booking.starts_at.astimezone(zone).date(), []).append(booking)
@@ -78,102 +53,82 @@ def schedule():
         by_day=sorted(by_day.items()),
         previous=first - step,
         following=first + step,
-        attention=attention,
-        now=utcnow(),
+        attention=services.needing_attention(),
+        now=now,
         zone=zone,
     )
 
 
-def _booking_or_404(booking_id):
+def _change(booking_id, change, message):
+    """Run ``change(booking)``, commit, flash ``message(booking, result)`` and go back to
+    the booking's day; a refusal (too early, changed meanwhile, refund failed) is
+    flashed instead."""
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         abort(404)
-    return booking
-
-
-def _back(booking):
     day = booking.starts_at.astimezone(practitioner_zone()).date().isoformat()
+    try:
+        result = change(booking)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(message(booking, result), "success")
     return redirect(url_for("admin.schedule", day=day), code=303)
+
+
+def _cancelled(booking, refunded):
+    if refunded:
+        return (
+            f"Cancelled {booking.name}'s consultation and refunded "
+            f"{format_money(refunded, booking.currency)}."
+        )
+    return f"Cancelled {booking.name}'s consultation without a refund."
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 @staff_required
 def booking_cancel(booking_id):
-    booking = _booking_or_404(booking_id)
     refund = request.form.get("refund") == "yes"
-    try:
-        refunded = services.cancel_booking(booking, actor="staff", refund=refund)
-    except services.BookingError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(booking)
-    db.session.commit()
-    flash(
-        f"Cancelled {booking.name}'s consultation"
-        + (
-            f" and refunded {format_money(refunded, booking.currency)}."
-            if refunded
-            else " without a refund."
-        ),
-        "success",
-    )
-    return _back(booking)
+    cancel = partial(changes.cancel_booking, actor="staff", refund=refund)
+    return _change(booking_id, cancel, _cancelled)
 
 
 @bp.post("/bookings/<int:booking_id>/no-show")
 @staff_required
 def booking_no_show(booking_id):
-    booking = _booking_or_404(booking_id)
-    try:
-        services.mark_no_show(booking)
-    except services.BookingError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(booking)
-    db.session.commit()
-    flash(f"Marked {booking.name} as not attending.", "success")
-    return _back(booking)
+    return _change(
+        booking_id, changes.mark_no_show, lambda b, _: f"Marked {b.name} as not attending."
+    )
 
 
 @bp.post("/bookings/<int:booking_id>/completed")
 @staff_required
 def booking_completed(booking_id):
-    booking = _booking_or_404(booking_id)
-    try:
-        services.mark_completed(booking)
-    except services.BookingError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(booking)
-    db.session.commit()
-    flash(f"Marked {booking.name}'s consultation as done.", "success")
-    return _back(booking)
+    return _change(
+        booking_id,
+        changes.mark_completed,
+        lambda b, _: f"Marked {b.name}'s consultation as done.",
+    )
 
 
 def _render_availability(hours_form=None, override_form=None, block_form=None, status=200):
-    zone = practitioner_zone()
-    today = utcnow().astimezone(zone).date()
     return render_template(
         "admin/booking_availability.html",
-        hours=db.session.scalars(
-            select(WeeklyHours).order_by(WeeklyHours.weekday, WeeklyHours.start_time)
-        ).all(),
-        overrides=db.session.scalars(
-            select(DateOverride)
-            .where(DateOverride.on_date >= today)
-            .order_by(DateOverride.on_date, DateOverride.start_time)
-        ).all(),
-        blocks=db.session.scalars(
-            select(BlockedTime)
-            .where(BlockedTime.ends_at >= utcnow())
-            .order_by(BlockedTime.starts_at)
-        ).all(),
+        **hours.current_availability(),
         weekdays=WEEKDAYS,
         hours_form=hours_form or WeeklyHoursForm(prefix="hours"),
         override_form=override_form or OverrideForm(prefix="override"),
         block_form=block_form or BlockForm(prefix="block"),
-        zone=zone,
+        zone=practitioner_zone(),
     ), status
+
+
+def _saved(message):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("admin.availability"), code=303)
 
 
 @bp.get("/availability")
@@ -189,10 +144,8 @@ def availability_add_hours():
     form = WeeklyHoursForm(prefix="hours")
     if not form.validate_on_submit():
         return _render_availability(hours_form=form, status=400)
-    services.add_weekly_hours(int(form.weekday.data), form.start_time.data, form.end_time.data)
-    db.session.commit()
-    flash("Working hours added.", "success")
-    return redirect(url_for("admin.availability"), code=303)
+    hours.add_weekly_hours(int(form.weekday.data), form.start_time.data, form.end_time.data)
+    return _saved("Working hours added.")
 
 
 @bp.post("/availability/overrides")
@@ -201,15 +154,14 @@ def availability_add_override():
     form = OverrideForm(prefix="override")
     if not form.validate_on_submit():
         return _render_availability(override_form=form, status=400)
-    if form.day_off.data:
-        services.add_date_override(form.on_date.data, note=form.note.data or "")
-    else:
-        services.add_date_override(
-            form.on_date.data, form.start_time.data, form.end_time.data, form.note.data or ""
-        )
-    db.session.commit()
-    flash("Date saved.", "success")
-    return redirect(url_for("admin.availability"), code=303)
+    day_off = form.day_off.data
+    hours.add_date_override(
+        form.on_date.data,
+        None if day_off else form.start_time.data,
+        None if day_off else form.end_time.data,
+        form.note.data or "",
+    )
+    return _saved("Date saved.")
 
 
 @bp.post("/availability/blocks")
@@ -218,27 +170,23 @@ def availability_add_block():
     form = BlockForm(prefix="block")
     if not form.validate_on_submit():
         return _render_availability(block_form=form, status=400)
-    starts_at = services.local_to_utc(form.on_date.data, form.start_time.data)
-    ends_at = services.local_to_utc(form.end_date.data or form.on_date.data, form.end_time.data)
     try:
-        services.block_time(starts_at, ends_at, form.reason.data or "")
-    except services.BookingError as exc:
+        hours.block_local_time(
+            form.on_date.data,
+            form.start_time.data,
+            form.end_date.data,
+            form.end_time.data,
+            form.reason.data or "",
+        )
+    except BookingError as exc:
         form.end_time.errors.append(exc.message)
         return _render_availability(block_form=form, status=400)
-    db.session.commit()
-    flash("Time blocked.", "success")
-    return redirect(url_for("admin.availability"), code=303)
+    return _saved("Time blocked.")
 
 
 @bp.post("/availability/<kind>/<int:row_id>/delete")
 @staff_required
 def availability_delete(kind, row_id):
-    model = {"hours": WeeklyHours, "overrides": DateOverride, "blocks": BlockedTime}.get(kind)
-    row = db.session.get(model, row_id) if model else None
-    if row is None:
+    if not hours.remove(kind, row_id):
         abort(404)
-    db.session.delete(row)
-    invalidate_after_commit("booking:times")
-    db.session.commit()
-    flash("Removed.", "success")
-    return redirect(url_for("admin.availability"), code=303)
+    return _saved("Removed.")

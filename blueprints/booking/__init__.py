@@ -4,5 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("booking", __name__, url_prefix="/consultations", cli_group="bookings")
 
-# services registers the Stripe webhook handlers for metadata.kind == "booking".
-from blueprints.booking import routes, services  # noqa: E402,F401
+# webhooks registers the Stripe handlers for metadata.kind == "booking"; cli the commands.
+from blueprints.booking import cli, routes, webhooks  # noqa: E402,F401

@@ -28,19 +28,16 @@ from extensions import db
 
 # Offered start times fall on this step of wall-clock minutes from the window's start.
 START_STEP_MINUTES = 30
-DEFAULT_MIN_NOTICE_HOURS = 24
-DEFAULT_HORIZON_DAYS = 60
 
 
 def min_notice():
     """How soon a consultation may start (FLASK_BOOKING_MIN_NOTICE_HOURS)."""
-    hours = current_app.config.get("BOOKING_MIN_NOTICE_HOURS", DEFAULT_MIN_NOTICE_HOURS)
-    return timedelta(hours=hours)
+    return timedelta(hours=current_app.config["BOOKING_MIN_NOTICE_HOURS"])
 
 
 def horizon():
     """How far ahead times are offered (FLASK_BOOKING_HORIZON_DAYS)."""
-    return timedelta(days=current_app.config.get("BOOKING_HORIZON_DAYS", DEFAULT_HORIZON_DAYS))
+    return timedelta(days=current_app.config["BOOKING_HORIZON_DAYS"])
 
 
 def wall_time_exists(local: datetime):

@@ -7,11 +7,14 @@ calendars move the entry, and a cancellation sends METHOD:CANCEL for it.
 from datetime import UTC
 from urllib.parse import urlsplit
 
-from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from blueprints.account.services import staff_addresses
 from blueprints.booking.display import client_label, practitioner_label
+from blueprints.booking.links import manage_url
+from blueprints.booking.policy import HOLD_MINUTES, cancellation_policy
+from blueprints.core.addresses import sender_address
+from blueprints.core.links import site_url
 from blueprints.core.outbox import queue_email
 from blueprints.core.types import utcnow
 
@@ -19,13 +22,9 @@ PRACTITIONER_NAME = "Dr. Susan E. Brown, PhD"
 
 
 def calendar_uid(booking):
-    host = urlsplit(current_app.config["SITE_URL"]).hostname or "betterbones.example"
+    """The booking's one calendar UID, on the site's host, kept across moves."""
+    host = urlsplit(site_url()).hostname or "betterbones.example"
     return f"consultation-{booking.public_id}@{host}"
-
-
-def _organizer_address():
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    return sender.rsplit("<", 1)[-1].strip(">").strip()
 
 
 def build_invitation(booking, method="REQUEST"):
@@ -43,7 +42,7 @@ def build_invitation(booking, method="REQUEST"):
     event.add("summary", f"{booking.consultation_type.name} with {PRACTITIONER_NAME}")
     event.add("description", how_the_call_happens(booking))
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    organizer = vCalAddress(f"mailto:{_organizer_address()}")
+    organizer = vCalAddress(f"mailto:{sender_address()}")
     organizer.params["cn"] = vText(PRACTITIONER_NAME)
     event.add("organizer", organizer)
     attendee = vCalAddress(f"mailto:{booking.email}")
@@ -55,6 +54,7 @@ def build_invitation(booking, method="REQUEST"):
 
 
 def how_the_call_happens(booking):
+    """How the call reaches her, in words (for the emails and the invitation)."""
     if booking.call_type.value == "video":
         return (
             "A video call. We will email you the link to join the day before; you need a "
@@ -65,8 +65,6 @@ def how_the_call_happens(booking):
 
 
 def _context(booking):
-    from blueprints.booking.services import cancellation_policy, manage_url
-
     return {
         "booking": booking,
         "ctype": booking.consultation_type,
@@ -74,76 +72,83 @@ def _context(booking):
         "practitioner_time": practitioner_label(booking.starts_at),
         "how": how_the_call_happens(booking),
         "policy": cancellation_policy(),
+        "hold_minutes": HOLD_MINUTES,
         "manage_url": manage_url(booking),
         "practitioner": PRACTITIONER_NAME,
     }
 
 
-def _invite(booking, method="REQUEST"):
-    return [("invite.ics", f"text/calendar; method={method}", build_invitation(booking, method))]
+def _send(booking, template, subject, staff_headline=None, invite=None, **extra):
+    """Queue one email to the client (with the .ics when ``invite`` names its METHOD)
+    and, with ``staff_headline``, a notice to each staff address."""
+    context = _context(booking) | extra
+    attachments = None
+    if invite:
+        attachments = [
+            ("invite.ics", f"text/calendar; method={invite}", build_invitation(booking, invite))
+        ]
+    queue_email(booking.email, template, subject, attachments=attachments, **context)
+    if staff_headline:
+        for address in staff_addresses():
+            queue_email(
+                address,
+                "booking_staff_notice",
+                f"{staff_headline}: {booking.name}",
+                headline=staff_headline,
+                **context,
+            )
 
 
 def send_confirmation(booking):
-    queue_email(
-        booking.email,
+    """The booking is paid and confirmed: the client's invitation, and staff's notice."""
+    _send(
+        booking,
         "booking_confirmed",
         f"Your consultation with Dr. Brown: {client_label(booking.starts_at, booking.client_timezone)}",
-        attachments=_invite(booking),
-        **_context(booking),
+        "New consultation booked",
+        invite="REQUEST",
     )
-    _notify_staff(booking, "New consultation booked")
 
 
 def send_reschedule(booking, old_start):
-    context = _context(booking)
-    context["old_time"] = client_label(old_start, booking.client_timezone)
-    queue_email(
-        booking.email,
+    """The booking moved: the same calendar entry at its new time."""
+    client_time = client_label(booking.starts_at, booking.client_timezone)
+    _send(
+        booking,
         "booking_rescheduled",
-        f"Your consultation has moved to {context['client_time']}",
-        attachments=_invite(booking),
-        **context,
+        f"Your consultation has moved to {client_time}",
+        "Consultation moved",
+        invite="REQUEST",
+        old_time=client_label(old_start, booking.client_timezone),
     )
-    _notify_staff(booking, "Consultation moved")
 
 
 def send_cancellation(booking, refunded_cents):
-    queue_email(
-        booking.email,
+    """The booking is cancelled: the calendar entry is withdrawn."""
+    _send(
+        booking,
         "booking_cancelled",
         "Your consultation with Dr. Brown is cancelled",
-        attachments=_invite(booking, "CANCEL"),
+        "Consultation cancelled",
+        invite="CANCEL",
         refunded_cents=refunded_cents,
-        **_context(booking),
     )
-    _notify_staff(booking, "Consultation cancelled")
 
 
 def send_reminder(booking):
-    queue_email(
-        booking.email,
+    """The day-before reminder."""
+    _send(
+        booking,
         "booking_reminder",
         f"Reminder: your consultation with Dr. Brown, {client_label(booking.starts_at, booking.client_timezone)}",
-        **_context(booking),
     )
 
 
 def send_late_payment_refund(booking):
-    queue_email(
-        booking.email,
+    """Her payment came after her time was taken: it was refunded."""
+    _send(
+        booking,
         "booking_late_payment",
         "Your payment was refunded: that consultation time had been taken",
-        **_context(booking),
+        "Late payment refunded",
     )
-    _notify_staff(booking, "Late payment refunded")
-
-
-def _notify_staff(booking, headline):
-    for address in staff_addresses():
-        queue_email(
-            address,
-            "booking_staff_notice",
-            f"{headline}: {booking.name}",
-            headline=headline,
-            **_context(booking),
-        )

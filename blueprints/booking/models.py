@@ -8,6 +8,7 @@ those cells, so its INSERT fails on SQLite and PostgreSQL alike.
 
 import uuid
 from datetime import date, datetime, time, timedelta
+from typing import ClassVar
 
 from sqlalchemy import (
     CheckConstraint,
@@ -21,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from blueprints.core.states import Transitions
 from blueprints.core.types import StrEnum, UTCDateTime, enum_column, utcnow
 from extensions import db
 
@@ -44,7 +46,45 @@ class BookingStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-LIVE_STATUSES = (BookingStatus.HELD, BookingStatus.CONFIRMED)
+BOOKING_TRANSITIONS = Transitions(
+    {
+        BookingStatus.HELD: {
+            BookingStatus.CONFIRMED,
+            BookingStatus.EXPIRED,
+            BookingStatus.RELEASED,
+        },
+        # A payment that arrives after the hold ran out is honoured if the time is still
+        # free. A released hold is not: she gave the time up, so her payment is refunded.
+        BookingStatus.EXPIRED: {BookingStatus.CONFIRMED},
+        BookingStatus.CONFIRMED: {
+            BookingStatus.CONFIRMED,  # rescheduled: same status, a new time
+            BookingStatus.CANCELLED,
+            BookingStatus.COMPLETED,
+            BookingStatus.NO_SHOW,
+        },
+    }
+)
+
+
+class BookingEventKind(StrEnum):
+    """What a row of a booking's history records."""
+
+    HELD = "held"
+    CHECKOUT_STARTED = "checkout_started"
+    HOLD_RELEASED = "hold_released"
+    HOLD_EXPIRED = "hold_expired"
+    CHECKOUT_EXPIRED = "checkout_expired"
+    PAID = "paid"
+    CONFIRMED = "confirmed"
+    CONFIRMED_LATE = "confirmed_late"
+    LATE_PAYMENT_REFUNDED = "late_payment_refunded"
+    REFUND_RECORDED = "refund_recorded"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+    NO_SHOW = "no_show"
+    COMPLETED = "completed"
+    REMINDER_SENT = "reminder_sent"
 
 
 def new_public_id():
@@ -157,6 +197,8 @@ class BlockedTime(db.Model):
 class Booking(db.Model):
     """One client's consultation at one time, from hold to its outcome."""
 
+    TRANSITIONS: ClassVar[Transitions] = BOOKING_TRANSITIONS
+
     __tablename__ = "booking"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
@@ -219,10 +261,6 @@ class Booking(db.Model):
     )
 
     @property
-    def is_live(self):
-        return self.status in LIVE_STATUSES
-
-    @property
     def duration(self):
         return self.ends_at - self.starts_at
 
@@ -248,7 +286,7 @@ class BookingEvent(db.Model):
     booking_id: Mapped[int] = mapped_column(
         ForeignKey("booking.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))  # a BookingEventKind
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str | None] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(40))  # client, staff, stripe, system

@@ -1,9 +1,9 @@
 """Consultation pages: types, free times, the booking form, and the manage link."""
 
+import math
 from datetime import timedelta
 from functools import cache
 
-import click
 from flask import (
     abort,
     current_app,
@@ -16,7 +16,8 @@ from flask import (
 )
 from markupsafe import Markup
 
-from blueprints.booking import availability, bp, services
+from blueprints.booking import availability, bp, changes, holds, links, policy, services
+from blueprints.booking.cache_tags import times_page_tags, types_page_tags
 from blueprints.booking.display import (
     ALL_ZONES,
     COMMON_ZONE_NAMES,
@@ -28,11 +29,19 @@ from blueprints.booking.display import (
     zone_label,
     zone_place,
 )
+from blueprints.booking.errors import (
+    BookingError,
+    LinkExpired,
+    LinkInvalid,
+    PaymentUnavailable,
+    SlotNotOffered,
+    SlotTaken,
+)
 from blueprints.booking.forms import BookingForm, RescheduleForm
 from blueprints.booking.models import BookingStatus
 from blueprints.core.cache import cached_page
+from blueprints.core.errors import UserError
 from blueprints.core.layout import format_money
-from blueprints.core.outbox import send_committed
 from blueprints.core.security import safe_next
 from blueprints.core.timezones import TZ_COOKIE, parse_zone, practitioner_zone, reader_zone
 from blueprints.core.types import parse_id, utcnow
@@ -43,12 +52,16 @@ from extensions import db, limiter
 TIMES_TIMEOUT = 30
 # A page lists four weeks of free times; ``?week=N`` starts it N weeks later.
 WEEKS_PER_PAGE = 4
-HORIZON_WEEKS = 9  # the 60-day horizon, in weeks begun
+
+
+def _horizon_weeks():
+    """The booking horizon in weeks begun (60 days: 9)."""
+    return math.ceil(availability.horizon() / timedelta(weeks=1))
 
 
 @bp.app_template_global()
 def booking_policy():
-    return services.cancellation_policy()
+    return policy.cancellation_policy()
 
 
 @bp.app_template_filter("slot_label")
@@ -95,7 +108,7 @@ def _zone_options(current):
 
 
 @bp.get("/")
-@cached_page(tags=["booking"])
+@cached_page(tags=types_page_tags())
 def index():
     return render_template(
         "booking/index.html", types=services.active_types(), **_render_zone_context()
@@ -148,20 +161,21 @@ def _page_of_times(ctype, week, exclude_booking_id=None):
 
 
 def _week_arg():
-    week = parse_id(request.args.get("week", ""), maximum=HORIZON_WEEKS - 1)
+    week = parse_id(request.args.get("week", ""), maximum=_horizon_weeks() - 1)
     return week or 0
 
 
 def _pager(week):
     """The ``week`` of the pages before and after this one (None at either end)."""
+    later = week + WEEKS_PER_PAGE
     return {
         "earlier_week": max(week - WEEKS_PER_PAGE, 0) if week > 0 else None,
-        "later_week": week + WEEKS_PER_PAGE if week + WEEKS_PER_PAGE < HORIZON_WEEKS else None,
+        "later_week": later if later < _horizon_weeks() else None,
     }
 
 
 @bp.get("/<slug>/")
-@cached_page(tags=["booking", "booking:times"], allow_args=("week",), timeout=TIMES_TIMEOUT)
+@cached_page(tags=times_page_tags(), allow_args=("week",), timeout=TIMES_TIMEOUT)
 def times(slug):
     ctype = _type_or_404(slug)
     week = _week_arg()
@@ -182,6 +196,7 @@ def _render_form(ctype, form, starts_at, status=200, error=None, alternatives=No
         starts_at=starts_at,
         error=error,
         alternatives=alternatives or [],
+        hold_minutes=policy.HOLD_MINUTES,
         **_render_zone_context(),
     ), status
 
@@ -197,46 +212,41 @@ def book(slug):
     starts_at = services.parse_slot(form.slot.data)
     try:
         if request.method == "GET":
-            services.check_offered(ctype, starts_at)
+            holds.check_offered(ctype, starts_at)
             return _render_form(ctype, form, starts_at)
         if starts_at is None:
-            services.check_offered(ctype, None)
+            holds.check_offered(ctype, None)
         if not form.validate_on_submit():
-            services.check_offered(ctype, starts_at)
+            holds.check_offered(ctype, starts_at)
             return _render_form(ctype, form, starts_at, 400)
-        booking = services.hold_slot(ctype, starts_at, services.booking_details(form))
+        booking = holds.hold_slot(ctype, starts_at, services.booking_details(form))
         # The hold is committed before Stripe is called: a network call must never run
         # inside the transaction that keeps every other booking waiting.
         db.session.commit()
-    except (services.SlotTaken, services.SlotNotOffered) as exc:
+    except (SlotTaken, SlotNotOffered) as exc:
         db.session.rollback()
         return _render_form(
-            ctype, form, None, exc.status, exc.message, services.next_free_times(ctype, starts_at)
+            ctype, form, None, exc.status, exc.message, holds.next_free_times(ctype, starts_at)
         )
     try:
-        checkout_url = services.start_checkout(booking)
-    except services.PaymentUnavailable as exc:
+        checkout_url = holds.start_checkout(booking)
+    except PaymentUnavailable as exc:
         db.session.commit()  # the released hold
         return _render_form(ctype, form, starts_at, exc.status, exc.message)
     db.session.commit()
     return redirect(checkout_url, code=303)
 
 
-def _booking_or_error(token):
-    try:
-        return services.booking_from_token(token), None
-    except services.BookingError as exc:
-        return None, (
-            render_template("booking/link_problem.html", message=exc.message),
-            exc.status,
-        )
+@bp.errorhandler(LinkExpired)
+@bp.errorhandler(LinkInvalid)
+def _link_problem(error):
+    """A manage link that expired or was mangled: its own page, saying what to do."""
+    return render_template("booking/link_problem.html", message=error.message), error.status
 
 
 @bp.get("/manage/<token>")
 def manage(token):
-    booking, problem = _booking_or_error(token)
-    if problem:
-        return problem
+    booking = links.booking_from_token(token)
     now = utcnow()
     response = make_response(
         render_template(
@@ -245,9 +255,9 @@ def manage(token):
             ctype=booking.consultation_type,
             token=token,
             can_change=booking.status == BookingStatus.CONFIRMED
-            and services.can_change_free(booking, now),
-            deadline=services.change_deadline(booking),
-            free_change_hours=services.FREE_CHANGE_HOURS,
+            and policy.can_change_free(booking, now),
+            deadline=policy.change_deadline(booking),
+            free_change_hours=policy.FREE_CHANGE_HOURS,
             just_paid=request.args.get("paid") == "1",
             checkout_cancelled=request.args.get("checkout") == "cancelled",
             hold_active=booking.status == BookingStatus.HELD and booking.hold_expires_at > now,
@@ -263,9 +273,7 @@ def manage(token):
 @limiter.limit("10/minute", methods=["POST"])
 def cancel(token):
     """GET asks "are you sure?" and says what will be refunded; POST cancels."""
-    booking, problem = _booking_or_error(token)
-    if problem:
-        return problem
+    booking = links.booking_from_token(token)
     if request.method == "GET":
         if booking.status != BookingStatus.CONFIRMED:
             return redirect(url_for("booking.manage", token=token), code=303)
@@ -274,12 +282,12 @@ def cancel(token):
             booking=booking,
             ctype=booking.consultation_type,
             token=token,
-            refund=services.can_change_free(booking),
-            free_change_hours=services.FREE_CHANGE_HOURS,
+            refund=policy.client_refund_due(booking),
+            free_change_hours=policy.FREE_CHANGE_HOURS,
         )
     try:
-        refunded = services.cancel_booking(booking, actor="client")
-    except services.BookingError as exc:
+        refunded = changes.cancel_booking(booking, actor="client")
+    except BookingError as exc:  # the refund failed; a lost race is the 409 page
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("booking.manage", token=token), code=303)
@@ -297,44 +305,45 @@ def cancel(token):
 
 @bp.post("/manage/<token>/release")
 def release(token):
-    booking, problem = _booking_or_error(token)
-    if problem:
-        return problem
+    booking = links.booking_from_token(token)
     if booking.status == BookingStatus.HELD:
-        services.release_hold(booking, "client gave up the time", actor="client")
+        holds.release_hold(booking, "client gave up the time", actor="client")
         db.session.commit()
         flash("We have let that time go. You have not been charged.", "success")
     return redirect(url_for("booking.times", slug=booking.consultation_type.slug), code=303)
 
 
+def _changeable(booking):
+    return booking.status == BookingStatus.CONFIRMED and policy.can_change_free(booking)
+
+
 @bp.route("/manage/<token>/reschedule", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
 def reschedule(token):
-    booking, problem = _booking_or_error(token)
-    if problem:
-        return problem
+    booking = links.booking_from_token(token)
     ctype = booking.consultation_type
     form = RescheduleForm()
     week = _week_arg()
     status = 200
     error = None
-    changeable = booking.status == BookingStatus.CONFIRMED and services.can_change_free(booking)
+    changeable = _changeable(booking)
     if not changeable:
         error = (
             "This consultation can no longer be moved online: a confirmed consultation can be "
-            f"moved up to {services.FREE_CHANGE_HOURS} hours before it starts."
+            f"moved up to {policy.FREE_CHANGE_HOURS} hours before it starts."
         )
         status = 409
     elif form.validate_on_submit():
         new_start = services.parse_slot(form.slot.data)
         try:
             if new_start is None:
-                raise services.SlotNotOffered("That time is not available. Please choose another.")
-            services.reschedule_booking(booking, new_start, actor="client")
+                raise SlotNotOffered("That time is not available. Please choose another.")
+            changes.reschedule_booking(booking, new_start, actor="client")
             db.session.commit()
-        except services.BookingError as exc:
+        except UserError as exc:  # the time was taken, or another change came first
             db.session.rollback()
-            booking, _ = _booking_or_error(token)
+            booking = links.booking_from_token(token)
+            changeable = _changeable(booking)
             error, status = exc.message, exc.status
         else:
             flash("Your consultation has moved. We have emailed you the new time.", "success")
@@ -353,21 +362,3 @@ def reschedule(token):
         error=error,
         **_render_zone_context(),
     ), status
-
-
-@bp.cli.command("send-reminders")
-def send_reminders_command():
-    """Email each client a reminder about 24 hours before (cron: every 15 minutes)."""
-    queued = services.send_reminders()
-    db.session.commit()
-    send_committed()
-    click.echo(f"Queued {queued} reminder(s).")
-
-
-@bp.cli.command("release-expired")
-def release_expired_command():
-    """Free the times of holds whose 30 minutes ran out (optional tidy-up for cron;
-    availability already ignores them and a new hold releases them first)."""
-    released = services.release_expired_holds()
-    db.session.commit()
-    click.echo(f"Released {released} expired hold(s).")

@@ -4,7 +4,15 @@ from datetime import time, timedelta
 
 from sqlalchemy import select
 
-from blueprints.booking.models import ConsultationType, DateOverride, WeeklyHours
+from blueprints.booking.models import (
+    Booking,
+    BookingStatus,
+    CallType,
+    ConsultationType,
+    DateOverride,
+    WeeklyHours,
+)
+from blueprints.core.bulk import count_where, insert_rows
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
 from extensions import db
@@ -73,9 +81,6 @@ LARGE_BOOKINGS = 5_000
 def _seed_large():
     """Bulk-insert 5,000 past, completed consultations (history for the admin and the
     benchmark); skipped once there. They hold no slot claims: only live bookings do."""
-    from blueprints.booking.models import Booking, BookingStatus, CallType
-    from blueprints.core.bulk import count_where, insert_rows
-
     have = count_where(Booking.id, Booking.stripe_session_id.like("cs_seed_bk_%"))
     ctype = db.session.scalar(select(ConsultationType).order_by(ConsultationType.id))
     if have >= LARGE_BOOKINGS or ctype is None:

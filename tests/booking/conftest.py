@@ -11,9 +11,10 @@ from itertools import count
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.booking import availability, services
+from blueprints.booking import availability, holds
 from blueprints.booking.models import (
     Booking,
+    BookingStatus,
     CallType,
     ConsultationType,
     WeeklyHours,
@@ -180,9 +181,9 @@ def make_confirmed(ctype, starts_at, email="client@example.com", zone="Europe/Lo
         "call_type": CallType.PHONE,
     }
     now = starts_at - timedelta(days=7)
-    booking = services.hold_slot(ctype, starts_at, details, now=now)
+    booking = holds.hold_slot(ctype, starts_at, details, now=now)
     booking.stripe_session_id = f"cs_test_{next(_ids)}"
-    booking.status = services.BookingStatus.CONFIRMED
+    booking.status = BookingStatus.CONFIRMED
     booking.hold_expires_at = None
     booking.confirmed_at = now
     if paid:

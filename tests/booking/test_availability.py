@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from blueprints.booking import services
+from blueprints.booking import display, holds
 from blueprints.booking.models import BlockedTime, DateOverride
 from extensions import db
 from tests.booking.conftest import free, make_confirmed, utc
@@ -87,12 +87,12 @@ def test_expired_hold_does_not_block_but_live_hold_does(types):
     details = dict(
         name="A", email="a@example.com", phone="+1 555", client_timezone="UTC", call_type="phone"
     )
-    services.hold_slot(ctype, start, details, now=now)
+    holds.hold_slot(ctype, start, details, now=now)
     db.session.commit()
     assert start not in free(ctype, now=now + timedelta(minutes=10))
     assert start in free(ctype, now=now + timedelta(minutes=40))
     # Holding again after the first hold expired releases it and succeeds.
-    second = services.hold_slot(ctype, start, details, now=now + timedelta(minutes=40))
+    second = holds.hold_slot(ctype, start, details, now=now + timedelta(minutes=40))
     db.session.commit()
     assert second.status.value == "held"
 
@@ -179,7 +179,7 @@ def test_nothing_is_offered_in_the_spring_forward_gap(types, day):
     walls = _local_hours(that_day)
     assert walls == [(1, 0), (1, 30), (3, 0), (3, 30)]
     for s in that_day:
-        assert services.slot_value(s).endswith(("00:00Z", "30:00Z"))
+        assert display.slot_value(s).endswith(("00:00Z", "30:00Z"))
         local = s.astimezone(NY)
         assert local.astimezone(UTC) == s  # a real instant, not a gap time
     # The 1:30 call ends at 3:00 EDT: thirty minutes of real time.

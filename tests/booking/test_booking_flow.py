@@ -8,13 +8,15 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from blueprints.booking import services
+from blueprints.booking import changes, display, holds, links, policy, services
+from blueprints.booking.errors import ChangeRefused
 from blueprints.booking.models import (
     Booking,
     BookingEvent,
     BookingSlotClaim,
     BookingStatus,
 )
+from blueprints.core.states import InvalidTransition, StatusRefused, change_status, claim_status
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.booking.conftest import (
@@ -36,7 +38,7 @@ def _first_slot(ctype, days_ahead=3):
 
 def _book(client, ctype, slot, **overrides):
     return client.post(
-        f"/consultations/{ctype.slug}/book", data=form_data(services.slot_value(slot), **overrides)
+        f"/consultations/{ctype.slug}/book", data=form_data(display.slot_value(slot), **overrides)
     )
 
 
@@ -50,12 +52,12 @@ def _invite(message):
 def test_index_and_times_pages_list_types_and_times_in_the_readers_zone(client, types):
     index = client.get("/consultations/")
     assert "Initial consultation" in index.text and "$350.00" in index.text
-    assert services.cancellation_policy() in index.text
+    assert policy.cancellation_policy() in index.text
     client.set_cookie("tz", "Europe/London")
     page = client.get("/consultations/initial-consultation/")
     assert page.status_code == 200
     slot = _first_slot(types["initial"], 1)
-    assert services.slot_value(slot) in page.text
+    assert display.slot_value(slot) in page.text
     local = slot.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London"))
     assert f"{local.hour % 12 or 12}:{local:%M}" in page.text
     assert "in New York" in page.text
@@ -85,10 +87,19 @@ def test_zone_selector_refuses_unknown_zone_and_offsite_next(client, types):
 def test_booking_form_shows_time_in_both_zones(client, types):
     client.set_cookie("tz", "Europe/London")
     slot = _first_slot(types["initial"])
-    page = client.get(f"/consultations/initial-consultation/book?slot={services.slot_value(slot)}")
+    page = client.get(f"/consultations/initial-consultation/book?slot={display.slot_value(slot)}")
     assert page.status_code == 200
     assert "your time (Europe/London)" in page.text and "in New York" in page.text
-    assert services.cancellation_policy() in page.text
+    assert policy.cancellation_policy() in page.text
+
+
+def test_numbers_on_the_pages_come_from_the_policy(client, types, monkeypatch):
+    monkeypatch.setattr(policy, "HOLD_MINUTES", 45)
+    monkeypatch.setattr(policy, "FREE_CHANGE_HOURS", 72)
+    slot = _first_slot(types["initial"], 5)
+    page = client.get(f"/consultations/initial-consultation/book?slot={display.slot_value(slot)}")
+    assert "We hold this time for you for 45 minutes" in page.text
+    assert "free of charge up to 72 hours before it starts" in page.text
 
 
 def test_booking_holds_the_time_and_redirects_to_checkout(client, types, stripe_api):
@@ -159,7 +170,7 @@ def test_paid_webhook_confirms_and_emails_both_zones_with_ics(client, types, str
         f"{new_york.hour % 12 or 12}:{new_york:%M} {'am' if new_york.hour < 12 else 'pm'} New York time"
         in body
     )
-    assert services.cancellation_policy() in body.replace("\n", " ")
+    assert policy.cancellation_policy() in body.replace("\n", " ")
     assert "Dr. Brown will call you at +44 20 7946 0000" in body
     assert "/consultations/manage/" in html_part(message)
 
@@ -185,12 +196,12 @@ def test_manage_page_after_payment_shows_confirmed_booking(client, types, stripe
     slot = _first_slot(types["initial"])
     response = _book(client, types["initial"], slot)
     booking = db.session.scalar(select(Booking))
-    token = services.manage_token(booking)
+    token = links.manage_token(booking)
     waiting = client.get(f"/consultations/manage/{token}?paid=1")
     assert "confirming your payment" in waiting.text
     _confirm_through_webhook(client, booking)
     page = client.get(f"/consultations/manage/{token}")
-    assert "Confirmed" in page.text and services.cancellation_policy() in page.text
+    assert "Confirmed" in page.text and policy.cancellation_policy() in page.text
     assert page.headers["Cache-Control"] == "private, no-store"
     assert response.status_code == 303
 
@@ -250,7 +261,7 @@ def test_late_payment_is_honoured_when_the_time_is_still_free(client, types, str
     booking = db.session.scalar(select(Booking))
     booking.hold_expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    services.release_expired_holds()
+    holds.release_expired_holds()
     db.session.commit()
     confirmed = _confirm_through_webhook(client, booking)
     assert confirmed.status == BookingStatus.CONFIRMED and confirmed.refunded_cents == 0
@@ -264,7 +275,7 @@ def test_client_cancels_in_time_and_is_refunded_with_cancel_invite(
     booking = make_confirmed(
         types["initial"], _first_slot(types["initial"], 5), email="c@example.com"
     )
-    token = services.manage_token(booking)
+    token = links.manage_token(booking)
     confirm = client.get(f"/consultations/manage/{token}/cancel")
     assert "we will refund $350.00" in confirm.text
     db.session.expire_all()
@@ -301,7 +312,7 @@ def test_late_cancellation_gets_no_refund(client, types, stripe_api):
         start + timedelta(minutes=45),
     )
     db.session.commit()
-    token = services.manage_token(booking)
+    token = links.manage_token(booking)
     page = client.get(f"/consultations/manage/{token}/cancel")
     assert "Yes, cancel without a refund" in page.text and "no refund" in page.text
     client.post(f"/consultations/manage/{token}/cancel", data={})
@@ -324,14 +335,14 @@ def test_client_reschedules_same_uid_higher_sequence(client, types, stripe_api, 
     booking = make_confirmed(ctype, old, email="r@example.com")
     booking.reminder_sent_at = utcnow()
     db.session.commit()
-    token = services.manage_token(booking)
+    token = links.manage_token(booking)
     page = client.get(f"/consultations/manage/{token}/reschedule")
     assert page.status_code == 200
     # Thirty minutes later overlaps her own booking: allowed, since it moves.
     new = old + timedelta(minutes=30)
-    assert services.slot_value(new) in page.text
+    assert display.slot_value(new) in page.text
     response = client.post(
-        f"/consultations/manage/{token}/reschedule", data={"slot": services.slot_value(new)}
+        f"/consultations/manage/{token}/reschedule", data={"slot": display.slot_value(new)}
     )
     assert response.status_code == 303
     db.session.expire_all()
@@ -354,11 +365,11 @@ def test_reschedule_to_taken_or_invalid_time_changes_nothing(client, types, stri
     slots = [s for s in free(ctype) if s > utcnow() + timedelta(days=4)]
     mine = make_confirmed(ctype, slots[0])
     other = make_confirmed(ctype, slots[4], email="other@example.com")
-    token = services.manage_token(mine)
+    token = links.manage_token(mine)
     for bad in (
-        services.slot_value(other.starts_at),
+        display.slot_value(other.starts_at),
         "2026-13-01T00:00:00Z",
-        services.slot_value(slots[0] + timedelta(minutes=7)),
+        display.slot_value(slots[0] + timedelta(minutes=7)),
     ):
         response = client.post(f"/consultations/manage/{token}/reschedule", data={"slot": bad})
         assert response.status_code in (409, 422), bad
@@ -399,7 +410,7 @@ def test_tampered_slot_is_refused_with_alternatives(client, types, stripe_api, s
 
 def test_missing_consent_keeps_form_and_stores_nothing(client, types, stripe_api):
     slot = _first_slot(types["follow_up"])
-    data = form_data(services.slot_value(slot))
+    data = form_data(display.slot_value(slot))
     del data["accept_policy"]
     response = client.post("/consultations/follow-up-call/book", data=data)
     assert response.status_code == 400
@@ -409,7 +420,7 @@ def test_missing_consent_keeps_form_and_stores_nothing(client, types, stripe_api
 
 
 def test_bad_email_and_unknown_call_type_are_refused(client, types, stripe_api):
-    slot = services.slot_value(_first_slot(types["follow_up"]))
+    slot = display.slot_value(_first_slot(types["follow_up"]))
     response = client.post(
         "/consultations/follow-up-call/book", data=form_data(slot, email="margaret@")
     )
@@ -423,7 +434,7 @@ def test_bad_email_and_unknown_call_type_are_refused(client, types, stripe_api):
 
 
 def test_form_without_csrf_token_is_refused(client, types, stripe_api):
-    slot = services.slot_value(_first_slot(types["follow_up"]))
+    slot = display.slot_value(_first_slot(types["follow_up"]))
     response = client.post("/consultations/follow-up-call/book", data=form_data(slot), csrf=False)
     assert response.status_code == 400
     assert booking_count() == 0
@@ -431,7 +442,7 @@ def test_form_without_csrf_token_is_refused(client, types, stripe_api):
 
 def test_altered_manage_link_is_400_and_changes_nothing(client, types, stripe_api):
     booking = make_confirmed(types["follow_up"], _first_slot(types["follow_up"], 5))
-    token = services.manage_token(booking)
+    token = links.manage_token(booking)
     altered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert client.get(f"/consultations/manage/{altered}").status_code == 400
     response = client.post(f"/consultations/manage/{altered}/cancel", data={})
@@ -444,8 +455,8 @@ def test_expired_manage_link_gives_clear_message_and_changes_nothing(
     client, types, stripe_api, monkeypatch
 ):
     booking = make_confirmed(types["follow_up"], _first_slot(types["follow_up"], 5))
-    token = services.manage_token(booking)
-    monkeypatch.setattr(services, "MANAGE_LINK_MAX_AGE", timedelta(seconds=-1))
+    token = links.manage_token(booking)
+    monkeypatch.setattr(links, "MANAGE_LINK_MAX_AGE", timedelta(seconds=-1))
     page = client.get(f"/consultations/manage/{token}")
     assert page.status_code == 410 and "This link has expired" in page.text
     response = client.post(f"/consultations/manage/{token}/cancel", data={})
@@ -456,15 +467,18 @@ def test_expired_manage_link_gives_clear_message_and_changes_nothing(
 
 def test_state_machine_refuses_impossible_moves(types):
     booking = make_confirmed(types["follow_up"], _first_slot(types["follow_up"], 5))
-    with pytest.raises(services.TransitionRefused):
-        services.check_transition(booking, BookingStatus.HELD)
-    with pytest.raises(services.TransitionRefused):
-        services.mark_no_show(booking)  # not started yet
-    services.cancel_booking(booking, actor="staff", refund=False)
-    with pytest.raises(services.TransitionRefused):
-        services.cancel_booking(booking, actor="staff", refund=False)
-    with pytest.raises(services.TransitionRefused):
-        services.check_transition(booking, BookingStatus.CONFIRMED)
+    with pytest.raises(InvalidTransition):
+        claim_status(booking, BookingStatus.HELD, allowed={BookingStatus.CONFIRMED})
+    with pytest.raises(StatusRefused):
+        change_status(booking, BookingStatus.HELD)  # nothing may go back to held
+    with pytest.raises(ChangeRefused):
+        changes.mark_no_show(booking)  # not started yet
+    changes.cancel_booking(booking, actor="staff", refund=False)
+    with pytest.raises(StatusRefused, match="already cancelled"):
+        changes.cancel_booking(booking, actor="staff", refund=False)
+    with pytest.raises(StatusRefused, match="already cancelled"):
+        changes.reschedule_booking(booking, _first_slot(types["follow_up"], 6), actor="staff")
+    assert booking.status == BookingStatus.CANCELLED
 
 
 def test_booking_events_are_append_only(types):
@@ -513,7 +527,7 @@ def test_client_can_let_a_held_time_go_before_paying(client, types, stripe_api):
     slot = _first_slot(types["follow_up"])
     _book(client, types["follow_up"], slot)
     booking = db.session.scalar(select(Booking))
-    token = services.manage_token(booking)
+    token = links.manage_token(booking)
     page = client.get(f"/consultations/manage/{token}?checkout=cancelled")
     assert "Your payment was not completed" in page.text and booking.checkout_url in page.text
     response = client.post(f"/consultations/manage/{token}/release", data={})
@@ -532,7 +546,7 @@ def test_time_taken_meanwhile_keeps_her_answers_and_offers_next_times(client, ty
     assert "someone booked that time a moment ago" in response.text
     assert 'value="Margaret Hill"' in response.text and "Walk without fear" in response.text
     offered = re.findall(r'type="radio" name="slot" value="([^"]+)"', response.text)
-    assert offered and services.slot_value(slot) not in offered
+    assert offered and display.slot_value(slot) not in offered
     # She picks the first of the offered times and goes on to pay, typing nothing again.
     retry = _book(client, ctype, services.parse_slot(offered[0]), goals="Walk without fear")
     assert retry.status_code == 303

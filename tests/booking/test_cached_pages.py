@@ -3,7 +3,7 @@ edit changes the free times at once."""
 
 from datetime import timedelta
 
-from blueprints.booking import services
+from blueprints.booking import display, holds, hours
 from blueprints.booking.models import Booking
 from blueprints.core.types import utcnow
 from extensions import db
@@ -29,7 +29,7 @@ def test_the_free_times_page_is_cached_briefly(client, types):
 
 def test_a_hold_takes_the_time_off_the_cached_page_at_once(app, client, types, stripe_api):
     slot = _slot(types["initial"])
-    value = services.slot_value(slot)
+    value = display.slot_value(slot)
     reader = app.test_client()
     _times(reader)
     assert value in _times(reader).text
@@ -40,16 +40,16 @@ def test_a_hold_takes_the_time_off_the_cached_page_at_once(app, client, types, s
     assert value not in _times(reader).text
     # Releasing the hold gives the time back at once, too.
     booking = db.session.scalar(db.select(Booking))
-    services.release_hold(booking, "test: the reader left")
+    holds.release_hold(booking, "test: the reader left")
     db.session.commit()
     assert value in _times(reader).text
 
 
 def test_blocking_time_shows_at_once(app, client, types):
     slot = _slot(types["initial"])
-    value = services.slot_value(slot)
+    value = display.slot_value(slot)
     _times(client)
     assert value in _times(client).text
-    services.block_time(slot - timedelta(minutes=15), slot + timedelta(hours=2), "dentist")
+    hours.block_time(slot - timedelta(minutes=15), slot + timedelta(hours=2), "dentist")
     db.session.commit()
     assert value not in _times(client).text

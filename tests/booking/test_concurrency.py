@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from blueprints.booking import services
+from blueprints.booking import display
 from blueprints.booking.models import Booking, BookingSlotClaim, BookingStatus
 from blueprints.core.types import utcnow
 from extensions import db
@@ -18,7 +18,7 @@ CLIENTS = 20
 def test_twenty_clients_one_time_exactly_one_hold(app, types, stripe_api):
     ctype = types["initial"]
     slot = next(s for s in free(ctype) if s > utcnow() + timedelta(days=3))
-    slot_value = services.slot_value(slot)
+    slot_value = display.slot_value(slot)
     barrier = threading.Barrier(CLIENTS)
     results = [None] * CLIENTS
 

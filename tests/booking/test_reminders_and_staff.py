@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from blueprints.booking import services
+from blueprints.booking import holds, policy, services
 from blueprints.booking.models import (
     BlockedTime,
     Booking,
@@ -13,6 +13,7 @@ from blueprints.booking.models import (
     DateOverride,
     WeeklyHours,
 )
+from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.booking.conftest import free, login_staff, make_confirmed, stripe_requests
@@ -42,7 +43,7 @@ def test_send_reminders_command_sends_each_reminder_once(runner, types, mailbox)
     assert "due@example.com" in message["To"]
     body = text_part(message)
     assert "New York time" in body and "(Europe/London)" in body
-    assert services.cancellation_policy() in body.replace("\n", " ")
+    assert policy.cancellation_policy() in body.replace("\n", " ")
     # Run again: nothing new.
     again = runner.invoke(args=["bookings", "send-reminders"])
     assert "Queued 0 reminder" in again.output
@@ -83,7 +84,7 @@ def test_staff_schedule_shows_intake_answers_by_day_and_week(client, staff_user,
     booking.goals = "Stronger hips"
     db.session.commit()
     login_staff(client, staff_user)
-    day = booking.starts_at.astimezone(services.availability.practitioner_zone()).date()
+    day = booking.starts_at.astimezone(practitioner_zone()).date()
     page = client.get(f"/admin/schedule?day={day.isoformat()}")
     assert page.status_code == 200
     assert "spine -2.9" in page.text and "Stronger hips" in page.text and booking.name in page.text
@@ -172,7 +173,7 @@ def test_staff_edits_hours_overrides_and_blocks(client, staff_user, types):
     )
     block = db.session.scalar(select(BlockedTime))
     assert block.ends_at - block.starts_at == timedelta(hours=2)
-    assert block.starts_at.astimezone(services.availability.practitioner_zone()).hour == 9
+    assert block.starts_at.astimezone(practitioner_zone()).hour == 9
     client.post(f"/admin/availability/blocks/{block.id}/delete", data={})
     assert db.session.scalar(select(func.count()).select_from(BlockedTime)) == 0
     assert client.get("/admin/availability").status_code == 200
@@ -184,7 +185,7 @@ def test_release_expired_command_frees_timed_out_holds(runner, types):
     details = dict(
         name="A", email="a@example.com", phone="+1 555", client_timezone="UTC", call_type="phone"
     )
-    held = services.hold_slot(ctype, slot, details)
+    held = holds.hold_slot(ctype, slot, details)
     held.hold_expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     result = runner.invoke(args=["bookings", "release-expired"])

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from blueprints.booking import services
+from blueprints.booking import display, services
 from blueprints.booking.models import Booking
 from blueprints.core.types import utcnow
 from extensions import db
@@ -57,7 +57,7 @@ def test_posted_time_is_booked_only_when_offered(client, types, stripe_api, choi
         index, minutes = value
         base = offered[index % len(offered)]
         starts_at = base + timedelta(minutes=minutes)
-        posted = services.slot_value(starts_at)
+        posted = display.slot_value(starts_at)
     else:
         posted, starts_at = value, services.parse_slot(value)
 
@@ -81,7 +81,7 @@ def test_every_kind_of_bad_time_is_refused(client, types, stripe_api):
     first = offered[0]
     now = utcnow()
     held = offered[10]
-    assert _post(client, ctype.slug, services.slot_value(held)).status_code == 303
+    assert _post(client, ctype.slug, display.slot_value(held)).status_code == 303
     candidates = {
         "off the grid": first + timedelta(minutes=10),
         "in the past": now - timedelta(days=1),
@@ -94,6 +94,6 @@ def test_every_kind_of_bad_time_is_refused(client, types, stripe_api):
     for reason, starts_at in candidates.items():
         starts_at = starts_at.replace(second=0, microsecond=0)
         assert starts_at not in offered or reason == "overlapping a buffer", reason
-        response = _post(client, ctype.slug, services.slot_value(starts_at))
+        response = _post(client, ctype.slug, display.slot_value(starts_at))
         assert response.status_code in (409, 422), reason
         assert booking_count() == before, reason

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from blueprints.booking import services
+from blueprints.booking import display
 from blueprints.booking.models import Booking, BookingSlotClaim, BookingStatus
 from blueprints.core.types import utcnow
 from extensions import db
@@ -19,7 +19,7 @@ def test_slow_stripe_times_out_keeps_her_answers_and_frees_the_time(
     slot = next(s for s in free(ctype) if s > utcnow() + timedelta(days=3))
 
     response = client.post(
-        f"/consultations/{ctype.slug}/book", data=form_data(services.slot_value(slot))
+        f"/consultations/{ctype.slug}/book", data=form_data(display.slot_value(slot))
     )
 
     assert not stalled_stripe.is_set()  # our client gave up; Stripe never answered

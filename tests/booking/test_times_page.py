@@ -4,8 +4,9 @@ a short list of common time zones, with every zone one link away."""
 import re
 from datetime import timedelta
 
-from blueprints.booking import services
+from blueprints.booking import display
 from blueprints.booking.availability import min_notice
+from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
 from tests.booking.conftest import free
 
@@ -23,15 +24,15 @@ def test_the_page_lists_four_weeks_of_free_times_by_day(client, types):
     page = client.get(TIMES)
     assert page.status_code == 200
     for slot in slots:
-        assert f"book?slot={services.slot_value(slot)}" in page.text
+        assert f"book?slot={display.slot_value(slot)}" in page.text
     later = free(types["initial"], range_start=start + timedelta(weeks=4, hours=1))
-    assert services.slot_value(later[0]) not in page.text
+    assert display.slot_value(later[0]) not in page.text
     # One heading per day that has a free time, each day once.
     days = _days_shown(page)
     assert (
         len(days)
         == len(set(days))
-        == len({s.astimezone(services.practitioner_zone()).date() for s in slots})
+        == len({s.astimezone(practitioner_zone()).date() for s in slots})
     )
 
 
@@ -82,3 +83,12 @@ def test_the_full_list_of_zones_sets_the_zone_without_javascript(client, types):
 def test_the_full_list_never_sends_her_off_site(client, types):
     page = client.get("/consultations/time-zones", query_string={"next": "//evil.example"})
     assert "evil.example" not in page.text
+
+
+def test_a_shorter_horizon_setting_ends_the_pages_and_the_times_sooner(app, client, types):
+    app.config["BOOKING_HORIZON_DAYS"] = 21  # three weeks begun: one page, no later one
+    page = client.get(TIMES)
+    assert page.status_code == 200 and "Later dates" not in page.text
+    assert max(free(types["initial"])) <= utcnow() + timedelta(days=21)
+    # A week past the horizon is not a page of its own: the first page is shown.
+    assert _days_shown(client.get(f"{TIMES}?week=4")) == _days_shown(page)

@@ -21,7 +21,7 @@ def seeded(app):
 def sample_view_args():
     """Real values for every URL variable the site uses, from the seeded rows."""
     from blueprints.blog.models import Post
-    from blueprints.booking import availability, services
+    from blueprints.booking import availability, display, links
     from blueprints.booking.models import ConsultationType
     from blueprints.core.types import utcnow
     from blueprints.shop.models import Product, Variant
@@ -43,10 +43,10 @@ def sample_view_args():
         "kind": "hours",
         "slug": ctype.slug,
         "post_slug": post.slug,
-        "token": services.manage_token(booking),
+        "token": links.manage_token(booking),
         "tag": "x",
         "position": 1,
         "booking": booking,
         "ctype": ctype,
-        "free_slot": services.slot_value(free_slot),
+        "free_slot": display.slot_value(free_slot),
     }

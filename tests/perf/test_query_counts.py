@@ -10,8 +10,7 @@ from sqlalchemy import event, func, insert, select
 
 from blueprints import area_modules
 from blueprints.blog.models import Comment, CommentStatus, Post, PostStatus, Tag, post_tag
-from blueprints.booking import availability
-from blueprints.booking import services as booking_services
+from blueprints.booking import availability, holds
 from blueprints.booking.models import BookingStatus, CallType, ConsultationType
 from blueprints.core.types import utcnow
 from blueprints.shop.models import Product, ProductKind, Variant, product_tag
@@ -170,7 +169,7 @@ def _grow_bookings(count):
     for slot in slots[::3]:
         if made >= count:
             break
-        booking = booking_services.hold_slot(ctype, slot, details, now=now)
+        booking = holds.hold_slot(ctype, slot, details, now=now)
         booking.status = BookingStatus.CONFIRMED
         booking.hold_expires_at = None
         made += 1

@@ -7,7 +7,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from blueprints.booking import services as booking_services
+from blueprints.booking import display
 from blueprints.booking.models import Booking, BookingStatus
 from blueprints.core.models import OutboxMessage, OutboxStatus
 from blueprints.core.types import utcnow
@@ -53,7 +53,7 @@ def test_mail_server_down_loses_nothing_and_each_email_arrives_exactly_once(
     booker = app.test_client()
     response = booker.post(
         f"/consultations/{ctype.slug}/book",
-        data=form_data(booking_services.slot_value(slot), email="gwen@example.com"),
+        data=form_data(display.slot_value(slot), email="gwen@example.com"),
     )
     assert response.status_code == 303
     booking = db.session.scalar(select(Booking))

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from blueprints.booking import services as booking_services
+from blueprints.booking import display
 from blueprints.booking.models import Booking, BookingStatus
 from blueprints.core.types import utcnow
 from blueprints.shop.models import Order, OrderState, Variant
@@ -23,7 +23,7 @@ def _order_and_booking(app, types):  # noqa: F811
     slot = next(s for s in free(ctype) if s > utcnow() + timedelta(days=3))
     response = app.test_client().post(
         f"/consultations/{ctype.slug}/book",
-        data=form_data(booking_services.slot_value(slot), email="gwen@example.com"),
+        data=form_data(display.slot_value(slot), email="gwen@example.com"),
     )
     assert response.status_code == 303
     return vest, db.session.scalar(select(Order)), db.session.scalar(select(Booking))

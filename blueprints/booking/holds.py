@@ -1,0 +1,211 @@
+"""Holding a time while she pays, and letting it go.
+
+One live booking per time is the database's job: a held or confirmed booking owns one
+``booking_slot_claim`` row per 15-minute cell it covers, and ``slot_start`` is UNIQUE,
+so of two holds of one time only one INSERT succeeds. Availability is recomputed on the
+server first, so a time that was never offered is refused with its own message.
+"""
+
+import logging
+from datetime import timedelta
+
+import stripe
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+
+from blueprints.booking import availability
+from blueprints.booking.cache_tags import times_changed
+from blueprints.booking.errors import PaymentUnavailable, SlotNotOffered, SlotTaken, refused
+from blueprints.booking.events import record_change, record_event
+from blueprints.booking.links import manage_url
+from blueprints.booking.models import (
+    GRID,
+    Booking,
+    BookingEvent,
+    BookingEventKind,
+    BookingSlotClaim,
+    BookingStatus,
+)
+from blueprints.booking.policy import HOLD_GRACE, HOLD_MINUTES
+from blueprints.core.states import claim_status
+from blueprints.core.stripe import create_checkout_session
+from blueprints.core.types import utcnow
+from extensions import db
+
+log = logging.getLogger(__name__)
+
+
+# --- slot claims ------------------------------------------------------------------------
+
+
+def grid_cells(starts_at, buffer_ends_at):
+    """The 15-minute cells from ``starts_at`` up to ``buffer_ends_at``."""
+    cells = []
+    cell = starts_at
+    while cell < buffer_ends_at:
+        cells.append(cell)
+        cell += GRID
+    return cells
+
+
+def claim_cells(booking):
+    """Add the booking's claims on the cells its time covers (the flush that follows
+    raises IntegrityError when another booking owns one of them)."""
+    times_changed()
+    for cell in grid_cells(booking.starts_at, booking.buffer_ends_at):
+        db.session.add(BookingSlotClaim(booking_id=booking.id, slot_start=cell))
+
+
+def drop_claims(booking):
+    """Give up every cell the booking owns."""
+    times_changed()
+    db.session.execute(delete(BookingSlotClaim).where(BookingSlotClaim.booking_id == booking.id))
+
+
+def take_write_lock():
+    """On SQLite, start the transaction with the write lock, so simultaneous changes
+    queue up behind each other instead of failing with "database is locked"."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.driver_connection
+        if not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def release_expired_holds(now=None):
+    """Mark every held booking whose hold ran out as expired and free its time."""
+    now = now or utcnow()
+    expired_ids = db.session.scalars(
+        update(Booking)
+        .where(Booking.status == BookingStatus.HELD, Booking.hold_expires_at <= now)
+        .values(status=BookingStatus.EXPIRED, updated_at=now)
+        .returning(Booking.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if expired_ids:
+        times_changed()
+        db.session.execute(
+            delete(BookingSlotClaim).where(BookingSlotClaim.booking_id.in_(expired_ids))
+        )
+        # Many rows in one statement: the events name the ids, not loaded bookings.
+        db.session.add_all(
+            BookingEvent(
+                booking_id=booking_id,
+                kind=BookingEventKind.HOLD_EXPIRED,
+                actor="system",
+                from_status=BookingStatus.HELD,
+                to_status=BookingStatus.EXPIRED,
+            )
+            for booking_id in expired_ids
+        )
+    return len(expired_ids)
+
+
+# --- offered times ------------------------------------------------------------------------
+
+
+def check_offered(ctype, starts_at, *, now=None, exclude_booking_id=None):
+    """Refuse a time that is not offered: SlotTaken when another booking has it,
+    SlotNotOffered when it never was (off the grid, too soon, too late, off hours)."""
+    if starts_at is None:
+        raise SlotNotOffered()
+    options = {"now": now, "exclude_booking_id": exclude_booking_id}
+    if availability.is_offered(ctype, starts_at, **options):
+        return
+    if availability.is_offered(ctype, starts_at, include_bookings=False, **options):
+        raise SlotTaken()
+    raise SlotNotOffered()
+
+
+def next_free_times(ctype, after=None, limit=6):
+    """The first few free times (after ``after``), for "that time was just taken"."""
+    slots = availability.free_slots(ctype)
+    if after is not None:
+        later = [s for s in slots if s > after]
+        slots = later or slots
+    return slots[:limit]
+
+
+# --- holding and paying ---------------------------------------------------------------------
+
+
+def hold_slot(ctype, starts_at, details, now=None):
+    """Hold ``starts_at`` for a client while she pays; returns the flushed booking.
+
+    Recomputes availability first (SlotNotOffered) and lets the UNIQUE slot claims refuse
+    a time someone else holds at the same instant (SlotTaken, after a rollback).
+    """
+    now = now or utcnow()
+    take_write_lock()
+    release_expired_holds(now)
+    check_offered(ctype, starts_at, now=now)
+    booking = Booking(
+        consultation_type=ctype,
+        status=BookingStatus.HELD,
+        starts_at=starts_at,
+        ends_at=starts_at + ctype.duration,
+        buffer_ends_at=starts_at + ctype.duration + ctype.buffer,
+        hold_expires_at=now + timedelta(minutes=HOLD_MINUTES) + HOLD_GRACE,
+        price_cents=ctype.price_cents,
+        currency=ctype.currency,
+        policy_accepted_at=now,
+        **details,
+    )
+    db.session.add(booking)
+    try:
+        db.session.flush()
+        claim_cells(booking)
+        record_event(booking, BookingEventKind.HELD, actor="client", to_status=BookingStatus.HELD)
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise SlotTaken() from None
+    return booking
+
+
+def start_checkout(booking):
+    """Create the Stripe Checkout Session for a held booking; returns its URL.
+
+    On any Stripe failure the hold is released at once and PaymentUnavailable raised."""
+    ctype = booking.consultation_type
+    try:
+        session = create_checkout_session(
+            kind="booking",
+            object_id=booking.id,
+            line_items=[
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": booking.currency,
+                        "unit_amount": booking.price_cents,
+                        "product_data": {"name": f"{ctype.name} with Dr. Susan E. Brown"},
+                    },
+                }
+            ],
+            customer_email=booking.email,
+            success_url=manage_url(booking, paid=1),
+            cancel_url=manage_url(booking, checkout="cancelled"),
+            expires_at=utcnow() + timedelta(minutes=HOLD_MINUTES, seconds=30),
+            idempotency_key=f"booking-{booking.public_id}-checkout",
+        )
+    except stripe.StripeError as exc:
+        log.warning("Checkout for booking %s failed: %s", booking.id, exc)
+        release_hold(booking, "payment could not start")
+        raise PaymentUnavailable() from exc
+    booking.stripe_session_id = session.id
+    booking.checkout_url = session.url
+    record_event(booking, BookingEventKind.CHECKOUT_STARTED, actor="client", session_id=session.id)
+    db.session.flush()
+    return session.url
+
+
+def release_hold(booking, reason, actor="system"):
+    """Give up a held time at once (payment could not start, or she changed her mind).
+
+    Raises StatusRefused when the booking is no longer held (paid or expired meanwhile).
+    """
+    if not claim_status(booking, BookingStatus.RELEASED, allowed={BookingStatus.HELD}):
+        raise refused(booking)
+    record_change(booking, BookingEventKind.HOLD_RELEASED, BookingStatus.HELD, actor, reason)
+    drop_claims(booking)
+    db.session.flush()
