@@ -13,13 +13,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from blueprints.core.types import MAX_ID
+from blueprints.shop.errors import QUANTITY_MESSAGE
 from blueprints.shop.models import MAX_LINE_QUANTITY, ProductKind
-
-QUANTITY_MESSAGE = f"Please choose a quantity from 1 to {MAX_LINE_QUANTITY}."
 
 
 class QuantityField(IntegerField):
-    """A whole number from 1 to 10, with one plain message for anything else."""
+    """A whole number from 1 to ``MAX_LINE_QUANTITY``, with one plain message for anything
+    else."""
 
     def process_formdata(self, valuelist):
         try:

@@ -240,7 +240,7 @@ def _seed_large():
     from sqlalchemy import func, select
 
     from blueprints.core.bulk import count_where, insert_rows
-    from blueprints.shop.models import Order, OrderLine, OrderState
+    from blueprints.shop.models import Order, OrderLine, OrderStatus
 
     have = db.session.scalar(select(func.count(Product.id))) or 0
     missing = LARGE_PRODUCTS - have
@@ -291,7 +291,7 @@ def _seed_large():
         Order,
         (
             {
-                "state": OrderState.SHIPPED,
+                "status": OrderStatus.SHIPPED,
                 "currency": "usd",
                 "total_cents": variant.price_cents,
                 "email": f"buyer{n}@example.com",
