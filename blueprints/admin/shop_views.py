@@ -3,7 +3,6 @@ an order's event log, marking shipped, and refunds through Stripe. The work itse
 the shop's (``blueprints/shop``); these views parse the request and render."""
 
 import secrets
-from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -80,40 +79,52 @@ def _render_order(order, ship_form=None, refund_form=None, status=200):
     )
 
 
-def _order_action(order, action, field, done, **forms):
-    """Run ``action()``; on a refusal, show its message under ``field`` (409), else
-    commit and go back to the order with ``done`` flashed."""
-    try:
-        action()
-    except UserError as exc:
-        db.session.rollback()
-        field.errors = [exc.message]
-        return _render_order(order, status=409, **forms)
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for("admin.order", order_id=order.id), 303)
-
-
 @bp.get("/orders/<int:order_id>")
 @staff_required
 def order(order_id):
     return _render_order(_order_or_404(order_id))
 
 
+def _order_post(order_id, form, form_name, field, action):
+    """A staff action on one order from ``form`` (named ``form_name`` on the page):
+    ``action(order)`` returns what to flash; its refusal is shown under ``field`` (409)."""
+    order = _order_or_404(order_id)
+    if not form.validate():
+        return _render_order(order, status=400, **{form_name: form})
+    try:
+        done = action(order)
+    except UserError as exc:
+        db.session.rollback()
+        field.errors = [exc.message]
+        return _render_order(order, status=409, **{form_name: form})
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("admin.order", order_id=order.id), 303)
+
+
 @bp.post("/orders/<int:order_id>/ship")
 @staff_required
 def order_ship(order_id):
-    order = _order_or_404(order_id)
     form = ShipForm()
-    if not form.validate():
-        return _render_order(order, ship_form=form, status=400)
-    return _order_action(
-        order,
-        lambda: fulfilment.mark_shipped(order, form.tracking_number.data.strip(), _staff_name()),
-        form.tracking_number,
-        f"Order {order.reference} marked shipped; the customer has been emailed.",
-        ship_form=form,
-    )
+
+    def ship(order):
+        fulfilment.mark_shipped(order, form.tracking_number.data.strip(), _staff_name())
+        return f"Order {order.reference} marked shipped; the customer has been emailed."
+
+    return _order_post(order_id, form, "ship_form", form.tracking_number, ship)
+
+
+@bp.post("/orders/<int:order_id>/refund")
+@staff_required
+def order_refund(order_id):
+    form = RefundForm()
+
+    def refund(order):
+        cents = form.amount_cents
+        refunds.refund_order(order, cents, form.request_key.data, _staff_name())
+        return f"Refunded {format_money(cents, order.currency)}."
+
+    return _order_post(order_id, form, "refund_form", form.amount, refund)
 
 
 @bp.post("/orders/<int:order_id>/checked")
@@ -125,36 +136,6 @@ def order_checked(order_id):
         db.session.commit()
         flash(f"Order {order.reference} is no longer flagged.", "success")
     return redirect(url_for("admin.order", order_id=order.id), 303)
-
-
-def _parse_dollars(text):
-    try:
-        amount = Decimal((text or "").strip().lstrip("$").replace(",", ""))
-    except InvalidOperation:
-        return None
-    if amount != amount.quantize(Decimal("0.01")):
-        return None
-    return int(amount * 100)
-
-
-@bp.post("/orders/<int:order_id>/refund")
-@staff_required
-def order_refund(order_id):
-    order = _order_or_404(order_id)
-    form = RefundForm()
-    if not form.validate():
-        return _render_order(order, refund_form=form, status=400)
-    cents = _parse_dollars(form.amount.data)
-    if cents is None:
-        form.amount.errors = ["Enter an amount in dollars and cents, like 25.00."]
-        return _render_order(order, refund_form=form, status=400)
-    return _order_action(
-        order,
-        lambda: refunds.refund_order(order, cents, form.request_key.data, _staff_name()),
-        form.amount,
-        f"Refunded {format_money(cents, order.currency)}.",
-        refund_form=form,
-    )
 
 
 # --- products --------------------------------------------------------------------------
@@ -178,11 +159,6 @@ def _render_product(product, form, variant_form, status=200):
     )
 
 
-def _form_fields(form):
-    """The form's values by field name, without its CSRF token."""
-    return {name: value for name, value in form.data.items() if name != "csrf_token"}
-
-
 @bp.route("/products/new", methods=["GET", "POST"])
 @bp.route("/products/<int:product_id>", methods=["GET", "POST"])
 @staff_required
@@ -197,7 +173,7 @@ def product_edit(product_id=None):
     if not form.validate():
         return _render_product(product, form, variant_form, 400)
     try:
-        product = editing.save_product(product, _form_fields(form))
+        product = editing.save_product(product, form.product_fields())
     except ShopError as exc:
         db.session.rollback()
         form.slug.errors = [exc.message]
@@ -218,26 +194,13 @@ def variant_save(product_id=None, variant_id=None):
     if product is None:
         abort(404)
     form = VariantForm()
-    cents = _parse_dollars(form.price.data)
-    valid = form.validate()
-    if valid and (cents is None or cents <= 0):
-        form.price.errors = ["Enter a price above zero, like 109.00."]
-        valid = False
-    if valid:
-        fields = {
-            "sku": form.sku.data.strip(),
-            "name": form.name.data.strip(),
-            "price_cents": cents,
-            "stock": form.stock.data,  # empty: unlimited
-            "active": form.active.data,
-        }
-        try:
-            variant = editing.save_variant(product, variant, fields)
-        except ShopError as exc:
-            db.session.rollback()
-            form.sku.errors = [exc.message]
-            valid = False
-    if not valid:
+    if not form.validate():
+        return _render_product(product, ProductForm(obj=product, formdata=None), form, 400)
+    try:
+        variant = editing.save_variant(product, variant, form.variant_fields())
+    except ShopError as exc:
+        db.session.rollback()
+        form.sku.errors = [exc.message]
         return _render_product(product, ProductForm(obj=product, formdata=None), form, 400)
     db.session.commit()
     flash(f"Saved {variant.sku}.", "success")

@@ -17,20 +17,30 @@ class ShopError(UserError):
 
 
 class NotAvailable(ShopError):
+    """The item is not for sale (any more), or not in the cart."""
+
     status = 404
 
 
 class SoldOut(ShopError):
+    """Not enough stock left for what was asked."""
+
     status = 409
 
 
 class PaymentUnavailable(ShopError):
+    """Stripe could not be reached: nothing was charged, nothing is held."""
+
     status = 503
 
 
 class SlugTaken(ShopError):
+    """A product's address must be its own (staff)."""
+
     default_message = "Another product already uses this address."
 
 
 class SkuTaken(ShopError):
+    """A variant's SKU must be its own (staff)."""
+
     default_message = "Another variant already uses this SKU."

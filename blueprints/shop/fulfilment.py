@@ -183,32 +183,31 @@ def _after_payment(order):
         send_order_confirmation(order)
 
 
-def expire_order(checkout):
-    """``checkout.session.expired``: pending to expired, releasing the stock once."""
+def _close_from_stripe(checkout, to, kind, message):
     order = order_for_session(checkout["id"], stripe_value(checkout, "metadata"))
     if order:
-        close_unpaid(
-            order,
-            OrderStatus.EXPIRED,
-            OrderEventKind.EXPIRED,
-            "Checkout expired unpaid; stock released.",
-            "stripe",
-        )
+        close_unpaid(order, to, kind, message, "stripe")
     return order
+
+
+def expire_order(checkout):
+    """``checkout.session.expired``: pending to expired, releasing the stock once."""
+    return _close_from_stripe(
+        checkout,
+        OrderStatus.EXPIRED,
+        OrderEventKind.EXPIRED,
+        "Checkout expired unpaid; stock released.",
+    )
 
 
 def fail_payment(checkout):
     """``checkout.session.async_payment_failed``: cancelled, stock released once."""
-    order = order_for_session(checkout["id"], stripe_value(checkout, "metadata"))
-    if order:
-        close_unpaid(
-            order,
-            OrderStatus.CANCELLED,
-            OrderEventKind.PAYMENT_FAILED,
-            "The payment failed; stock released.",
-            "stripe",
-        )
-    return order
+    return _close_from_stripe(
+        checkout,
+        OrderStatus.CANCELLED,
+        OrderEventKind.PAYMENT_FAILED,
+        "The payment failed; stock released.",
+    )
 
 
 def mark_shipped(order, tracking_number, actor):

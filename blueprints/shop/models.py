@@ -4,17 +4,7 @@ and the access a paid program gives."""
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    ForeignKey,
-    Index,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    event,
-)
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.blog.models import Tag
@@ -24,11 +14,10 @@ from extensions import db
 
 MAX_LINE_QUANTITY = 10
 
-product_tag = Table(
+product_tag = db.Table(
     "product_tag",
-    db.metadata,
-    Column("product_id", ForeignKey("product.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+    db.Column("product_id", ForeignKey("product.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
