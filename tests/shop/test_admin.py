@@ -235,3 +235,36 @@ def test_order_events_cannot_be_edited_or_deleted(staff_client, fake_stripe, mai
         db.session.delete(db.session.get(type(event), event.id))
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_sku_or_address_in_use_is_a_form_error_and_nothing_changes(staff_client):
+    vest = make_vest({"VEST-M-08": 3, "VEST-L-08": 2})
+    program = make_program()
+    first, second = vest.variants
+
+    taken_sku = staff_client.post(
+        f"/admin/variants/{second.id}",
+        data={"sku": first.sku, "name": "L", "price": "99.00", "stock": "2", "active": "y"},
+    )
+    taken_slug = staff_client.post(
+        f"/admin/products/{program.id}",
+        data={
+            "name": program.name,
+            "slug": vest.slug,
+            "kind": "program",
+            "summary": "",
+            "description_md": "",
+            "image_path": "",
+            "image_alt": "",
+            "position": "0",
+            "active": "y",
+        },
+    )
+
+    assert taken_sku.status_code == 400
+    assert "Another variant already uses this SKU." in taken_sku.get_data(as_text=True)
+    assert taken_slug.status_code == 400
+    assert "Another product already uses this address." in taken_slug.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Variant, second.id).sku == "VEST-L-08"
+    assert db.session.get(Product, program.id).slug == "back-program"

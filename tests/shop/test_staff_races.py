@@ -13,9 +13,16 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from blueprints.account.services import create_staff
-from blueprints.shop.models import Order, OrderEvent, OrderEventKind, Product, Refund
+from blueprints.shop.models import Order, OrderEvent, OrderEventKind, Product, Refund, Variant
 from extensions import db
-from tests.shop.conftest import add_to_cart, checkout, make_event, make_program, post_event
+from tests.shop.conftest import (
+    add_to_cart,
+    checkout,
+    make_event,
+    make_program,
+    make_vest,
+    post_event,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -65,20 +72,27 @@ def _at_once(clients, post):
 
 
 @pytest.fixture
-def meet_before_inserting_product():
-    """Hold each request's flush of a new product until both have reached it, so both
-    have made every check they make before writing (the race the database must end)."""
-    barrier = threading.Barrier(2, timeout=10)
+def meet_before_inserting():
+    """``meet_before_inserting(Model)``: hold each request's flush of a new ``Model`` row
+    until both have reached it, so both have made every check they make before writing
+    (the race the database must end)."""
+    listeners = []
 
-    def wait(session, flush_context, instances):
-        if any(isinstance(obj, Product) for obj in session.new):
-            # Broken: the other request never got this far, so there is nothing to race.
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait()
+    def arrange(model):
+        barrier = threading.Barrier(2, timeout=10)
 
-    event.listen(Session, "before_flush", wait)
-    yield
-    event.remove(Session, "before_flush", wait)
+        def wait(session, flush_context, instances):
+            if any(isinstance(obj, model) for obj in session.new):
+                # Broken: the other request never got this far, so there is nothing to race.
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait()
+
+        event.listen(Session, "before_flush", wait)
+        listeners.append(wait)
+
+    yield arrange
+    for wait in listeners:
+        event.remove(Session, "before_flush", wait)
 
 
 def _new_product_form(name):
@@ -96,8 +110,9 @@ def _new_product_form(name):
 
 
 def test_two_staff_saving_the_same_new_product_slug_one_saved_one_form_error(
-    two_staff, meet_before_inserting_product
+    two_staff, meet_before_inserting
 ):
+    meet_before_inserting(Product)
     names = iter(["Balance Class A", "Balance Class B"])
     forms = {id(client): _new_product_form(next(names)) for client in two_staff}
 
@@ -112,6 +127,36 @@ def test_two_staff_saving_the_same_new_product_slug_one_saved_one_form_error(
     db.session.expire_all()
     products = db.session.scalars(select(Product).where(Product.slug == "balance-class")).all()
     assert len(products) == 1
+
+
+def test_two_staff_adding_the_same_new_sku_one_saved_one_form_error(
+    two_staff, meet_before_inserting
+):
+    url = f"/admin/products/{make_vest({'VEST-M-08': 3}).id}/variants"
+    meet_before_inserting(Variant)
+    names = iter(["Size XL, 4 lb", "Size XL, 4 lb (new)"])
+    forms = {
+        id(client): {
+            "sku": "VEST-XL-04",
+            "name": next(names),
+            "price": "89.00",
+            "stock": "5",
+            "active": "y",
+        }
+        for client in two_staff
+    }
+
+    results = _at_once(
+        two_staff,
+        lambda client: client.post(url, data=forms[id(client)]),
+    )
+
+    statuses = sorted(status for status, _body in results)
+    assert statuses == [303, 400], results
+    [refused] = [body for status, body in results if status == 400]
+    assert "Another variant already uses this SKU." in refused
+    db.session.expire_all()
+    assert len(db.session.scalars(select(Variant).where(Variant.sku == "VEST-XL-04")).all()) == 1
 
 
 def _paid_program_order(client, fake_stripe):
