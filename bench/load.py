@@ -647,7 +647,7 @@ def check_database(engine, ledger, initial_stock):
         # Orders: every one told paid is paid once, on its own Stripe session.
         rows = conn.execute(
             sa.text(
-                "SELECT o.stripe_session_id, o.state, o.stripe_payment_intent_id, "
+                "SELECT o.stripe_session_id, o.status, o.stripe_payment_intent_id, "
                 "(SELECT count(*) FROM order_event e WHERE e.order_id = o.id "
                 "AND e.kind = 'paid') FROM \"order\" o WHERE o.stripe_session_id IS NOT NULL"
             )
@@ -705,7 +705,7 @@ def check_database(engine, ledger, initial_stock):
             sa.text(
                 "SELECT coalesce(sum(l.quantity), 0) FROM order_line l "
                 'JOIN "order" o ON o.id = l.order_id '
-                "WHERE l.stock_held AND o.state IN ('paid', 'fulfilled')"
+                "WHERE l.stock_held AND o.status IN ('paid', 'fulfilled')"
             )
         )
         checks.add(

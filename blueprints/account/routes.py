@@ -5,7 +5,8 @@ from flask import abort, render_template
 
 from blueprints.account import bp
 from blueprints.core.errors import render_error
-from blueprints.shop import services as shop_services
+from blueprints.shop.links import email_from_programs_token
+from blueprints.shop.programs import programs_for_email
 
 INVALID_LINK = (
     "This link is not valid. Please use the newest link from your order email, "
@@ -14,22 +15,22 @@ INVALID_LINK = (
 
 
 def _programs_or_404(token):
-    email = shop_services.email_from_programs_token(token)
+    email = email_from_programs_token(token)
     if email is None:
         abort(404)
-    return email, shop_services.programs_for_email(email)
+    return email, programs_for_email(email)
 
 
 @bp.get("/programs/<token>")
 def programs(token):
-    email = shop_services.email_from_programs_token(token)
+    email = email_from_programs_token(token)
     if email is None:
         return render_error(404, INVALID_LINK)
     return render_template(
         "account/programs.html",
         token=token,
         email=email,
-        programs=shop_services.programs_for_email(email),
+        programs=programs_for_email(email),
     )
 
 

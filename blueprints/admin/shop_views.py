@@ -1,28 +1,28 @@
-"""Staff pages for the shop: products, variants, prices and stock; orders by state,
-an order's event log, marking shipped, and refunds through Stripe."""
+"""Staff pages for the shop: products, variants, prices and stock; orders by status,
+an order's event log, marking shipped, and refunds through Stripe. The work itself is
+the shop's (``blueprints/shop``); these views parse the request and render."""
 
 import secrets
-from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from blueprints.admin import bp
-from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.errors import UserError
 from blueprints.core.layout import format_money
-from blueprints.core.markdown import render_post
 from blueprints.core.security import staff_required
-from blueprints.shop import services
+from blueprints.shop import editing, fulfilment, refunds
+from blueprints.shop.errors import ShopError
 from blueprints.shop.forms import ProductForm, RefundForm, ShipForm, VariantForm
-from blueprints.shop.models import Order, OrderState, Product, Variant
+from blueprints.shop.models import SHIPPABLE_STATUSES, Order, OrderStatus, Product, Variant
 from extensions import db
 
 ORDER_FILTERS = {
     "all": ("All orders", None),
     "to_ship": ("To ship", None),
     "attention": ("Needs attention", None),
-    **{state.value: (state.value.replace("_", " ").capitalize(), state) for state in OrderState},
+    **{s.value: (s.value.replace("_", " ").capitalize(), s) for s in OrderStatus},
 }
 PAGE_SIZE = 50
 
@@ -41,14 +41,16 @@ def orders():
     if current == "to_ship":
         query = query.where(
             Order.needs_shipping,
-            Order.state.in_([OrderState.PAID, OrderState.PARTIALLY_REFUNDED]),
+            Order.status.in_(SHIPPABLE_STATUSES),
             Order.shipped_at.is_(None),
         )
     elif current == "attention":
         query = query.where(Order.needs_attention)
     elif current != "all":
-        query = query.where(Order.state == ORDER_FILTERS[current][1])
-    counts = dict(db.session.execute(select(Order.state, func.count()).group_by(Order.state)).all())
+        query = query.where(Order.status == ORDER_FILTERS[current][1])
+    counts = dict(
+        db.session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
+    )
     return render_template(
         "admin/orders.html",
         orders=db.session.scalars(query.limit(PAGE_SIZE)).all(),
@@ -72,12 +74,6 @@ def _render_order(order, ship_form=None, refund_form=None, status=200):
             order=order,
             ship_form=ship_form or ShipForm(formdata=None),
             refund_form=refund_form,
-            can_ship=order.needs_shipping
-            and order.state in (OrderState.PAID, OrderState.PARTIALLY_REFUNDED)
-            and order.shipped_at is None,
-            can_refund=order.state in services.REFUNDABLE_STATES
-            and order.stripe_payment_intent_id is not None
-            and order.refundable_cents > 0,
         ),
         status,
     )
@@ -89,22 +85,46 @@ def order(order_id):
     return _render_order(_order_or_404(order_id))
 
 
+def _order_post(order_id, form, form_name, field, action):
+    """A staff action on one order from ``form`` (named ``form_name`` on the page):
+    ``action(order)`` returns what to flash; its refusal is shown under ``field`` (409)."""
+    order = _order_or_404(order_id)
+    if not form.validate():
+        return _render_order(order, status=400, **{form_name: form})
+    try:
+        done = action(order)
+    except UserError as exc:
+        db.session.rollback()
+        field.errors = [exc.message]
+        return _render_order(order, status=409, **{form_name: form})
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("admin.order", order_id=order.id), 303)
+
+
 @bp.post("/orders/<int:order_id>/ship")
 @staff_required
 def order_ship(order_id):
-    order = _order_or_404(order_id)
     form = ShipForm()
-    if not form.validate():
-        return _render_order(order, ship_form=form, status=400)
-    try:
-        services.mark_shipped(order, form.tracking_number.data.strip(), _staff_name())
-    except services.ShopError as exc:
-        db.session.rollback()
-        form.tracking_number.errors = [str(exc)]
-        return _render_order(order, ship_form=form, status=409)
-    db.session.commit()
-    flash(f"Order {order.reference} marked shipped; the customer has been emailed.", "success")
-    return redirect(url_for("admin.order", order_id=order.id), 303)
+
+    def ship(order):
+        fulfilment.mark_shipped(order, form.tracking_number.data.strip(), _staff_name())
+        return f"Order {order.reference} marked shipped; the customer has been emailed."
+
+    return _order_post(order_id, form, "ship_form", form.tracking_number, ship)
+
+
+@bp.post("/orders/<int:order_id>/refund")
+@staff_required
+def order_refund(order_id):
+    form = RefundForm()
+
+    def refund(order):
+        cents = form.amount_cents
+        refunds.refund_order(order, cents, form.request_key.data, _staff_name())
+        return f"Refunded {format_money(cents, order.currency)}."
+
+    return _order_post(order_id, form, "refund_form", form.amount, refund)
 
 
 @bp.post("/orders/<int:order_id>/checked")
@@ -112,43 +132,9 @@ def order_ship(order_id):
 def order_checked(order_id):
     """Staff have dealt with a flagged order: clear the flag, keep the record."""
     order = _order_or_404(order_id)
-    if order.needs_attention:
-        order.needs_attention = False
-        services.record_event(order, "checked", "Flag cleared by staff.", _staff_name())
+    if fulfilment.clear_attention(order, _staff_name()):
         db.session.commit()
         flash(f"Order {order.reference} is no longer flagged.", "success")
-    return redirect(url_for("admin.order", order_id=order.id), 303)
-
-
-def _parse_dollars(text):
-    try:
-        amount = Decimal((text or "").strip().lstrip("$").replace(",", ""))
-    except InvalidOperation:
-        return None
-    if amount != amount.quantize(Decimal("0.01")):
-        return None
-    return int(amount * 100)
-
-
-@bp.post("/orders/<int:order_id>/refund")
-@staff_required
-def order_refund(order_id):
-    order = _order_or_404(order_id)
-    form = RefundForm()
-    if not form.validate():
-        return _render_order(order, refund_form=form, status=400)
-    cents = _parse_dollars(form.amount.data)
-    if cents is None:
-        form.amount.errors = ["Enter an amount in dollars and cents, like 25.00."]
-        return _render_order(order, refund_form=form, status=400)
-    try:
-        services.refund_order(order, cents, form.request_key.data, _staff_name())
-    except services.ShopError as exc:
-        db.session.rollback()
-        form.amount.errors = [str(exc)]
-        return _render_order(order, refund_form=form, status=409)
-    db.session.commit()
-    flash(f"Refunded {format_money(cents, order.currency)}.", "success")
     return redirect(url_for("admin.order", order_id=order.id), 303)
 
 
@@ -182,28 +168,19 @@ def product_edit(product_id=None):
         abort(404)
     form = ProductForm(obj=product)
     variant_form = VariantForm(formdata=None)
-    if request.method == "POST":
-        if not form.validate():
-            return _render_product(product, form, variant_form, 400)
-        taken = db.session.scalar(
-            select(Product.id).where(
-                Product.slug == form.slug.data, Product.id != (product_id or 0)
-            )
-        )
-        if taken:
-            form.slug.errors = ["Another product already uses this address."]
-            return _render_product(product, form, variant_form, 400)
-        if product is None:
-            product = Product()
-            db.session.add(product)
-        form.populate_obj(product)
-        product.description_html = render_post(product.description_md or "")
-        # Names, prices and addresses show on every shop page and in blog posts.
-        invalidate_after_commit("catalogue")
-        db.session.commit()
-        flash("Product saved.", "success")
-        return redirect(url_for("admin.product_edit", product_id=product.id), 303)
-    return _render_product(product, form, variant_form)
+    if request.method == "GET":
+        return _render_product(product, form, variant_form)
+    if not form.validate():
+        return _render_product(product, form, variant_form, 400)
+    try:
+        product = editing.save_product(product, form.product_fields())
+    except ShopError as exc:
+        db.session.rollback()
+        form.slug.errors = [exc.message]
+        return _render_product(product, form, variant_form, 400)
+    db.session.commit()
+    flash("Product saved.", "success")
+    return redirect(url_for("admin.product_edit", product_id=product.id), 303)
 
 
 @bp.post("/products/<int:product_id>/variants")
@@ -219,25 +196,12 @@ def variant_save(product_id=None, variant_id=None):
     form = VariantForm()
     if not form.validate():
         return _render_product(product, ProductForm(obj=product, formdata=None), form, 400)
-    cents = _parse_dollars(form.price.data)
-    taken = db.session.scalar(
-        select(Variant.id).where(Variant.sku == form.sku.data, Variant.id != (variant_id or 0))
-    )
-    if cents is None or cents <= 0 or taken:
-        if cents is None or cents <= 0:
-            form.price.errors = ["Enter a price above zero, like 109.00."]
-        if taken:
-            form.sku.errors = ["Another variant already uses this SKU."]
+    try:
+        variant = editing.save_variant(product, variant, form.variant_fields())
+    except ShopError as exc:
+        db.session.rollback()
+        form.sku.errors = [exc.message]
         return _render_product(product, ProductForm(obj=product, formdata=None), form, 400)
-    if variant is None:
-        variant = Variant(product=product)
-        db.session.add(variant)
-    variant.sku = form.sku.data.strip()
-    variant.name = form.name.data.strip()
-    variant.price_cents = cents
-    variant.stock = form.stock.data  # empty: unlimited
-    variant.active = form.active.data
-    invalidate_after_commit("catalogue", "shop:stock")
     db.session.commit()
     flash(f"Saved {variant.sku}.", "success")
     return redirect(url_for("admin.product_edit", product_id=product.id), 303)

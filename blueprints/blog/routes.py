@@ -110,8 +110,8 @@ def feed():
 
 
 @bp.get("/blog/<slug>")
-# The page shows its comments, the neighbouring and recent posts, and shop products.
-@cached_page(tags=lambda slug: ["blog", f"post:{slug}", "catalogue"], allow_args=("reply_to",))
+# The page shows its comments and the neighbouring and recent posts.
+@cached_page(tags=lambda slug: ["blog", f"post:{slug}"], allow_args=("reply_to",))
 def post(slug):
     found = services.published_post(slug)
     if found is None:

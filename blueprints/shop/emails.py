@@ -1,12 +1,11 @@
 """The shop's emails: the order confirmation and the shipping notice (text + HTML)."""
 
 from blueprints.core.outbox import queue_email
+from blueprints.shop.links import programs_url
 
 
 def send_order_confirmation(order):
     """Queue the confirmation: the lines, the total and, for programs, the signed link."""
-    from blueprints.shop.services import programs_url
-
     has_programs = any(line.is_program for line in order.lines)
     return queue_email(
         order.email,

@@ -1,5 +1,7 @@
 """Shop forms. Quantities are validated here and again by the services and the schema."""
 
+from decimal import Decimal, InvalidOperation
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -10,16 +12,50 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from blueprints.core.types import MAX_ID
+from blueprints.shop.errors import QUANTITY_MESSAGE
 from blueprints.shop.models import MAX_LINE_QUANTITY, ProductKind
 
-QUANTITY_MESSAGE = f"Please choose a quantity from 1 to {MAX_LINE_QUANTITY}."
+
+def parse_dollars(text):
+    """The cents in an amount typed in dollars ("25", "$1,234.50"), or None when it is
+    not dollars and whole cents."""
+    try:
+        amount = Decimal((text or "").strip().lstrip("$").replace(",", ""))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return int(amount * 100)
+
+
+class Dollars:
+    """Validator: the field is an amount in dollars and cents (above zero if
+    ``positive``)."""
+
+    def __init__(self, message, positive=False):
+        self.message = message
+        self.positive = positive
+
+    def __call__(self, form, field):
+        cents = parse_dollars(field.data)
+        if cents is None or (self.positive and cents <= 0):
+            raise ValidationError(self.message)
 
 
 class QuantityField(IntegerField):
-    """A whole number from 1 to 10, with one plain message for anything else."""
+    """A whole number from 1 to ``MAX_LINE_QUANTITY``, with one plain message for anything
+    else."""
 
     def process_formdata(self, valuelist):
         try:
@@ -74,9 +110,18 @@ class ShipForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     amount = StringField(
-        "Amount to refund, in dollars", validators=[DataRequired("Enter an amount.")]
+        "Amount to refund, in dollars",
+        validators=[
+            DataRequired("Enter an amount."),
+            # Only the form here: whether the amount can be refunded is the order's rule.
+            Dollars("Enter an amount in dollars and cents, like 25.00."),
+        ],
     )
     request_key = HiddenField(validators=[DataRequired(), Length(max=64)])
+
+    @property
+    def amount_cents(self):
+        return parse_dollars(self.amount.data)
 
 
 # --- staff forms ---
@@ -112,14 +157,34 @@ class ProductForm(FlaskForm):
         "Order in the shop", default=0, validators=[InputRequired(), NumberRange(0, 10000)]
     )
 
+    def product_fields(self):
+        """The product's columns as entered."""
+        return {name: value for name, value in self.data.items() if name != "csrf_token"}
+
 
 class VariantForm(FlaskForm):
     sku = StringField("SKU", validators=[DataRequired("Enter a SKU."), Length(max=64)])
     name = StringField("Option name", validators=[DataRequired("Enter a name."), Length(max=120)])
-    price = StringField("Price in dollars", validators=[DataRequired("Enter a price.")])
+    price = StringField(
+        "Price in dollars",
+        validators=[
+            DataRequired("Enter a price."),
+            Dollars("Enter a price above zero, like 109.00.", positive=True),
+        ],
+    )
     stock = IntegerField(
         "Stock",
         description="Leave empty for unlimited (programs).",
         validators=[Optional(), NumberRange(min=0, message="Stock cannot be below zero.")],
     )
     active = BooleanField("For sale", default=True)
+
+    def variant_fields(self):
+        """The variant's columns as entered (stock empty: unlimited)."""
+        return {
+            "sku": self.sku.data.strip(),
+            "name": self.name.data.strip(),
+            "price_cents": parse_dollars(self.price.data),
+            "stock": self.stock.data,
+            "active": self.active.data,
+        }

@@ -2,31 +2,22 @@
 and the access a paid program gives."""
 
 from datetime import datetime
+from typing import ClassVar
 
-from sqlalchemy import (
-    CheckConstraint,
-    Column,
-    ForeignKey,
-    Index,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    event,
-)
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.blog.models import Tag
+from blueprints.core.states import Transitions
 from blueprints.core.types import StrEnum, UTCDateTime, enum_column, utcnow
 from extensions import db
 
 MAX_LINE_QUANTITY = 10
 
-product_tag = Table(
+product_tag = db.Table(
     "product_tag",
-    db.metadata,
-    Column("product_id", ForeignKey("product.id", ondelete="CASCADE"), primary_key=True),
-    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+    db.Column("product_id", ForeignKey("product.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
 
 
@@ -64,13 +55,6 @@ class Product(db.Model):
     @property
     def is_program(self):
         return self.kind == ProductKind.PROGRAM
-
-    def active_variants(self):
-        return [v for v in self.variants if v.active]
-
-    def lowest_price(self):
-        prices = [v.price_cents for v in self.active_variants()]
-        return min(prices) if prices else None
 
 
 class Variant(db.Model):
@@ -160,7 +144,7 @@ class CartLine(db.Model):
     variant: Mapped[Variant] = relationship()
 
 
-class OrderState(StrEnum):
+class OrderStatus(StrEnum):
     PENDING = "pending"  # stock reserved, waiting for Stripe
     PAID = "paid"  # to ship (or programs given; see FULFILLED)
     FULFILLED = "fulfilled"  # digital only: access given, nothing to ship
@@ -171,17 +155,57 @@ class OrderState(StrEnum):
     REFUNDED = "refunded"
 
 
+_S = OrderStatus
+ORDER_TRANSITIONS = Transitions(
+    {
+        _S.PENDING: {_S.PAID, _S.EXPIRED, _S.CANCELLED},
+        _S.PAID: {_S.FULFILLED, _S.SHIPPED, _S.PARTIALLY_REFUNDED, _S.REFUNDED},
+        _S.FULFILLED: {_S.PARTIALLY_REFUNDED, _S.REFUNDED},
+        _S.SHIPPED: {_S.PARTIALLY_REFUNDED, _S.REFUNDED},
+        _S.PARTIALLY_REFUNDED: {_S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.SHIPPED},
+        # A payment that lands after the stock was released: kept, and flagged for staff.
+        _S.EXPIRED: {_S.PAID},
+        _S.CANCELLED: {_S.PAID},
+        _S.REFUNDED: set(),
+    }
+)
+# Every status a refund (part or all) may start from: paid, whatever happened since.
+REFUNDABLE_STATUSES = ORDER_TRANSITIONS.sources(_S.REFUNDED)
+# A vest waits to ship while paid, also after part of it was refunded.
+SHIPPABLE_STATUSES = ORDER_TRANSITIONS.sources(_S.SHIPPED)
+
+
+class OrderEventKind(StrEnum):
+    """What an order's event log records (the ``kind`` of :class:`OrderEvent`)."""
+
+    CREATED = "created"
+    CHECKOUT_OPENED = "checkout_opened"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    PAYMENT_FAILED = "payment_failed"
+    PAID = "paid"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    FLAGGED = "flagged"
+    FULFILLED = "fulfilled"
+    SHIPPED = "shipped"
+    CHECKED = "checked"
+    REFUND_REQUESTED = "refund_requested"
+    REFUNDED = "refunded"
+    ACCESS_REVOKED = "access_revoked"
+
+
 class Order(db.Model):
     __tablename__ = "order"
     __table_args__ = (
         CheckConstraint("total_cents > 0", name="total_positive"),
         CheckConstraint("refunded_cents >= 0", name="refunded_not_negative"),
-        Index("ix_order_state_created_at", "state", "created_at"),
+        Index("ix_order_status_created_at", "status", "created_at"),
     )
+    TRANSITIONS: ClassVar[Transitions] = ORDER_TRANSITIONS
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    state: Mapped[OrderState] = mapped_column(
-        enum_column(OrderState, name="order_state"), default=OrderState.PENDING
+    status: Mapped[OrderStatus] = mapped_column(
+        enum_column(OrderStatus, name="order_status"), default=OrderStatus.PENDING
     )
     currency: Mapped[str] = mapped_column(String(3))
     total_cents: Mapped[int] = mapped_column()
@@ -218,6 +242,20 @@ class Order(db.Model):
     @property
     def refundable_cents(self):
         return self.total_cents - self.refunded_cents
+
+    @property
+    def awaiting_shipment(self):
+        """A paid order with something to ship that has not left yet."""
+        return self.needs_shipping and self.status in SHIPPABLE_STATUSES and self.shipped_at is None
+
+    @property
+    def can_be_refunded(self):
+        """Paid through Stripe, with something left to give back."""
+        return (
+            self.status in REFUNDABLE_STATUSES
+            and self.stripe_payment_intent_id is not None
+            and self.refundable_cents > 0
+        )
 
 
 class OrderLine(db.Model):
@@ -257,6 +295,8 @@ class OrderEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    # An :class:`OrderEventKind`, stored as plain text: the log keeps kinds a later
+    # version no longer writes.
     kind: Mapped[str] = mapped_column(String(50))
     message: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(254), default="system")

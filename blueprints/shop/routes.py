@@ -4,47 +4,48 @@ Views stay thin: load, check, validate, call a service, commit once, redirect.
 """
 
 import stripe
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
+from blueprints.blog.related import POSTS_TAG, related_posts
 from blueprints.core.cache import cached_page
 from blueprints.core.types import MAX_ID
-from blueprints.shop import bp, services
+from blueprints.shop import bp, cache_tags, cart, catalogue, checkout, fulfilment, links
+from blueprints.shop.errors import QUANTITY_MESSAGE, PaymentUnavailable, ShopError
 from blueprints.shop.forms import (
     AddToCartForm,
     CartLineForm,
     CheckoutForm,
     RemoveLineForm,
 )
-from blueprints.shop.models import Order, OrderState, Variant
+from blueprints.shop.models import MAX_LINE_QUANTITY, Order, OrderStatus, Variant
 from extensions import db, limiter
 
-
-@bp.app_template_global()
-def shop_post_url(slug):
-    """A blog post's address, before and after the blog's routes land."""
-    if "blog.post" in current_app.view_functions:
-        return url_for("blog.post", slug=slug)
-    return "/blog/" + slug
+# What the pages tell the buyer, from the rules themselves.
+LIMITS = {
+    "max_quantity": MAX_LINE_QUANTITY,
+    "hold_minutes": int(checkout.CHECKOUT_LIFETIME.total_seconds() // 60),
+}
 
 
 @bp.get("/shop/")
-# "catalogue": names, prices, products; "shop:stock": what is sold out.
-@cached_page(tags=["catalogue", "shop:stock"])
+# The catalogue: names, prices, products; the stock tag: what is sold out.
+@cached_page(tags=[cache_tags.CATALOGUE, cache_tags.STOCK])
 def index():
-    return render_template("shop/index.html", products=services.catalogue())
+    return render_template("shop/index.html", products=catalogue.catalogue())
 
 
 def _render_product(product, form, status=200, error=None, variants=None):
-    tags = services.product_tags(product)
+    tags = catalogue.product_tags(product)
     return (
         render_template(
             "shop/product.html",
             product=product,
-            variants=services.product_options(product) if variants is None else variants,
+            variants=catalogue.product_options(product) if variants is None else variants,
             tags=tags,
             form=form,
             error=error,
-            related=services.related_posts([tag.id for tag in tags]),
+            related=related_posts([tag.id for tag in tags]),
+            **LIMITS,
         ),
         status,
     )
@@ -52,10 +53,10 @@ def _render_product(product, form, status=200, error=None, variants=None):
 
 @bp.get("/shop/<slug>")
 # The page shows its stock and the blog posts that share its tags.
-@cached_page(tags=lambda slug: ["catalogue", f"product:{slug}", "blog"])
+@cached_page(tags=lambda slug: [cache_tags.CATALOGUE, cache_tags.product_page(slug), POSTS_TAG])
 def product(slug):
-    product = services.product_by_slug(slug) or abort(404)
-    variants = services.product_options(product)
+    product = catalogue.product_by_slug(slug) or abort(404)
+    variants = catalogue.product_options(product)
     form = AddToCartForm()
     buyable = [v for v in variants if not v.sold_out]
     if buyable and form.variant_id.data is None:
@@ -64,22 +65,24 @@ def product(slug):
 
 
 def _render_cart(status=200, error=None):
-    cart = services.current_cart()
+    current = cart.current_cart()
     return (
         render_template(
             "shop/cart.html",
-            cart=cart,
-            total=services.cart_total(cart),
+            cart=current,
+            total=cart.cart_total(current),
             error=error,
             line_form=CartLineForm(formdata=None),
             checkout_form=CheckoutForm(formdata=None),
+            **LIMITS,
         ),
         status,
     )
 
 
-@bp.get("/cart")
-def cart():
+# The modules are named cart and checkout: the endpoints keep those names.
+@bp.get("/cart", endpoint="cart")
+def show_cart():
     return _render_cart()
 
 
@@ -99,14 +102,27 @@ def add_to_cart():
         return _render_cart(404, "Sorry, that item is not available.")
     if not form.validate():
         return _render_product(product, form, 400)
-    cart = services.current_cart(create=True)
+    current = cart.current_cart(create=True)
     try:
-        services.add_to_cart(cart, variant.id, form.quantity.data)
-    except services.ShopError as exc:
+        cart.add_to_cart(current, variant.id, form.quantity.data)
+    except ShopError as exc:
         db.session.rollback()
-        return _render_product(product, form, exc.status, str(exc))
+        return _render_product(product, form, exc.status, exc.message)
     db.session.commit()
     flash(f"Added {variant.label()} to your cart.", "success")
+    return redirect(url_for("shop.cart"), 303)
+
+
+def _change_cart(change, done):
+    """Apply ``change()`` to the cart: its refusal shown on the cart page, else
+    committed and ``done`` flashed."""
+    try:
+        change()
+    except ShopError as exc:
+        db.session.rollback()
+        return _render_cart(exc.status, exc.message)
+    db.session.commit()
+    flash(done, "success")
     return redirect(url_for("shop.cart"), 303)
 
 
@@ -114,16 +130,11 @@ def add_to_cart():
 def update_cart():
     form = CartLineForm()
     if not form.validate():
-        message = (form.quantity.errors or ["Please choose a quantity from 1 to 10."])[0]
-        return _render_cart(400, message)
-    try:
-        services.update_cart_line(services.current_cart(), form.line_id.data, form.quantity.data)
-    except services.ShopError as exc:
-        db.session.rollback()
-        return _render_cart(exc.status, str(exc))
-    db.session.commit()
-    flash("Your cart is updated.", "success")
-    return redirect(url_for("shop.cart"), 303)
+        return _render_cart(400, (form.quantity.errors or [QUANTITY_MESSAGE])[0])
+    return _change_cart(
+        lambda: cart.update_cart_line(cart.current_cart(), form.line_id.data, form.quantity.data),
+        "Your cart is updated.",
+    )
 
 
 @bp.post("/cart/remove")
@@ -131,36 +142,32 @@ def remove_from_cart():
     form = RemoveLineForm()
     if not form.validate():
         return _render_cart(400, "That item is no longer in your cart.")
-    try:
-        services.remove_cart_line(services.current_cart(), form.line_id.data)
-    except services.ShopError as exc:
-        db.session.rollback()
-        return _render_cart(exc.status, str(exc))
-    db.session.commit()
-    flash("Removed from your cart.", "success")
-    return redirect(url_for("shop.cart"), 303)
+    return _change_cart(
+        lambda: cart.remove_cart_line(cart.current_cart(), form.line_id.data),
+        "Removed from your cart.",
+    )
 
 
-@bp.post("/cart/checkout")
+@bp.post("/cart/checkout", endpoint="checkout")
 @limiter.limit("20/minute")
-def checkout():
+def start_checkout():
     if not CheckoutForm().validate():
         return _render_cart(400, "Your session ran out. Please try again.")
-    cart = services.current_cart()
-    if cart is None or not cart.lines:
+    current = cart.current_cart()
+    if current is None or not current.lines:
         return _render_cart(400, "Your cart is empty.")
-    services.release_earlier_checkouts(cart)
+    checkout.release_earlier_checkouts(current)
     try:
-        order = services.place_order(cart)
-    except services.ShopError as exc:
+        order = checkout.place_order(current)
+    except ShopError as exc:
         # Nothing is held: the order and its holds vanish together.
         db.session.rollback()
-        return _render_cart(exc.status, str(exc))
+        return _render_cart(exc.status, exc.message)
     try:
-        url = services.open_checkout_session(order)
-    except services.PaymentUnavailable as exc:
+        url = checkout.open_checkout_session(order)
+    except PaymentUnavailable as exc:
         db.session.commit()  # keeps the cancelled order (and its log) with no stock held
-        return _render_cart(exc.status, str(exc))
+        return _render_cart(exc.status, exc.message)
     db.session.commit()
     return redirect(url, 303)
 
@@ -174,14 +181,14 @@ def success():
     if order is None:
         abort(404)
     try:
-        order = services.fulfil_order(session_id)
+        order = fulfilment.fulfil_order(session_id)
         db.session.commit()
     except stripe.StripeError:
         db.session.rollback()  # the webhook will confirm it; the page says so
     programs_link = None
-    paid = order.state in (OrderState.PAID, OrderState.FULFILLED)
+    paid = order.status in (OrderStatus.PAID, OrderStatus.FULFILLED)
     if order.email and paid and any(line.is_program for line in order.lines):
-        programs_link = url_for("account.programs", token=services.programs_token(order.email))
+        programs_link = url_for("account.programs", token=links.programs_token(order.email))
     return render_template("shop/success.html", order=order, programs_link=programs_link)
 
 

@@ -3,12 +3,21 @@ and added weights, one variant sold out and one nearly gone. Safe to run twice."
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blueprints.blog.models import Tag
+from blueprints.core.bulk import count_where, insert_rows
 from blueprints.core.markdown import render_post
 from blueprints.core.types import utcnow
-from blueprints.shop.models import Product, ProductKind, ProgramLesson, Variant
+from blueprints.shop.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    ProductKind,
+    ProgramLesson,
+    Variant,
+)
 from extensions import db
 
 BACK_PROGRAM_WEEKS = [
@@ -140,55 +149,66 @@ def _lessons(product, weeks):
         )
 
 
+# The two programs: slug, fields, tags, SKU, price in cents, lessons.
+PROGRAMS = (
+    (
+        "12-week-back-strengthening-program",
+        {
+            "name": "12-Week Back-Strengthening Program",
+            "summary": "A gentle, week-by-week plan for a stronger, straighter back and better balance.",
+            "description_md": (
+                "Twelve short weekly lessons that build a stronger back safely, from posture "
+                "and breathing to light resistance and loaded walking.\n\n"
+                "- About 20 minutes a day, at home, with a chair, a band and a wall.\n"
+                "- Written for women with low bone density: no crunches, no deep twists.\n"
+                "- Yours to keep: open it any time from the link in your email.\n\n"
+                "Please check with your healthcare provider before starting a new exercise plan."
+            ),
+            "image_path": "img/shop/program-back.svg",
+            "image_alt": "A calendar of twelve weeks",
+            "position": 1,
+        },
+        ("exercise", "osteoporosis"),
+        "PRG-BACK-12W",
+        4900,
+        BACK_PROGRAM_WEEKS,
+    ),
+    (
+        "bone-building-food-plan",
+        {
+            "name": "Bone-Building Food Plan",
+            "summary": "Four weeks of simple changes to eat for stronger bones.",
+            "description_md": (
+                "A four-week plan to put bone-building foods on your plate without fuss: "
+                "what to eat more of, shopping lists and quick meals."
+            ),
+            "image_path": "img/shop/program-food.svg",
+            "image_alt": "A bowl of leafy greens",
+            "position": 2,
+        },
+        ("nutrition", "osteoporosis"),
+        "PRG-FOOD-4W",
+        2900,
+        FOOD_PLAN_WEEKS,
+    ),
+)
+
+
 def seed(large=False):
     """Add the demo products that are not there yet."""
-    exercise = _tag("exercise", "Exercise")
-    nutrition = _tag("nutrition", "Nutrition")
-    osteoporosis = _tag("osteoporosis", "Osteoporosis")
-
-    back = _product(
-        "12-week-back-strengthening-program",
-        name="12-Week Back-Strengthening Program",
-        kind=ProductKind.PROGRAM,
-        summary="A gentle, week-by-week plan for a stronger, straighter back and better balance.",
-        description_md=(
-            "Twelve short weekly lessons that build a stronger back safely, from posture "
-            "and breathing to light resistance and loaded walking.\n\n"
-            "- About 20 minutes a day, at home, with a chair, a band and a wall.\n"
-            "- Written for women with low bone density: no crunches, no deep twists.\n"
-            "- Yours to keep: open it any time from the link in your email.\n\n"
-            "Please check with your healthcare provider before starting a new exercise plan."
-        ),
-        image_path="img/shop/program-back.svg",
-        image_alt="A calendar of twelve weeks",
-        position=1,
-    )
-    if back:
-        back.tags = [exercise, osteoporosis]
-        back.variants.append(
-            Variant(sku="PRG-BACK-12W", name="Online program", price_cents=4900, stock=None)
-        )
-        _lessons(back, BACK_PROGRAM_WEEKS)
-
-    food = _product(
-        "bone-building-food-plan",
-        name="Bone-Building Food Plan",
-        kind=ProductKind.PROGRAM,
-        summary="Four weeks of simple changes to eat for stronger bones.",
-        description_md=(
-            "A four-week plan to put bone-building foods on your plate without fuss: "
-            "what to eat more of, shopping lists and quick meals."
-        ),
-        image_path="img/shop/program-food.svg",
-        image_alt="A bowl of leafy greens",
-        position=2,
-    )
-    if food:
-        food.tags = [nutrition, osteoporosis]
-        food.variants.append(
-            Variant(sku="PRG-FOOD-4W", name="Online program", price_cents=2900, stock=None)
-        )
-        _lessons(food, FOOD_PLAN_WEEKS)
+    tags = {
+        "exercise": _tag("exercise", "Exercise"),
+        "nutrition": _tag("nutrition", "Nutrition"),
+        "osteoporosis": _tag("osteoporosis", "Osteoporosis"),
+    }
+    for slug, fields, tag_slugs, sku, price_cents, weeks in PROGRAMS:
+        program = _product(slug, kind=ProductKind.PROGRAM, **fields)
+        if program:
+            program.tags = [tags[tag_slug] for tag_slug in tag_slugs]
+            program.variants.append(
+                Variant(sku=sku, name="Online program", price_cents=price_cents, stock=None)
+            )
+            _lessons(program, weeks)
 
     vest = _product(
         "weighted-walking-vest",
@@ -208,7 +228,7 @@ def seed(large=False):
         position=3,
     )
     if vest:
-        vest.tags = [exercise, osteoporosis]
+        vest.tags = [tags["exercise"], tags["osteoporosis"]]
         position = 0
         for size in VEST_SIZES:
             for pounds, price in VEST_WEIGHTS.items():
@@ -237,11 +257,6 @@ LARGE_PREFIX = "archive-item-"
 def _seed_large():
     """Bulk-insert extra (inactive, so the shop page stays the same) products with one
     variant each, and 20,000 shipped orders of the vest; skipped once there."""
-    from sqlalchemy import func, select
-
-    from blueprints.core.bulk import count_where, insert_rows
-    from blueprints.shop.models import Order, OrderLine, OrderState
-
     have = db.session.scalar(select(func.count(Product.id))) or 0
     missing = LARGE_PRODUCTS - have
     if missing > 0:
@@ -291,7 +306,7 @@ def _seed_large():
         Order,
         (
             {
-                "state": OrderState.SHIPPED,
+                "status": OrderStatus.SHIPPED,
                 "currency": "usd",
                 "total_cents": variant.price_cents,
                 "email": f"buyer{n}@example.com",

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from blueprints.shop.models import Order, OrderState, Variant
+from blueprints.shop.models import Order, OrderStatus, Variant
 from blueprints.shop.seed import seed
 from extensions import db
 from stripe_emulator import EmulatorThread
@@ -75,7 +75,7 @@ def test_buy_a_vest_in_a_size_through_the_emulator(page, emulator, demo_shop, ma
     assert "Weighted Walking Vest (Size M, 8 lb) x 1" in text_part(message)
     db.session.expire_all()
     order = db.session.scalars(select(Order)).one()
-    assert order.state == OrderState.PAID and "1 Test Street" in order.shipping_address
+    assert order.status == OrderStatus.PAID and "1 Test Street" in order.shipping_address
     assert _stock("VEST-M-08") == stock_before - 1
 
 
@@ -149,7 +149,7 @@ def test_staff_ship_an_order_and_admin_pages_pass_axe(
     expect(page.get_by_text("Refunded $10.00")).to_be_visible()
     db.session.expire_all()
     order = db.session.scalars(select(Order)).one()
-    assert order.state == OrderState.PARTIALLY_REFUNDED and order.refunded_cents == 1000
+    assert order.status == OrderStatus.PARTIALLY_REFUNDED and order.refunded_cents == 1000
 
     page.goto("/admin/products")
     assert_accessible(page)

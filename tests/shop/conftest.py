@@ -91,6 +91,7 @@ class FakeStripe:
         self._replies = {}  # Idempotency-Key -> the first answer, replayed as Stripe does
         self._lock = threading.Lock()
         self.list_page_size = 2  # small, so listing has to follow Stripe's pagination
+        self.refund_delay = 0  # seconds a refund takes to answer (to widen a race)
         httpserver.expect_request(re.compile(r"^/v1/.*")).respond_with_handler(self._handle)
 
     def _json(self, body, status=200):
@@ -98,6 +99,8 @@ class FakeStripe:
 
     def _handle(self, request):
         form = parse_form(request.form.items(multi=True))
+        if request.path == "/v1/refunds" and self.refund_delay:
+            time.sleep(self.refund_delay)
         with self._lock:
             self.requests.append((request.method, request.path, form, dict(request.headers)))
             if self.fail_with:

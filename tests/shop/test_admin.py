@@ -5,7 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from blueprints.shop.models import Order, OrderState, Product, Variant
+from blueprints.shop.models import Order, OrderStatus, Product, Variant
 from extensions import db
 from tests.conftest import text_part
 from tests.shop.conftest import (
@@ -73,7 +73,7 @@ def test_marking_shipped_records_an_event_and_emails_the_tracking_number(
     assert response.status_code == 303
     db.session.expire_all()
     order = db.session.get(Order, order.id)
-    assert order.state == OrderState.SHIPPED and order.tracking_number == "1Z999AA10123456784"
+    assert order.status == OrderStatus.SHIPPED and order.tracking_number == "1Z999AA10123456784"
     assert (
         order.events[-1].kind == "shipped" and order.events[-1].actor == "staff@betterbones.example"
     )
@@ -91,7 +91,7 @@ def test_shipping_without_a_tracking_number_is_refused(staff_client, fake_stripe
     assert response.status_code == 400
     assert "Enter the tracking number." in response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.get(Order, order.id).state == OrderState.PAID
+    assert db.session.get(Order, order.id).status == OrderStatus.PAID
 
 
 def _refund_key(page):
@@ -120,7 +120,7 @@ def test_partial_then_full_refund_goes_through_stripe_with_idempotency_keys(
     assert refund_calls[0][3]["Idempotency-Key"] == f"order-{order.id}-refund-{key}"
     db.session.expire_all()
     order = db.session.get(Order, order.id)
-    assert order.state == OrderState.PARTIALLY_REFUNDED
+    assert order.status == OrderStatus.PARTIALLY_REFUNDED
     assert order.refunded_cents == 1000 and len(order.refunds) == 1
 
     rest = order.refundable_cents
@@ -131,7 +131,7 @@ def test_partial_then_full_refund_goes_through_stripe_with_idempotency_keys(
     )
     db.session.expire_all()
     order = db.session.get(Order, order.id)
-    assert order.state == OrderState.REFUNDED and order.refunded_cents == 4900
+    assert order.status == OrderStatus.REFUNDED and order.refunded_cents == 4900
     assert "access_revoked" in [e.kind for e in order.events]
 
 
@@ -235,3 +235,36 @@ def test_order_events_cannot_be_edited_or_deleted(staff_client, fake_stripe, mai
         db.session.delete(db.session.get(type(event), event.id))
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_sku_or_address_in_use_is_a_form_error_and_nothing_changes(staff_client):
+    vest = make_vest({"VEST-M-08": 3, "VEST-L-08": 2})
+    program = make_program()
+    first, second = vest.variants
+
+    taken_sku = staff_client.post(
+        f"/admin/variants/{second.id}",
+        data={"sku": first.sku, "name": "L", "price": "99.00", "stock": "2", "active": "y"},
+    )
+    taken_slug = staff_client.post(
+        f"/admin/products/{program.id}",
+        data={
+            "name": program.name,
+            "slug": vest.slug,
+            "kind": "program",
+            "summary": "",
+            "description_md": "",
+            "image_path": "",
+            "image_alt": "",
+            "position": "0",
+            "active": "y",
+        },
+    )
+
+    assert taken_sku.status_code == 400
+    assert "Another variant already uses this SKU." in taken_sku.get_data(as_text=True)
+    assert taken_slug.status_code == 400
+    assert "Another product already uses this address." in taken_slug.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Variant, second.id).sku == "VEST-L-08"
+    assert db.session.get(Product, program.id).slug == "back-program"

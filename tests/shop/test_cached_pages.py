@@ -1,7 +1,7 @@
 """The page cache on the shop pages: stock and product changes show at once, carts stay
 private."""
 
-from blueprints.shop import services
+from blueprints.shop.checkout import cancel_order
 from blueprints.shop.models import Order
 from extensions import db
 from tests.shop.conftest import add_to_cart, checkout, make_vest
@@ -40,7 +40,7 @@ def test_a_cancelled_checkout_puts_the_vest_back_on_sale_at_once(app, client, fa
     reader = app.test_client()
     assert "disabled>Sold out" in _page(reader).text
     order = db.session.scalar(db.select(Order))
-    services.cancel_order(order, "test: the reader gave up")
+    cancel_order(order, "test: the reader gave up")
     db.session.commit()
     assert "disabled>Sold out" not in _page(reader).text
 

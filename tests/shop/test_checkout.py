@@ -6,7 +6,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.shop.models import Order, OrderLine, OrderState, Variant
+from blueprints.shop.models import Order, OrderLine, OrderStatus, Variant
 from extensions import db
 from tests.shop.conftest import add_to_cart, checkout, make_program, make_vest
 
@@ -42,7 +42,7 @@ def test_line_items_sent_to_stripe_carry_database_prices_not_posted_ones(client,
     assert item["price_data"]["product_data"]["name"] == "Weighted Vest (Size M, 8 lb)"
     [order] = _orders()
     assert response.headers["Location"] == fake_stripe.sessions[order.stripe_session_id]["url"]
-    assert order.total_cents == 21800 and order.state == OrderState.PENDING
+    assert order.total_cents == 21800 and order.status == OrderStatus.PENDING
     assert [(ln.unit_price_cents, ln.quantity) for ln in order.lines] == [(10900, 2)]
     assert form["metadata"] == {"kind": "order", "id": str(order.id)}
     assert form["payment_intent_data"]["metadata"] == {"kind": "order", "id": str(order.id)}
@@ -96,7 +96,7 @@ def test_stripe_error_cancels_the_order_and_releases_stock(client, fake_stripe, 
     assert "could not reach our payment provider" in response.get_data(as_text=True)
     assert "nothing was charged" in response.get_data(as_text=True)
     [order] = _orders()
-    assert order.state == OrderState.CANCELLED
+    assert order.status == OrderStatus.CANCELLED
     assert all(not line.stock_held for line in order.lines)
     assert _stock(vest.variants[0].id) == 2
     assert [e.kind for e in order.events] == ["created", "cancelled"]
@@ -111,7 +111,7 @@ def test_stripe_timeout_cancels_the_order_and_releases_stock(app, client, fake_s
     response = checkout(client)
     assert response.status_code == 503
     [order] = _orders()
-    assert order.state == OrderState.CANCELLED and _stock(vest.variants[0].id) == 1
+    assert order.status == OrderStatus.CANCELLED and _stock(vest.variants[0].id) == 1
 
 
 def test_checking_out_again_releases_the_earlier_unpaid_hold(client, fake_stripe):
@@ -125,7 +125,7 @@ def test_checking_out_again_releases_the_earlier_unpaid_hold(client, fake_stripe
 
     assert response.status_code == 303
     first, second = _orders()
-    assert first.state == OrderState.EXPIRED and second.state == OrderState.PENDING
+    assert first.status == OrderStatus.EXPIRED and second.status == OrderStatus.PENDING
     assert _stock(vest.variants[0].id) == 0  # held once, by the newer order only
     assert fake_stripe.sessions[first.stripe_session_id]["status"] == "expired"
 

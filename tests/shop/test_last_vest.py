@@ -10,7 +10,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.shop.models import Cart, CartLine, Order, OrderState, Variant
+from blueprints.shop.models import Cart, CartLine, Order, OrderStatus, Variant
 from extensions import db
 from tests.shop.conftest import make_vest
 
@@ -64,6 +64,6 @@ def test_twenty_buyers_for_the_last_vest_exactly_one_checks_out(app, fake_stripe
     db.session.expire_all()
     assert db.session.get(Variant, variant_id).stock == 0
     orders = db.session.scalars(select(Order)).all()
-    assert [o.state for o in orders] == [OrderState.PENDING]
+    assert [o.status for o in orders] == [OrderStatus.PENDING]
     assert len(fake_stripe.created()) == 1
     assert db.session.scalar(select(func.min(Variant.stock))) == 0

@@ -12,7 +12,7 @@ from blueprints.booking.models import Booking, BookingStatus
 from blueprints.core.models import OutboxMessage, OutboxStatus
 from blueprints.core.types import utcnow
 from blueprints.newsletter.models import Subscriber
-from blueprints.shop.models import Order, OrderState
+from blueprints.shop.models import Order, OrderStatus
 from extensions import db
 from tests.booking.conftest import form_data, free, types  # noqa: F401  (fixture)
 from tests.conftest import Mailbox, free_port
@@ -67,7 +67,7 @@ def test_mail_server_down_loses_nothing_and_each_email_arrives_exactly_once(
 
     # Everything was saved although no email could be sent.
     db.session.expire_all()
-    assert db.session.get(Order, order.id).state == OrderState.PAID
+    assert db.session.get(Order, order.id).status == OrderStatus.PAID
     assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
     assert db.session.scalar(select(Subscriber).where(Subscriber.email == "ruth@example.com"))
     waiting = _outbox()

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from blueprints.booking import display
 from blueprints.booking.models import Booking, BookingStatus
 from blueprints.core.types import utcnow
-from blueprints.shop.models import Order, OrderState, Variant
+from blueprints.shop.models import Order, OrderStatus, Variant
 from extensions import db
 from tests.booking.conftest import form_data, free, types  # noqa: F401  (fixture)
 from tests.shop.conftest import add_to_cart, checkout, make_vest
@@ -49,7 +49,7 @@ def test_reconcile_recovers_paid_order_and_booking_whose_webhooks_were_dropped_o
     db.session.expire_all()
     order = db.session.get(Order, order.id)
     booking = db.session.get(Booking, booking.id)
-    assert order.state == OrderState.PAID and order.email == "olive@example.com"
+    assert order.status == OrderStatus.PAID and order.email == "olive@example.com"
     assert booking.status == BookingStatus.CONFIRMED and booking.paid_cents == booking.price_cents
     assert db.session.get(Variant, vest.variants[0].id).stock == 1  # taken once, not twice
     recipients = sorted(m["To"] for m in mailbox.wait_for(2))
@@ -89,7 +89,7 @@ def test_reconcile_releases_expired_checkouts_and_reports_old_pending(
     assert "1 applied" in result.output and "1 pending too long" in result.output
     assert f"Order {waiting.reference} pending since" in result.output
     db.session.expire_all()
-    assert db.session.get(Order, order.id).state == OrderState.EXPIRED
+    assert db.session.get(Order, order.id).status == OrderStatus.EXPIRED
     assert db.session.get(Booking, booking.id).status == BookingStatus.HELD  # still open
     assert db.session.get(Variant, vest.variants[0].id).stock == 2  # the expired 2 came back
 
@@ -110,4 +110,4 @@ def test_reconcile_lists_only_the_last_three_days_and_follows_pagination(app, fa
     lists = [r for r in fake_stripe.requests if r[0] == "GET"]
     assert len(lists) == 2
     db.session.expire_all()
-    assert db.session.get(Order, first.id).state == OrderState.PENDING  # too old to list
+    assert db.session.get(Order, first.id).status == OrderStatus.PENDING  # too old to list

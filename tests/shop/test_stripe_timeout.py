@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from blueprints.shop.models import Order, OrderState, Variant
+from blueprints.shop.models import Order, OrderStatus, Variant
 from extensions import db
 from tests.shop.conftest import add_to_cart, checkout, make_vest
 
@@ -22,7 +22,7 @@ def test_slow_stripe_times_out_with_a_message_and_releases_stock_at_once(
     assert "could not reach our payment provider" in page and "nothing was charged" in page
     db.session.expire_all()
     [order] = db.session.scalars(select(Order)).all()
-    assert order.state == OrderState.CANCELLED
+    assert order.status == OrderStatus.CANCELLED
     assert db.session.get(Variant, vest.variants[0].id).stock == 1
     # The last vest can be bought by the next person straight away.
     assert "Weighted Vest" in client.get("/cart").get_data(as_text=True)

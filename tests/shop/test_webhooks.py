@@ -11,7 +11,7 @@ from blueprints.core.models import OutboxMessage, StripeEvent
 from blueprints.shop.models import (
     Order,
     OrderEvent,
-    OrderState,
+    OrderStatus,
     ProgramAccess,
     Refund,
     Variant,
@@ -89,7 +89,7 @@ def test_bad_signatures_answer_400_and_write_nothing(client, fake_stripe, mailbo
 
     assert response.status_code == 400
     assert _count(StripeEvent) == 0
-    assert _order().state == OrderState.PENDING
+    assert _order().status == OrderStatus.PENDING
     assert _count(OrderEvent, OrderEvent.kind == "paid") == 0
     assert _count(OutboxMessage) == 0
 
@@ -100,7 +100,7 @@ def test_a_good_signature_fulfils_the_order_and_emails_the_customer(client, fake
 
     assert response.status_code == 200
     order = _order()
-    assert order.state == OrderState.PAID  # a vest: paid, to ship
+    assert order.status == OrderStatus.PAID  # a vest: paid, to ship
     assert order.email == "ann@example.com"
     assert order.stripe_payment_intent_id == f"pi_{order.stripe_session_id}"
     assert "1 Main St" in order.shipping_address
@@ -118,7 +118,7 @@ def test_unknown_event_types_get_200_and_change_nothing(client, fake_stripe):
     order, _variant = _pending_vest_order(client)
     event = make_event("invoice.paid", {"id": "in_1", "metadata": {"kind": "order"}})
     assert post_event(client, event).status_code == 200
-    assert _order().state == OrderState.PENDING
+    assert _order().status == OrderStatus.PENDING
 
 
 # --- exactly once ---------------------------------------------------------------------
@@ -162,7 +162,7 @@ def test_the_same_event_ten_times_at_once_fulfils_once(app, client, fake_stripe,
     statuses = _post_at_once(app, [event] * 10)
 
     assert sorted(statuses) == [200] * 10
-    assert _order().state == OrderState.PAID
+    assert _order().status == OrderStatus.PAID
     assert _count(OrderEvent, OrderEvent.kind == "paid") == 1
     assert _count(StripeEvent) == 1
     assert _stock(variant.id) == 2
@@ -196,7 +196,7 @@ def test_success_page_fulfils_when_the_webhook_is_late(client, fake_stripe, mail
     fake_stripe.pay(order.stripe_session_id)
     page = client.get(f"/shop/success?session_id={order.stripe_session_id}")
     assert page.status_code == 200
-    assert _order().state == OrderState.PAID
+    assert _order().status == OrderStatus.PAID
     assert len(mailbox.wait_for(1)) == 1
     # The webhook arriving afterwards changes nothing.
     post_event(
@@ -215,7 +215,7 @@ def test_success_page_never_trusts_an_unpaid_session(client, fake_stripe, mailbo
     order, _variant = _pending_vest_order(client)
     page = client.get(f"/shop/success?session_id={order.stripe_session_id}")
     assert "confirming your payment" in page.get_data(as_text=True)
-    assert _order().state == OrderState.PENDING
+    assert _order().status == OrderStatus.PENDING
 
 
 # --- out of order -----------------------------------------------------------------------
@@ -233,7 +233,7 @@ def _final_state(client, fake_stripe, event_types):
         assert post_event(client, event).status_code == 200
     order = _order()
     return (
-        order.state,
+        order.status,
         _stock(variant.id),
         [e.kind for e in order.events if e.kind in ("paid", "expired", "cancelled")],
     )
@@ -253,7 +253,7 @@ def test_payment_events_in_any_order_end_in_the_same_state(
     client, fake_stripe, mailbox, event_types
 ):
     # In order or not, the end is the same: paid once, one hold, one email.
-    assert _final_state(client, fake_stripe, event_types) == (OrderState.PAID, 2, ["paid"])
+    assert _final_state(client, fake_stripe, event_types) == (OrderStatus.PAID, 2, ["paid"])
     assert len(mailbox.wait_for(1)) == 1
 
 
@@ -269,7 +269,7 @@ def test_refund_overtaking_the_payment_event_ends_the_same(client, fake_stripe, 
     post_event(client, make_event("checkout.session.completed", dict(session)))
 
     order = _order()
-    assert order.state == OrderState.REFUNDED and order.refunded_cents == 4900
+    assert order.status == OrderStatus.REFUNDED and order.refunded_cents == 4900
     assert _count(OrderEvent, OrderEvent.kind == "paid") == 1
     assert _count(ProgramAccess, ProgramAccess.revoked_at.is_(None)) == 0
 
@@ -282,7 +282,7 @@ def test_expired_releases_stock_once(client, fake_stripe):
         assert (
             post_event(client, make_event("checkout.session.expired", session)).status_code == 200
         )
-    assert _order().state == OrderState.EXPIRED
+    assert _order().status == OrderStatus.EXPIRED
     assert _stock(variant.id) == 3
     assert _count(OrderEvent, OrderEvent.kind == "expired") == 1
 
@@ -291,7 +291,7 @@ def test_async_payment_failed_cancels_and_releases_stock(client, fake_stripe):
     order, variant = _pending_vest_order(client, stock=3)
     session = fake_stripe.sessions[order.stripe_session_id]
     post_event(client, make_event("checkout.session.async_payment_failed", dict(session)))
-    assert _order().state == OrderState.CANCELLED and _stock(variant.id) == 3
+    assert _order().status == OrderStatus.CANCELLED and _stock(variant.id) == 3
 
 
 def test_paid_after_expiry_is_kept_and_flagged_for_staff(client, fake_stripe, mailbox):
@@ -305,7 +305,7 @@ def test_paid_after_expiry_is_kept_and_flagged_for_staff(client, fake_stripe, ma
     post_event(client, _completed(fake_stripe, order))
 
     order = _order()
-    assert order.state == OrderState.PAID and order.needs_attention
+    assert order.status == OrderStatus.PAID and order.needs_attention
     flagged = [e for e in order.events if e.kind == "flagged"]
     assert len(flagged) == 1 and "VEST-M-08" in flagged[0].message
     assert _stock(variant.id) == 0  # never below zero
@@ -316,7 +316,7 @@ def test_amount_mismatch_is_flagged_not_fulfilled(client, fake_stripe, mailbox):
     order, _variant = _pending_vest_order(client)
     post_event(client, _completed(fake_stripe, order, amount_total=100))
     order = _order()
-    assert order.state == OrderState.PENDING and order.needs_attention
+    assert order.status == OrderStatus.PENDING and order.needs_attention
     assert [e.kind for e in order.events][-1] == "amount_mismatch"
     assert _count(OutboxMessage) == 0
 
@@ -329,11 +329,11 @@ def test_a_failing_handler_answers_500_and_keeps_nothing(client, fake_stripe):
 
     assert post_event(client, event).status_code == 500
     assert _count(StripeEvent) == 0  # so Stripe's retry is processed
-    assert _order().state == OrderState.PENDING
+    assert _order().status == OrderStatus.PENDING
 
     fake_stripe.fail_with = None
     assert post_event(client, event).status_code == 200
-    assert _order().state == OrderState.PAID
+    assert _order().status == OrderStatus.PAID
 
 
 # --- refunds ----------------------------------------------------------------------------
@@ -369,7 +369,7 @@ def _paid_program_order(client, fake_stripe):
 
 def test_program_order_is_fulfilled_with_access_at_once(client, fake_stripe, mailbox):
     order = _paid_program_order(client, fake_stripe)
-    assert order.state == OrderState.FULFILLED
+    assert order.status == OrderStatus.FULFILLED
     assert _count(ProgramAccess, ProgramAccess.revoked_at.is_(None)) == 1
     body = text_part(mailbox.wait_for(1)[0])
     assert "/account/programs/" in body
@@ -381,7 +381,7 @@ def test_each_refund_is_recorded_once_and_a_full_refund_revokes_access(client, f
     post_event(client, partial)
     post_event(client, partial)
     order = _order()
-    assert order.state == OrderState.PARTIALLY_REFUNDED and order.refunded_cents == 1000
+    assert order.status == OrderStatus.PARTIALLY_REFUNDED and order.refunded_cents == 1000
     assert _count(ProgramAccess, ProgramAccess.revoked_at.is_(None)) == 1
 
     # Stripe's next event lists both refunds; the first must not count twice.
@@ -390,7 +390,7 @@ def test_each_refund_is_recorded_once_and_a_full_refund_revokes_access(client, f
     )
 
     order = _order()
-    assert order.state == OrderState.REFUNDED and order.refunded_cents == 9800
+    assert order.status == OrderStatus.REFUNDED and order.refunded_cents == 9800
     assert _count(Refund) == 2
     assert _count(ProgramAccess, ProgramAccess.revoked_at.is_(None)) == 0
     assert any(e.kind == "access_revoked" for e in order.events)

@@ -1,0 +1,96 @@
+"""The visitor's cart: found by a token in the session cookie, checked against the
+quantity limit and today's stock on every change."""
+
+import secrets
+
+from flask import session
+from sqlalchemy import select
+
+from blueprints.core.types import utcnow
+from blueprints.shop.errors import QUANTITY_MESSAGE, NotAvailable, ShopError, SoldOut
+from blueprints.shop.models import MAX_LINE_QUANTITY, Cart, CartLine, Variant
+from extensions import db
+
+CART_SESSION_KEY = "cart_token"
+
+
+def current_cart(create=False):
+    """The visitor's cart from the token in their session cookie (made on demand)."""
+    token = session.get(CART_SESSION_KEY)
+    cart = db.session.scalar(select(Cart).where(Cart.token == token)) if token else None
+    if cart is None and create:
+        cart = Cart(token=secrets.token_urlsafe(32))
+        db.session.add(cart)
+        db.session.flush()
+        session[CART_SESSION_KEY] = cart.token
+    return cart
+
+
+def _buyable_variant(variant_id):
+    variant = db.session.get(Variant, variant_id) if variant_id else None
+    if variant is None or not variant.active or not variant.product.active:
+        raise NotAvailable("Sorry, that item is not available.")
+    return variant
+
+
+def check_quantity(quantity):
+    """Refuse a quantity outside 1 to :data:`MAX_LINE_QUANTITY`."""
+    if quantity is None or not 1 <= quantity <= MAX_LINE_QUANTITY:
+        raise ShopError(QUANTITY_MESSAGE)
+
+
+def _check_stock(variant, quantity):
+    if variant.sold_out:
+        raise SoldOut(f"Sorry, {variant.label()} is sold out.")
+    if variant.stock is not None and quantity > variant.stock:
+        raise SoldOut(f"Sorry, only {variant.stock} of {variant.label()} left.")
+
+
+def add_to_cart(cart, variant_id, quantity):
+    """Add ``quantity`` of a variant to the cart (or raise :class:`ShopError`)."""
+    check_quantity(quantity)
+    variant = _buyable_variant(variant_id)
+    line = next((ln for ln in cart.lines if ln.variant_id == variant.id), None)
+    total = quantity + (line.quantity if line else 0)
+    if total > MAX_LINE_QUANTITY:
+        raise ShopError(f"You can buy at most {MAX_LINE_QUANTITY} of one item.")
+    _check_stock(variant, total)
+    if line is None:
+        line = CartLine(variant=variant, quantity=quantity)
+        cart.lines.append(line)
+    else:
+        line.quantity = total
+    cart.updated_at = utcnow()
+    db.session.flush()
+    return line
+
+
+def _cart_line(cart, line_id):
+    line = next((ln for ln in cart.lines if ln.id == line_id), None) if cart else None
+    if line is None:
+        raise NotAvailable("That item is no longer in your cart.")
+    return line
+
+
+def update_cart_line(cart, line_id, quantity):
+    """Change a line's quantity (1 to :data:`MAX_LINE_QUANTITY`)."""
+    line = _cart_line(cart, line_id)
+    check_quantity(quantity)
+    _check_stock(line.variant, quantity)
+    line.quantity = quantity
+    db.session.flush()
+    return line
+
+
+def remove_cart_line(cart, line_id):
+    """Take a line out of the cart."""
+    line = _cart_line(cart, line_id)
+    cart.lines.remove(line)
+    db.session.flush()
+
+
+def cart_total(cart):
+    """The cart's total from today's prices, or None when empty."""
+    if cart is None or not cart.lines:
+        return None
+    return sum(line.variant.price_cents * line.quantity for line in cart.lines)

@@ -1,0 +1,46 @@
+"""What the shop refuses, as messages a customer or staff member can act on.
+
+Each is a :class:`~blueprints.core.errors.UserError`: a view may catch one to show it
+on its form; any it does not catch is rendered as the error page with its status.
+"""
+
+from blueprints.core.errors import UserError
+from blueprints.shop.models import MAX_LINE_QUANTITY
+
+QUANTITY_MESSAGE = f"Please choose a quantity from 1 to {MAX_LINE_QUANTITY}."
+
+
+class ShopError(UserError):
+    """A problem the customer (or, on staff pages, staff) can understand."""
+
+    status = 400
+
+
+class NotAvailable(ShopError):
+    """The item is not for sale (any more), or not in the cart."""
+
+    status = 404
+
+
+class SoldOut(ShopError):
+    """Not enough stock left for what was asked."""
+
+    status = 409
+
+
+class PaymentUnavailable(ShopError):
+    """Stripe could not be reached: nothing was charged, nothing is held."""
+
+    status = 503
+
+
+class SlugTaken(ShopError):
+    """A product's address must be its own (staff)."""
+
+    default_message = "Another product already uses this address."
+
+
+class SkuTaken(ShopError):
+    """A variant's SKU must be its own (staff)."""
+
+    default_message = "Another variant already uses this SKU."

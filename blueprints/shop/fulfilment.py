@@ -1,0 +1,243 @@
+"""After the checkout: a payment fulfilled exactly once (program access, the email),
+an unpaid checkout closed, a vest shipped, a flagged order checked by staff.
+
+Stripe's objects are read through :func:`stripe_value`, since the SDK's objects and
+the webhook's plain dicts both reach here.
+"""
+
+from sqlalchemy import delete, select, update
+
+from blueprints.core.layout import format_money
+from blueprints.core.states import claim_status
+from blueprints.core.stripe import retrieve_checkout_session
+from blueprints.core.types import utcnow
+from blueprints.shop.checkout import close_unpaid
+from blueprints.shop.emails import send_order_confirmation, send_shipped
+from blueprints.shop.errors import ShopError
+from blueprints.shop.events import record_event
+from blueprints.shop.models import (
+    CartLine,
+    Order,
+    OrderEventKind,
+    OrderStatus,
+    ProgramAccess,
+)
+from blueprints.shop.stock import take_stock
+from extensions import db
+
+
+def stripe_value(obj, key, default=None):
+    """``obj[key]``, or ``default`` when it is missing or None."""
+    try:
+        value = obj[key]
+    except (KeyError, TypeError):
+        return default
+    return default if value is None else value
+
+
+def _shipping_from(checkout):
+    details = stripe_value(
+        stripe_value(checkout, "collected_information"), "shipping_details"
+    ) or stripe_value(checkout, "shipping_details")
+    if not details:
+        return None
+    address = stripe_value(details, "address", {})
+    city_line = " ".join(
+        part
+        for part in (stripe_value(address, key, "") for key in ("city", "state", "postal_code"))
+        if part
+    )
+    parts = [
+        stripe_value(details, "name", ""),
+        stripe_value(address, "line1", ""),
+        stripe_value(address, "line2", ""),
+        city_line,
+        stripe_value(address, "country", ""),
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def find_order_for_session(session_id, metadata=None):
+    """The order of a Checkout Session, without storing anything: by its stored session
+    id, else by the order id in the session's metadata when that order has no session
+    stored yet (never one tied to another session)."""
+    order = db.session.scalar(select(Order).where(Order.stripe_session_id == session_id))
+    if order is not None or not metadata or stripe_value(metadata, "kind") != "order":
+        return order
+    order_id = stripe_value(metadata, "id")
+    order = db.session.get(Order, int(order_id)) if str(order_id).isdigit() else None
+    if order is None or order.stripe_session_id is not None:
+        return None
+    return order
+
+
+def order_for_session(session_id, metadata=None):
+    """:func:`find_order_for_session`, storing the session id on an order found by its
+    metadata (the id is stored before the customer can pay; this catches one whose id
+    never was)."""
+    order = find_order_for_session(session_id, metadata)
+    if order is not None and order.stripe_session_id is None:
+        order.stripe_session_id = session_id
+    return order
+
+
+def pending_orders_before(cutoff):
+    """Orders still waiting for Stripe that were created before ``cutoff``."""
+    return db.session.scalars(
+        select(Order)
+        .where(Order.status == OrderStatus.PENDING, Order.created_at < cutoff)
+        .order_by(Order.created_at)
+    ).all()
+
+
+def fulfil_order(session_id):
+    """Mark the order of a paid Checkout Session paid, exactly once.
+
+    Serves the webhook and the success page. Reads the session from Stripe (never
+    trusting the caller), checks amount and currency, then wins or loses one
+    conditional UPDATE: only the winner gives program access and queues the email.
+    A payment that arrives after the stock was released is kept and flagged for
+    staff. Returns the order (None for an unknown session).
+    """
+    checkout = retrieve_checkout_session(session_id)
+    order = order_for_session(checkout.id, stripe_value(checkout, "metadata"))
+    if order is None:
+        raise LookupError(f"no order for Checkout Session {session_id}")
+    if stripe_value(checkout, "payment_status") not in ("paid", "no_payment_required"):
+        return order  # async payment methods: wait for async_payment_succeeded
+    amount, currency = stripe_value(checkout, "amount_total"), stripe_value(checkout, "currency")
+    if amount != order.total_cents or str(currency or "").lower() != order.currency:
+        if not order.needs_attention:
+            order.needs_attention = True
+            record_event(
+                order,
+                OrderEventKind.AMOUNT_MISMATCH,
+                f"Stripe reports {amount} {currency} "
+                f"for an order of {order.total_cents} {order.currency}: not fulfilled.",
+            )
+        return order
+
+    details = stripe_value(checkout, "customer_details", {})
+    paid = {
+        "paid_at": utcnow(),
+        "stripe_payment_intent_id": stripe_value(checkout, "payment_intent"),
+        "email": stripe_value(details, "email")
+        or stripe_value(checkout, "customer_email")
+        or order.email,
+        "customer_name": stripe_value(details, "name"),
+        "shipping_address": _shipping_from(checkout),
+    }
+    if claim_status(order, OrderStatus.PAID, allowed={OrderStatus.PENDING}, **paid):
+        record_event(
+            order,
+            OrderEventKind.PAID,
+            f"Paid {format_money(order.total_cents, order.currency)}.",
+            "stripe",
+        )
+    elif claim_status(
+        order,
+        OrderStatus.PAID,
+        allowed={OrderStatus.EXPIRED, OrderStatus.CANCELLED},
+        needs_attention=True,
+        **paid,
+    ):
+        _retake_stock_after_late_payment(order)
+    else:
+        return order  # already fulfilled by another request
+    _after_payment(order)
+    return order
+
+
+def _retake_stock_after_late_payment(order):
+    short = []
+    for line in order.lines:
+        if line.variant.stock is not None and not line.stock_held:
+            if take_stock(line.variant_id, line.quantity):
+                line.stock_held = True
+            else:
+                short.append(line.sku)
+    message = "Paid after its checkout had expired and its stock had been released."
+    if short:
+        message += (
+            " Not enough stock now for: " + ", ".join(short) + ". Please contact the customer."
+        )
+    else:
+        message += " The stock was taken again; please check the order."
+    record_event(order, OrderEventKind.FLAGGED, message, "stripe")
+
+
+def _after_payment(order):
+    programs = {line.product_id for line in order.lines if line.is_program}
+    for product_id in sorted(programs) if order.email else ():
+        db.session.add(
+            ProgramAccess(order_id=order.id, product_id=product_id, email=order.email.lower())
+        )
+    db.session.flush()
+    if not order.needs_shipping and claim_status(
+        order, OrderStatus.FULFILLED, allowed={OrderStatus.PAID}
+    ):
+        record_event(order, OrderEventKind.FULFILLED, "Program access given.")
+    if order.cart_id:
+        db.session.execute(delete(CartLine).where(CartLine.cart_id == order.cart_id))
+    if order.email:
+        send_order_confirmation(order)
+
+
+def _close_from_stripe(checkout, to, kind, message):
+    order = order_for_session(checkout["id"], stripe_value(checkout, "metadata"))
+    if order:
+        close_unpaid(order, to, kind, message, "stripe")
+    return order
+
+
+def expire_order(checkout):
+    """``checkout.session.expired``: pending to expired, releasing the stock once."""
+    return _close_from_stripe(
+        checkout,
+        OrderStatus.EXPIRED,
+        OrderEventKind.EXPIRED,
+        "Checkout expired unpaid; stock released.",
+    )
+
+
+def fail_payment(checkout):
+    """``checkout.session.async_payment_failed``: cancelled, stock released once."""
+    return _close_from_stripe(
+        checkout,
+        OrderStatus.CANCELLED,
+        OrderEventKind.PAYMENT_FAILED,
+        "The payment failed; stock released.",
+    )
+
+
+def mark_shipped(order, tracking_number, actor):
+    """A paid vest order leaves: record the tracking number and email the customer.
+    Raises :class:`ShopError` when it is not waiting to ship (or was just shipped)."""
+    refused = "Only a paid order waiting to ship can be marked shipped."
+    if not order.needs_shipping:
+        raise ShopError(refused)
+    if not claim_status(
+        order, OrderStatus.SHIPPED, tracking_number=tracking_number, shipped_at=utcnow()
+    ):
+        raise ShopError(refused)
+    record_event(
+        order, OrderEventKind.SHIPPED, f"Shipped, tracking number {tracking_number}.", actor
+    )
+    if order.email:
+        send_shipped(order)
+
+
+def clear_attention(order, actor):
+    """Staff have dealt with a flagged order: clear the flag, keep the record. False
+    when it was not flagged (or another staff member cleared it first)."""
+    cleared = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.needs_attention)
+        .values(needs_attention=False)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(order)
+    if cleared.rowcount != 1:
+        return False
+    record_event(order, OrderEventKind.CHECKED, "Flag cleared by staff.", actor)
+    return True
