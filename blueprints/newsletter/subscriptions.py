@@ -161,8 +161,9 @@ def request_subscription(raw_email, first_name=""):
     hashed, one upsert of the subscriber row, one email rendered and written. Timing
     the form so tells nobody who is on the list. A new, pending, unsubscribed or bounced
     address is sent a confirmation link (double opt-in); a confirmed one, paused or not,
-    a note that it is already on the list, and its row is left as it was. At most one
-    of these goes to an address per day: a later one is written withheld, not sent.
+    a note that it is already on the list, and only its ``confirm_sent_at`` changes. At
+    most one of these goes to an address per day: a later one is written withheld, not
+    sent (so the form cannot be used to flood someone's inbox).
     """
     address, normalized = normalize_address(raw_email)
     first_name = " ".join((first_name or "").split())[:MAX_FIRST_NAME_LENGTH]
@@ -173,6 +174,8 @@ def request_subscription(raw_email, first_name=""):
         execution_options={"populate_existing": True},
     ).one()
     withheld = None
+    # The row carries this request's time only when the upsert found an email due. A
+    # withheld confirmation holds a token that was not stored: it is never to be sent.
     if subscriber.confirm_sent_at != now:
         withheld = "Not sent: this address had a signup email within the day (one a day at most)."
     if subscriber.status == SubscriberStatus.CONFIRMED:
