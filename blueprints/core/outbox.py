@@ -33,10 +33,12 @@ _PENDING_KEY = "outbox_pending_ids"
 _COMMITTED_KEY = "outbox_committed_ids"
 
 
-def queue_email(to, template, subject, *, headers=None, attachments=None, **context):
+def queue_email(to, template, subject, *, headers=None, attachments=None, withheld=None, **context):
     """Render ``templates/email/<template>.txt`` and ``.html`` and queue the message.
 
     ``attachments`` is a list of ``(filename, content_type, text)`` tuples.
+    ``withheld`` (a reason) writes the message as failed with that reason, never sent:
+    for a caller whose request must do the same work whether it sends or not.
     Returns the flushed :class:`OutboxMessage`.
     """
     context.setdefault("subject", subject)
@@ -54,10 +56,13 @@ def queue_email(to, template, subject, *, headers=None, attachments=None, **cont
         body_text=text,
         body_html=html,
         extra_json=json.dumps(extra) if extra else None,
+        status=OutboxStatus.FAILED if withheld else OutboxStatus.QUEUED,
+        last_error=withheld,
     )
     db.session.add(message)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
+    if not withheld:
+        db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
     return message
 
 

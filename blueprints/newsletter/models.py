@@ -16,7 +16,7 @@ MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a whole address
 MAX_FIRST_NAME_LENGTH = 80
 CONFIRM_LINK_HOURS = 48
 CONFIRM_LINK_LIFETIME = timedelta(hours=CONFIRM_LINK_HOURS)
-CONFIRM_EMAIL_INTERVAL = timedelta(hours=24)  # at most one confirmation email per address
+CONFIRM_EMAIL_INTERVAL = timedelta(hours=24)  # at most one signup email per address
 PAUSE_WEEKS = 4
 PAUSE_LENGTH = timedelta(weeks=PAUSE_WEEKS)
 
@@ -87,6 +87,8 @@ class Subscriber(db.Model):
     # Only the SHA-256 of the emailed token is kept: a database leak confirms nobody.
     confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     confirm_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last signup email to this address: a confirmation link or, once confirmed, the
+    # note that it is already on the list (one a day at most, CONFIRM_EMAIL_INTERVAL).
     confirm_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,12 +12,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.dialects import postgresql, sqlite
 
 from blueprints.core.addresses import normalise_email
 from blueprints.core.errors import UserError
 from blueprints.core.states import change_status, claim_status
 from blueprints.core.types import utcnow
-from blueprints.newsletter.emails import queue_confirmation_email
+from blueprints.newsletter.emails import (
+    queue_already_subscribed_email,
+    queue_confirmation_email,
+)
 from blueprints.newsletter.links import subscriber_id_from_unsubscribe_token
 from blueprints.newsletter.models import (
     CONFIRM_EMAIL_INTERVAL,
@@ -110,44 +114,74 @@ def _confirmation_sent_lately(subscriber, now):
     )
 
 
-def _by_address(normalized):
-    return db.session.scalar(sa.select(Subscriber).where(Subscriber.email_normalized == normalized))
+def _signup_upsert(address, normalized, first_name, token_hash, now):
+    """One ``INSERT ... ON CONFLICT (email_normalized) DO UPDATE ... RETURNING`` for every
+    signup: a new address gets a pending row, a known one keeps its row.
+
+    The database decides, on the row it has locked, whether a signup email is due (none
+    in the last day) and whether it is a confirmation (not confirmed yet: the new token
+    replaces the old) or a note (confirmed: no token). So a parallel signup, confirm or
+    unsubscribe of the same address is never overwritten with what this request read.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Subscriber).values(
+        email=address,
+        email_normalized=normalized,
+        first_name=first_name,
+        status=SubscriberStatus.PENDING,
+        created_at=now,
+        confirm_token_hash=token_hash,
+        confirm_token_expires_at=now + CONFIRM_LINK_LIFETIME,
+        confirm_sent_at=now,
+    )
+    due = sa.or_(
+        Subscriber.confirm_sent_at.is_(None),
+        Subscriber.confirm_sent_at <= now - CONFIRM_EMAIL_INTERVAL,
+    )
+    gets_link = sa.and_(due, Subscriber.status != SubscriberStatus.CONFIRMED)
+
+    def proposed_if(condition, column):
+        return sa.case((condition, stmt.excluded[column]), else_=getattr(Subscriber, column))
+
+    return stmt.on_conflict_do_update(
+        index_elements=[Subscriber.email_normalized],
+        set_={
+            "confirm_token_hash": proposed_if(gets_link, "confirm_token_hash"),
+            "confirm_token_expires_at": proposed_if(gets_link, "confirm_token_expires_at"),
+            "confirm_sent_at": proposed_if(due, "confirm_sent_at"),
+        },
+    ).returning(Subscriber)
 
 
 def request_subscription(raw_email, first_name=""):
-    """Record a signup and queue one confirmation email when one is due.
+    """Record a signup and write its one email to the outbox. Returns the subscriber.
 
-    The caller shows the same page whatever happens here, so nobody can learn who is
-    on the list. A confirmed subscriber is left untouched. At most one confirmation
-    email goes to an address per 24 hours. Returns the subscriber row.
+    Whoever the address belongs to, the request does the same work: one token made and
+    hashed, one upsert of the subscriber row, one email rendered and written. Timing
+    the form so tells nobody who is on the list. A new, pending, unsubscribed or bounced
+    address is sent a confirmation link (double opt-in); a confirmed one, paused or not,
+    a note that it is already on the list, and only its ``confirm_sent_at`` changes. At
+    most one of these goes to an address per day: a later one is written withheld, not
+    sent (so the form cannot be used to flood someone's inbox).
     """
     address, normalized = normalize_address(raw_email)
     first_name = " ".join((first_name or "").split())[:MAX_FIRST_NAME_LENGTH]
     now = utcnow()
-    subscriber = _by_address(normalized)
-    if subscriber is None:
-        subscriber = Subscriber(
-            email=address,
-            email_normalized=normalized,
-            first_name=first_name,
-            status=SubscriberStatus.PENDING,
-            created_at=now,
-        )
-        db.session.add(subscriber)
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-        except sa.exc.IntegrityError:
-            # The same address signed up in a parallel request: treat it as known.
-            return _by_address(normalized)
-        _send_confirmation(subscriber, now)
-        return subscriber
-    if subscriber.status == SubscriberStatus.CONFIRMED or _confirmation_sent_lately(
-        subscriber, now
-    ):
-        return subscriber
-    _send_confirmation(subscriber, now)
-    db.session.flush()
+    token = secrets.token_urlsafe(32)  # 256 bits
+    subscriber = db.session.scalars(
+        _signup_upsert(address, normalized, first_name, _hash_token(token), now),
+        execution_options={"populate_existing": True},
+    ).one()
+    withheld = None
+    # The row carries this request's time only when the upsert found an email due. A
+    # withheld confirmation holds a token that was not stored: it is never to be sent.
+    if subscriber.confirm_sent_at != now:
+        withheld = "Not sent: this address had a signup email within the day (one a day at most)."
+    if subscriber.status == SubscriberStatus.CONFIRMED:
+        queue_already_subscribed_email(subscriber, withheld=withheld)
+    else:
+        queue_confirmation_email(subscriber, token, withheld=withheld)
     return subscriber
 
 

@@ -1,5 +1,6 @@
 """Two senders started together never send one message twice; two confirms of one signup
-confirm it once (SQLite and PostgreSQL)."""
+confirm it once; signups racing on one address make one row and one email (SQLite and
+PostgreSQL)."""
 
 import hashlib
 import secrets
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from blueprints.core.models import OutboxMessage, OutboxStatus
 from blueprints.core.types import utcnow
 from blueprints.newsletter import subscriptions
 from blueprints.newsletter.models import (
@@ -133,3 +135,21 @@ def test_two_confirms_of_one_signup_at_once_confirm_it_once(app, monkeypatch):
     confirmed = db.session.get(Subscriber, subscriber_id)
     assert confirmed.status == SubscriberStatus.CONFIRMED
     assert confirmed.confirmed_at is not None and confirmed.confirm_token_hash is None
+
+
+def test_five_signups_of_one_new_address_at_once_make_one_row_and_send_one_email(app, mailbox):
+    """The signup is one INSERT ... ON CONFLICT DO UPDATE: requests racing on a new
+    address all answer the same, the row is made once, and one email goes out (the
+    others are written withheld)."""
+
+    def sign_up():
+        return app.test_client().post("/newsletter/", data={"email": "race@example.com"})
+
+    results = _run_together(app, 5, sign_up)
+
+    assert [r.status_code for r in results] == [303] * 5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Subscriber)) == 1
+    statuses = db.session.scalars(sa.select(OutboxMessage.status)).all()
+    assert len(statuses) == 5
+    assert Counter(statuses)[OutboxStatus.FAILED] == 4  # withheld: one a day at most
+    assert [str(m["To"]) for m in mailbox.wait_for(1)] == ["race@example.com"]
