@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints.blog.services import has_control_characters
+from blueprints.blog.comments import has_control_characters
 from blueprints.core.types import MAX_ID
 
 MAX_NAME = 80

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from blueprints.blog.editing import create_post, slugify
 from blueprints.blog.models import Comment, CommentStatus, Post
-from blueprints.blog.services import create_post, slugify
 from blueprints.core.markdown import render_comment
 from blueprints.core.types import utcnow
 from extensions import db

@@ -5,6 +5,8 @@ Runs on the file SQLite database and, with TEST_DATABASE_URL, on PostgreSQL. Eac
 has their own client, so each request has its own app context, session and connection.
 """
 
+import contextlib
+import re
 import threading
 
 import sqlalchemy as sa
@@ -16,19 +18,20 @@ from tests.admin.test_posts import _form
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 
 EDITORS = 2
+FIRST_WRITE = re.compile(r"\s*(INSERT INTO|UPDATE) post\b", re.IGNORECASE)
 
 
 def test_two_staff_saving_the_same_new_slug_at_once_one_saved_one_form_error(app, staff_user):
-    # Both editors' inserts wait here until each has reached its own: whatever a save
-    # checks beforehand, it has checked it before the other's post exists.
-    at_insert = threading.Barrier(EDITORS, timeout=10)
+    # Each editor's first write to the post table waits here until the other has reached
+    # theirs: whatever a save checks beforehand, it checks before the other's post exists.
+    at_first_write = threading.Barrier(EDITORS, timeout=10)
+    waited = threading.local()
 
-    def meet_at_insert(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT INTO POST "):
-            try:
-                at_insert.wait()
-            except threading.BrokenBarrierError:
-                pass
+    def meet_at_first_write(conn, cursor, statement, parameters, context, executemany):
+        if FIRST_WRITE.match(statement) and not getattr(waited, "done", False):
+            waited.done = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                at_first_write.wait()
 
     results = []
     lock = threading.Lock()
@@ -48,7 +51,7 @@ def test_two_staff_saving_the_same_new_slug_at_once_one_saved_one_form_error(app
         with lock:
             results.append(result)
 
-    sa.event.listen(db.engine, "before_cursor_execute", meet_at_insert)
+    sa.event.listen(db.engine, "before_cursor_execute", meet_at_first_write)
     try:
         threads = [threading.Thread(target=save, args=(n,)) for n in range(EDITORS)]
         for thread in threads:
@@ -56,7 +59,7 @@ def test_two_staff_saving_the_same_new_slug_at_once_one_saved_one_form_error(app
         for thread in threads:
             thread.join(timeout=60)
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", meet_at_insert)
+        sa.event.remove(db.engine, "before_cursor_execute", meet_at_first_write)
 
     assert sorted(status for status, _body in results) == [303, 400]
     refused = next(body for status, body in results if status == 400)

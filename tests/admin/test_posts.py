@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.admin.services import parse_references, slugify
+from blueprints.blog.editing import parse_references, slugify
 from blueprints.blog.models import Post, PostStatus, Reference, Tag
 from extensions import db
 
@@ -408,7 +408,7 @@ def test_empty_review_date_stays_empty(staff_client):
 
 @pytest.mark.parametrize("day", [date(2026, 3, 8), date(2026, 11, 1), date(2026, 12, 31)])
 def test_review_date_maps_to_the_same_day(app, day):
-    from blueprints.admin.services import reviewed_at_from_date, reviewed_date
+    from blueprints.blog.editing import reviewed_at_from_date, reviewed_date
 
     class Holder:
         reviewed_at = reviewed_at_from_date(day)
