@@ -49,13 +49,7 @@ class ThreadedComment:
 
 _comment = Comment.__table__.c
 _APPROVED_COMMENTS = (
-    select(
-        _comment.id,
-        _comment.parent_id,
-        _comment.author_name,
-        _comment.body_html,
-        _comment.created_at,
-    )
+    select(*_comment["id", "parent_id", "author_name", "body_html", "created_at"])
     .where(_comment.post_id == bindparam("post_id"), _comment.status == CommentStatus.APPROVED)
     .order_by(_comment.created_at, _comment.id)
 )

@@ -177,16 +177,20 @@ def save_post(
         # The unique index decides who has a slug: checking first and then writing
         # would let two editors saving at once both pass the check.
         with db.session.begin_nested():
-            post = _write_post(
-                post,
-                title=title,
-                slug=slug,
-                summary=summary,
-                body_md=body_md,
-                tag_names=tag_names,
-                references=references,
-                reviewed_on=reviewed_on,
-            )
+            if post is None:
+                post = Post(status=PostStatus.DRAFT)
+                db.session.add(post)
+            elif post.status == PostStatus.PUBLISHED:
+                # Its page (under the old address too) and every list showing it.
+                invalidate_after_commit(BLOG_TAG, post_page_tag(post.slug), post_page_tag(slug))
+            post.title = title
+            post.slug = slug
+            post.summary = summary or ""
+            post.body_md = body_md
+            post.body_html = render_post(body_md)
+            post.reviewed_at = reviewed_at_from_date(reviewed_on)
+            post.tags = tags_named(tag_names)
+            _set_references(post, references)
             db.session.flush()
     except IntegrityError as exc:
         if slug_is_taken(slug, post_id):
@@ -210,24 +214,6 @@ def _start_writing():
     """
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(update(Post).where(false()).values(id=Post.id))
-
-
-def _write_post(post, *, title, slug, summary, body_md, tag_names, references, reviewed_on):
-    if post is None:
-        post = Post(status=PostStatus.DRAFT)
-        db.session.add(post)
-    elif post.status == PostStatus.PUBLISHED:
-        # Its page (under the old address too) and every list showing it.
-        invalidate_after_commit(BLOG_TAG, post_page_tag(post.slug), post_page_tag(slug))
-    post.title = title
-    post.slug = slug
-    post.summary = summary or ""
-    post.body_md = body_md
-    post.body_html = render_post(body_md)
-    post.reviewed_at = reviewed_at_from_date(reviewed_on)
-    post.tags = tags_named(tag_names)
-    _set_references(post, references)
-    return post
 
 
 def create_post(

@@ -21,10 +21,10 @@ from flask import (
 
 from blueprints.blog import bp, comments, posts
 from blueprints.blog.cache_tags import BLOG_TAG, post_page_tags
-from blueprints.blog.forms import CommentForm
+from blueprints.blog.forms import COMMENT_LIMITS, CommentForm
 from blueprints.blog.links import post_url
 from blueprints.blog.models import DEFAULT_AUTHOR
-from blueprints.blog.search import parse_search, search_posts
+from blueprints.blog.search import MAX_SEARCH_LENGTH, parse_search, search_posts
 from blueprints.core.cache import cached_page
 from blueprints.core.links import external_url, site_url
 from blueprints.core.types import utcnow
@@ -39,6 +39,17 @@ NOTICE_KEY = "blog_comment_notice"
 # Lists of posts carry BLOG_TAG: publishing, editing or unpublishing any post clears
 # them. Scheduled posts appear by the clock, so list pages live at most this long.
 LIST_TIMEOUT = 300
+
+
+def _form_limits(state):
+    """The limits the blog's forms check, for the ``maxlength`` attributes of the pages
+    that write their fields out (the search box, the comment form)."""
+    state.app.jinja_env.globals.update(
+        comment_limits=COMMENT_LIMITS, search_max_length=MAX_SEARCH_LENGTH
+    )
+
+
+bp.record_once(_form_limits)
 
 
 def _comment_rate_limit():
