@@ -213,7 +213,10 @@ def _start_writing():
     to do.
     """
     if db.session.get_bind().dialect.name == "sqlite":
-        db.session.execute(update(Post).where(false()).values(id=Post.id))
+        db.session.execute(
+            update(Post).where(false()).values(id=Post.id),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def create_post(

@@ -202,6 +202,21 @@ def test_title_that_slugifies_to_a_taken_slug_is_refused(staff_client, make_post
     assert _count(Post) == 1
 
 
+def test_editing_a_post_to_another_posts_slug_is_refused_and_changes_nothing(
+    staff_client, make_post
+):
+    make_post(slug="taken-slug")
+    post = make_post(title="Mine", slug="mine")
+    response = staff_client.post(
+        f"/admin/posts/{post.id}/edit", data=_form(title="Renamed", slug="taken-slug")
+    )
+    assert response.status_code == 400
+    assert "Another post already uses this web address." in response.get_data(as_text=True)
+    db.session.expire_all()
+    post = db.session.get(Post, post.id)
+    assert (post.title, post.slug) == ("Mine", "mine")
+
+
 def test_post_keeps_its_own_slug_when_edited(staff_client, make_post):
     post = make_post(slug="keep-me")
     response = staff_client.post(f"/admin/posts/{post.id}/edit", data=_form(slug="keep-me"))
@@ -248,6 +263,36 @@ def test_publish_sets_status_and_date_once(staff_client, make_post):
     assert post.status == PostStatus.DRAFT
     staff_client.post(f"/admin/posts/{post.id}/publish", data={})
     assert _only_post().published_at == first_date
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "message"),
+    [
+        (PostStatus.PUBLISHED, "publish", "is already published."),
+        (PostStatus.DRAFT, "unpublish", "is already a draft."),
+    ],
+)
+def test_a_second_publish_or_unpublish_is_refused_with_409_and_changes_nothing(
+    staff_client, make_post, status, action, message
+):
+    post = make_post(title="Hip strength", status=status)
+    before = (post.status, post.published_at, post.updated_at)
+    response = staff_client.post(f"/admin/posts/{post.id}/{action}", data={})
+    assert response.status_code == 409
+    assert f"“Hip strength” {message}" in response.get_data(as_text=True)
+    post = _only_post()
+    assert (post.status, post.published_at, post.updated_at) == before
+
+
+def test_save_and_publish_of_a_post_published_meanwhile_saves_the_edit(staff_client, make_post):
+    # The editor opened it as a draft; another editor published it before this save.
+    post = make_post(title="Old title", status=PostStatus.PUBLISHED)
+    response = staff_client.post(
+        f"/admin/posts/{post.id}/edit", data=_form(title="New title", action="publish")
+    )
+    assert response.status_code == 303
+    post = _only_post()
+    assert (post.title, post.status) == ("New title", PostStatus.PUBLISHED)
 
 
 def test_save_and_publish_from_the_editor(staff_client):
