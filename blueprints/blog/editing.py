@@ -17,7 +17,7 @@ from blueprints.blog.posts import MAX_SLUG_LENGTH
 from blueprints.core.cache import invalidate_after_commit
 from blueprints.core.errors import UserError
 from blueprints.core.markdown import render_post
-from blueprints.core.states import StatusRefused, change_status, claim_status
+from blueprints.core.states import claim_status
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import UTCDateTime, utcnow
 from extensions import db
@@ -197,8 +197,7 @@ def save_post(
             raise SlugTakenError() from exc
         raise
     if publish:
-        # Already published (by another editor meanwhile) is what was asked for.
-        _publish(post)
+        publish_post(post)
     return post
 
 
@@ -264,9 +263,10 @@ def create_post(
 # --- publishing ---------------------------------------------------------------------------
 
 
-def _publish(post):
-    """Publish ``post`` if it is a draft; True if this call did. It keeps its first
-    publication date if it had one."""
+def publish_post(post):
+    """Make a draft public; it keeps its first publication date if it had one. A post
+    already published (another editor was first) is left as it is. Flushes; True if
+    this call published it."""
     first_date = func.coalesce(Post.published_at, literal(utcnow(), UTCDateTime()))
     if not claim_status(post, PostStatus.PUBLISHED, published_at=first_date):
         return False
@@ -274,20 +274,13 @@ def _publish(post):
     return True
 
 
-def publish_post(post):
-    """Make a draft public; it keeps its first publication date if it had one. Raises
-    ``StatusRefused`` (409) when it is already published. Flushes."""
-    if not _publish(post):
-        raise StatusRefused(f"“{post.title}” is already published.")
-    return post
-
-
 def unpublish_post(post):
     """Take a post back to draft (its publication date is kept for a later re-publish).
-    Raises ``StatusRefused`` (409) when it is already a draft."""
-    change_status(post, PostStatus.DRAFT, refused=f"“{post.title}” is already a draft.")
+    A post already a draft is left as it is. Flushes; True if this call unpublished it."""
+    if not claim_status(post, PostStatus.DRAFT):
+        return False
     invalidate_after_commit(BLOG_TAG, post_page_tag(post.slug))
-    return post
+    return True
 
 
 # --- the staff dashboard --------------------------------------------------------------------
