@@ -1,4 +1,5 @@
-"""Staff forms: sign-in, the post editor, and comment moderation."""
+"""Staff forms: sign-in, the post editor, and comment moderation. The rules they check
+(slugs, references, moderation actions) are the blog's."""
 
 import unicodedata
 
@@ -14,13 +15,15 @@ from wtforms import (
 )
 from wtforms.validators import URL, DataRequired, Length, Optional, Regexp, ValidationError
 
-from blueprints.admin.services import (
-    SLUG_MAX,
-    SLUG_PATTERN,
-    URL_MAX,
-    ModerationAction,
+from blueprints.blog.comments import ModerationAction
+from blueprints.blog.editing import (
+    MAX_CITATION_LENGTH,
+    MAX_SUMMARY_LENGTH,
+    MAX_TITLE_LENGTH,
+    MAX_URL_LENGTH,
     parse_references,
 )
+from blueprints.blog.posts import MAX_SLUG_LENGTH, SLUG_PATTERN
 
 
 def _strip(value):
@@ -34,6 +37,13 @@ def _printable(form, field):
         raise ValidationError("Enter your email address without special characters.")
 
 
+# What the post editor's text boxes take at most (the limits that follow the columns'
+# sizes are in blueprints/blog/editing.py).
+MAX_BODY_LENGTH = 200_000
+MAX_TAGS_TEXT_LENGTH = 1000
+MAX_REFERENCES_TEXT_LENGTH = 20_000
+
+
 class LoginForm(FlaskForm):
     email = EmailField(
         "Email address",
@@ -45,11 +55,18 @@ class LoginForm(FlaskForm):
     )
 
 
+def _optional_text(field_class, label, description, max_length):
+    """A field that may be left empty, trimmed, of at most ``max_length`` characters."""
+    return field_class(
+        label, filters=[_strip], description=description, validators=[Length(max=max_length)]
+    )
+
+
 class PostForm(FlaskForm):
     title = StringField(
         "Title",
         filters=[_strip],
-        validators=[DataRequired("Give the post a title."), Length(max=200)],
+        validators=[DataRequired("Give the post a title."), Length(max=MAX_TITLE_LENGTH)],
     )
     slug = StringField(
         "Web address (slug)",
@@ -60,18 +77,18 @@ class PostForm(FlaskForm):
         ),
         validators=[
             Optional(),
-            Length(max=SLUG_MAX),
+            Length(max=MAX_SLUG_LENGTH),
             Regexp(
                 SLUG_PATTERN,
                 message="Use only lowercase letters, digits and single hyphens between words.",
             ),
         ],
     )
-    summary = TextAreaField(
+    summary = _optional_text(
+        TextAreaField,
         "Summary",
-        filters=[_strip],
-        description="One or two sentences shown in lists and search results.",
-        validators=[Length(max=500)],
+        "One or two sentences shown in lists and search results.",
+        MAX_SUMMARY_LENGTH,
     )
     body = TextAreaField(
         "Body (Markdown)",
@@ -79,18 +96,18 @@ class PostForm(FlaskForm):
             "Write in Markdown: ## for a heading, **bold**, *italic*, - for a list, "
             "[text](https://example.com) for a link. Use Preview to check it."
         ),
-        validators=[DataRequired("Write the body of the post."), Length(max=200_000)],
+        validators=[DataRequired("Write the body of the post."), Length(max=MAX_BODY_LENGTH)],
     )
-    tags = StringField(
+    tags = _optional_text(
+        StringField,
         "Tags",
-        filters=[_strip],
-        description="Separate tags with commas, like: exercise, osteoporosis, nutrition.",
-        validators=[Length(max=1000)],
+        "Separate tags with commas, like: exercise, osteoporosis, nutrition.",
+        MAX_TAGS_TEXT_LENGTH,
     )
     references = TextAreaField(
         "References",
         description="One reference per line. To link it, put its web address at the end of the line.",
-        validators=[Length(max=20_000)],
+        validators=[Length(max=MAX_REFERENCES_TEXT_LENGTH)],
     )
     reviewed_on = DateField(
         "Last reviewed",
@@ -100,12 +117,16 @@ class PostForm(FlaskForm):
 
     def validate_references(self, field):
         for ref in parse_references(field.data):
-            if len(ref.citation) > 2000:
-                raise ValidationError("A reference can have at most 2000 characters.")
+            if len(ref.citation) > MAX_CITATION_LENGTH:
+                raise ValidationError(
+                    f"A reference can have at most {MAX_CITATION_LENGTH} characters."
+                )
             if ref.url is None:
                 continue
-            if len(ref.url) > URL_MAX:
-                raise ValidationError(f"A web address can have at most {URL_MAX} characters.")
+            if len(ref.url) > MAX_URL_LENGTH:
+                raise ValidationError(
+                    f"A web address can have at most {MAX_URL_LENGTH} characters."
+                )
             try:
                 URL(require_tld=True)(self, _Value(ref.url))
             except ValidationError as exc:

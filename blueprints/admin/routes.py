@@ -18,12 +18,11 @@ from blueprints.account.services import authenticate, sign_out_everywhere
 from blueprints.admin import bp
 from blueprints.admin.dashboard import Panel, PanelLink, build_panels, dashboard_panel
 from blueprints.admin.forms import LoginForm, ModerationForm, PostForm
-from blueprints.admin.services import (
-    ModerationAction,
+from blueprints.admin.two_factor import start_second_step
+from blueprints.blog.comments import ModerationAction, moderate_comments, moderation_queue_query
+from blueprints.blog.editing import (
     SlugTakenError,
     blog_counts,
-    moderate_comments,
-    moderation_queue_query,
     parse_references,
     parse_tag_names,
     publish_post,
@@ -32,7 +31,6 @@ from blueprints.admin.services import (
     save_post,
     unpublish_post,
 )
-from blueprints.admin.two_factor import start_second_step
 from blueprints.blog.models import CommentStatus, Post, PostStatus
 from blueprints.core.markdown import render_post
 from blueprints.core.security import is_safe_next, safe_next, staff_required
@@ -174,19 +172,6 @@ def _editor_response(form, post, preview_html=None, status=200):
     )
 
 
-def _save_from_form(form, post):
-    return save_post(
-        post,
-        title=form.title.data,
-        slug=form.slug.data,
-        summary=form.summary.data,
-        body_md=form.body.data,
-        tag_names=parse_tag_names(form.tags.data),
-        references=parse_references(form.references.data),
-        reviewed_on=form.reviewed_on.data,
-    )
-
-
 def _handle_editor(form, post):
     """Preview, or validate and save (and publish, for "Save and publish"); shared by
     the new and edit pages."""
@@ -195,19 +180,26 @@ def _handle_editor(form, post):
         return _editor_response(form, post, preview_html=render_post(form.body.data or ""))
     if not form.validate():
         return _editor_response(form, post, status=400)
+    publish = request.form.get("action") == "publish"
     try:
-        saved = _save_from_form(form, post)
-    except SlugTakenError:
+        saved = save_post(
+            post,
+            title=form.title.data,
+            slug=form.slug.data,
+            summary=form.summary.data,
+            body_md=form.body.data,
+            tag_names=parse_tag_names(form.tags.data),
+            references=parse_references(form.references.data),
+            reviewed_on=form.reviewed_on.data,
+            publish=publish,
+        )
+    except SlugTakenError as error:
         db.session.rollback()
-        form.slug.errors = [*form.slug.errors, "Another post already uses this web address."]
+        form.slug.errors = [*form.slug.errors, error.message]
         return _editor_response(form, post, status=400)
-    if request.form.get("action") == "publish":
-        publish_post(saved)
-        message = f"Saved and published “{saved.title}”."
-    else:
-        message = f"Saved “{saved.title}”."
     db.session.commit()
-    flash(message, "success")
+    message = "Saved and published “{}”." if publish else "Saved “{}”."
+    flash(message.format(saved.title), "success")
     return redirect(url_for("admin.post_edit", post_id=saved.id), code=303)
 
 
@@ -241,24 +233,27 @@ def post_edit(post_id):
     return _editor_response(form, post)
 
 
+def _change_status(post_id, change, message):
+    """Publish or unpublish (``change``), then back to the editor or to ``next``."""
+    post = _post_or_404(post_id)
+    change(post)
+    db.session.commit()
+    flash(message.format(post.title), "success")
+    return redirect(safe_next(url_for("admin.post_edit", post_id=post.id)), code=303)
+
+
 @bp.post("/posts/<int:post_id>/publish")
 @staff_required
 def post_publish(post_id):
-    post = _post_or_404(post_id)
-    publish_post(post)
-    db.session.commit()
-    flash(f"Published “{post.title}”.", "success")
-    return redirect(safe_next(url_for("admin.post_edit", post_id=post.id)), code=303)
+    return _change_status(post_id, publish_post, "Published “{}”.")
 
 
 @bp.post("/posts/<int:post_id>/unpublish")
 @staff_required
 def post_unpublish(post_id):
-    post = _post_or_404(post_id)
-    unpublish_post(post)
-    db.session.commit()
-    flash(f"“{post.title}” is a draft again; readers no longer see it.", "success")
-    return redirect(safe_next(url_for("admin.post_edit", post_id=post.id)), code=303)
+    return _change_status(
+        post_id, unpublish_post, "“{}” is a draft again; readers no longer see it."
+    )
 
 
 # --- comments --------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 import logging
 
-from flask import current_app
-
 from blueprints.account.services import staff_addresses
+from blueprints.blog.links import moderation_url, post_url
 from blueprints.core.outbox import queue_email
 
 log = logging.getLogger(__name__)
@@ -14,13 +13,10 @@ EXCERPT_LENGTH = 600
 
 def notify_staff_comment_pending(comment):
     """Tell every staff address that ``comment`` waits in the moderation queue."""
-    from blueprints.blog.services import absolute_url
-
     addresses = staff_addresses()
     if not addresses:
         log.warning("Comment %s waits for moderation but there is no staff address", comment.id)
         return
-    site = current_app.config["SITE_URL"].rstrip("/")
     excerpt = comment.body_md.strip()
     if len(excerpt) > EXCERPT_LENGTH:
         excerpt = excerpt[:EXCERPT_LENGTH].rstrip() + "…"
@@ -32,6 +28,6 @@ def notify_staff_comment_pending(comment):
             "A comment waits for moderation: " + " ".join(comment.post.title.split()),
             comment=comment,
             excerpt=excerpt,
-            post_url=absolute_url("blog.post", slug=comment.post.slug),
-            moderation_url=f"{site}/admin/comments",
+            post_url=post_url(comment.post.slug),
+            moderation_url=moderation_url(),
         )

@@ -5,12 +5,14 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints.blog.services import has_control_characters
+from blueprints.blog.comments import has_control_characters
 from blueprints.core.types import MAX_ID
 
 MAX_NAME = 80
 MAX_EMAIL = 254
 MAX_BODY = 5000
+# The same limits for the page's ``maxlength`` attributes (post.html writes the fields out).
+COMMENT_LIMITS = {"name": MAX_NAME, "email": MAX_EMAIL, "body": MAX_BODY}
 
 
 def _strip(value):

@@ -1,6 +1,7 @@
 """Posts, tags, references and comments."""
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import (
     DDL,
@@ -17,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from blueprints.core.states import Transitions
 from blueprints.core.types import StrEnum, UTCDateTime, enum_column, utcnow
 from extensions import db
 
@@ -28,10 +30,30 @@ class PostStatus(StrEnum):
     PUBLISHED = "published"
 
 
+# Staff publish a draft and take a published post back to draft (``editing.py``).
+POST_TRANSITIONS = Transitions(
+    {
+        PostStatus.DRAFT: {PostStatus.PUBLISHED},
+        PostStatus.PUBLISHED: {PostStatus.DRAFT},
+    }
+)
+
+
 class CommentStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     SPAM = "spam"
+
+
+# Moderation (``comments.py``): a waiting comment is approved or marked as spam, and
+# staff may change their mind either way. Deleting is not a status.
+COMMENT_TRANSITIONS = Transitions(
+    {
+        CommentStatus.PENDING: {CommentStatus.APPROVED, CommentStatus.SPAM},
+        CommentStatus.APPROVED: {CommentStatus.SPAM},
+        CommentStatus.SPAM: {CommentStatus.APPROVED},
+    }
+)
 
 
 post_tag = Table(
@@ -54,6 +76,7 @@ class Tag(db.Model):
 
 class Post(db.Model):
     __tablename__ = "post"
+    TRANSITIONS: ClassVar[Transitions] = POST_TRANSITIONS
     __table_args__ = (
         # Newest first with the id as tie-break: list pages read it in order, no sort.
         Index("ix_post_status_published_at_id", "status", "published_at", "id"),
@@ -85,7 +108,7 @@ class Post(db.Model):
 
 
 # --- the search index ----------------------------------------------------------------
-# Search finds substrings of the title, summary and body (``services.search_posts``).
+# Search finds substrings of the title, summary and body (``search.search_posts``).
 # Each database gets its own trigram index, which the other never sees; the migration
 # ``b0b2e805a68a`` builds the same objects for ``db upgrade``.
 
@@ -218,6 +241,7 @@ class Comment(db.Model):
     """A reader's comment; replies go one level deep (a reply's parent has no parent)."""
 
     __tablename__ = "comment"
+    TRANSITIONS: ClassVar[Transitions] = COMMENT_TRANSITIONS
     __table_args__ = (
         Index("ix_comment_post_id_status_created_at", "post_id", "status", "created_at"),
         Index("ix_comment_status_created_at", "status", "created_at"),

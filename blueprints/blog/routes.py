@@ -1,7 +1,8 @@
 """Blog pages: home, index, tags, search, the Atom feed, posts and their comments.
 
-Views stay thin: they read the request, call ``services`` and render. The one POST
-(a comment) validates, calls ``services.add_comment``, commits once and redirects.
+Views stay thin: they read the request, call the blog's services (``posts``, ``search``,
+``comments``) and render. The one POST (a comment) validates, calls
+``comments.add_comment``, commits once and redirects.
 """
 
 import logging
@@ -18,10 +19,14 @@ from flask import (
     url_for,
 )
 
-from blueprints.blog import bp, services
-from blueprints.blog.forms import CommentForm
+from blueprints.blog import bp, comments, posts
+from blueprints.blog.cache_tags import BLOG_TAG, post_page_tags
+from blueprints.blog.forms import COMMENT_LIMITS, CommentForm
+from blueprints.blog.links import post_url
 from blueprints.blog.models import DEFAULT_AUTHOR
+from blueprints.blog.search import MAX_SEARCH_LENGTH, parse_search, search_posts
 from blueprints.core.cache import cached_page
+from blueprints.core.links import external_url, site_url
 from blueprints.core.types import utcnow
 from extensions import db, limiter
 
@@ -30,16 +35,26 @@ log = logging.getLogger(__name__)
 HOME_POSTS = 6
 FEED_POSTS = 20
 MAX_PAGE_DIGITS = 6
-DEFAULT_COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # when config has none
 NOTICE_KEY = "blog_comment_notice"
-# Lists of posts carry "blog": publishing, editing or unpublishing any post clears them.
-# Scheduled posts appear by the clock, so list pages live at most this long.
+# Lists of posts carry BLOG_TAG: publishing, editing or unpublishing any post clears
+# them. Scheduled posts appear by the clock, so list pages live at most this long.
 LIST_TIMEOUT = 300
+
+
+def _form_limits(state):
+    """The limits the blog's forms check, for the ``maxlength`` attributes of the pages
+    that write their fields out (the search box, the comment form)."""
+    state.app.jinja_env.globals.update(
+        comment_limits=COMMENT_LIMITS, search_max_length=MAX_SEARCH_LENGTH
+    )
+
+
+bp.record_once(_form_limits)
 
 
 def _comment_rate_limit():
     # FLASK_COMMENT_RATE_LIMIT can tighten or loosen it without a code change.
-    return current_app.config.get("COMMENT_RATE_LIMIT", DEFAULT_COMMENT_RATE_LIMIT)
+    return current_app.config["COMMENT_RATE_LIMIT"]
 
 
 def _page_number():
@@ -51,9 +66,9 @@ def _page_number():
 
 
 @bp.get("/")
-@cached_page(tags=["blog"], timeout=LIST_TIMEOUT)
+@cached_page(tags=[BLOG_TAG], timeout=LIST_TIMEOUT)
 def home():
-    return render_template("blog/home.html", posts=services.latest_posts(HOME_POSTS))
+    return render_template("blog/home.html", posts=posts.latest_posts(HOME_POSTS))
 
 
 def _found(pagination):
@@ -64,56 +79,56 @@ def _found(pagination):
 
 
 @bp.get("/blog/")
-@cached_page(tags=["blog"], allow_args=("page",), timeout=LIST_TIMEOUT)
+@cached_page(tags=[BLOG_TAG], allow_args=("page",), timeout=LIST_TIMEOUT)
 def index():
-    pagination = _found(services.paginate_posts(_page_number()))
-    return render_template("blog/index.html", pagination=pagination, topics=services.topics())
+    pagination = _found(posts.paginate_posts(_page_number()))
+    return render_template("blog/index.html", pagination=pagination, topics=posts.topics())
 
 
 @bp.get("/blog/tag/<tag>")
-@cached_page(tags=["blog"], allow_args=("page",), timeout=LIST_TIMEOUT)
+@cached_page(tags=[BLOG_TAG], allow_args=("page",), timeout=LIST_TIMEOUT)
 def tag(tag):
-    found = services.tag_by_slug(tag)
+    found = posts.tag_by_slug(tag)
     if found is None:
         abort(404)
-    pagination = _found(services.paginate_posts(_page_number(), tag=found))
+    pagination = _found(posts.paginate_posts(_page_number(), tag=found))
     return render_template("blog/tag.html", tag=found, pagination=pagination)
 
 
 @bp.get("/blog/search")
-@cached_page(tags=["blog"], allow_args=("q", "page"), timeout=LIST_TIMEOUT)
+@cached_page(tags=[BLOG_TAG], allow_args=("q", "page"), timeout=LIST_TIMEOUT)
 def search():
-    query = services.parse_search(request.args.get("q"))
+    query = parse_search(request.args.get("q"))
     if query.error:
         return render_template("blog/search.html", query=query, pagination=None), 400
-    pagination = _found(services.search_posts(query, _page_number())) if query.terms else None
+    pagination = _found(search_posts(query, _page_number())) if query.terms else None
     return render_template("blog/search.html", query=query, pagination=pagination)
 
 
 @bp.get("/blog/feed.xml")
-@cached_page(tags=["blog"], timeout=LIST_TIMEOUT)
+@cached_page(tags=[BLOG_TAG], timeout=LIST_TIMEOUT)
 def feed():
-    posts = services.feed_posts(FEED_POSTS)
-    updated = max((services.last_changed(p) for p in posts), default=utcnow())
-    site_url = current_app.config["SITE_URL"].rstrip("/")
+    newest = posts.feed_posts(FEED_POSTS)
+    updated = max((posts.last_changed(p) for p in newest), default=utcnow())
     xml = render_template(
         "blog/feed.xml",
-        posts=posts,
+        posts=newest,
         updated=updated,
-        site_url=site_url,
-        host=urlsplit(site_url).hostname or "localhost",
+        site_url=site_url(),
+        host=urlsplit(site_url()).hostname or "localhost",
         author=DEFAULT_AUTHOR,
-        absolute_url=services.absolute_url,
-        last_changed=services.last_changed,
+        external_url=external_url,
+        post_url=post_url,
+        last_changed=posts.last_changed,
     )
     return Response(xml, mimetype="application/atom+xml")
 
 
 @bp.get("/blog/<slug>")
 # The page shows its comments and the neighbouring and recent posts.
-@cached_page(tags=lambda slug: ["blog", f"post:{slug}"], allow_args=("reply_to",))
+@cached_page(tags=post_page_tags, allow_args=("reply_to",))
 def post(slug):
-    found = services.published_post(slug)
+    found = posts.published_post(slug)
     if found is None:
         abort(404)
     form = CommentForm()
@@ -125,7 +140,7 @@ def post(slug):
 @bp.post("/blog/<slug>")
 @limiter.limit(_comment_rate_limit)
 def comment(slug):
-    found = services.published_post(slug)
+    found = posts.published_post(slug)
     if found is None:
         abort(404)
     form = CommentForm()
@@ -137,7 +152,7 @@ def comment(slug):
     if form.validate_on_submit():
         parent = None
         if form.parent_id_value is not None:
-            parent = services.reply_target(found, form.parent_id_value)
+            parent = comments.reply_target(found, form.parent_id_value)
             if parent is None:
                 form.parent_id.errors.append(
                     "The comment you replied to is no longer available. "
@@ -145,7 +160,7 @@ def comment(slug):
                 )
                 form.parent_id.data = ""
         if not form.errors:
-            new = services.add_comment(
+            new = comments.add_comment(
                 found,
                 name=form.name.data,
                 email=form.email.data,
@@ -159,9 +174,9 @@ def comment(slug):
 
 
 def _render_post(post, form, *, status=200, notice=None):
-    tags, references = services.post_details(post)
-    threads = services.approved_threads(post)
-    previous, following, recent = services.post_surroundings(post)
+    tags, references = posts.post_details(post)
+    threads = comments.approved_threads(post)
+    previous, following, recent = posts.post_surroundings(post)
     replying_to = None
     if form.parent_id_value is not None:
         # A reply to a reply joins its thread: replies go one level deep.
@@ -183,6 +198,6 @@ def _render_post(post, form, *, status=200, notice=None):
         previous=previous,
         following=following,
         recent=recent,
-        canonical_url=services.absolute_url("blog.post", slug=post.slug),
+        canonical_url=post_url(post.slug),
     )
     return html, status

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from blueprints.blog.models import Comment, CommentStatus, Post
-from blueprints.blog.services import create_post, slugify
-from blueprints.core.markdown import render_comment
+from blueprints.blog.editing import create_post, slugify
+from blueprints.blog.models import Comment, CommentStatus, Post, PostStatus, Tag, post_tag
+from blueprints.core.bulk import count_where, insert_rows
+from blueprints.core.markdown import render_comment, render_post
 from blueprints.core.types import utcnow
 from extensions import db
 
@@ -253,10 +254,6 @@ def seed(large=False):
 
 def _seed_large():
     """Bulk-insert the archive posts, their tags and comments; skipped once there."""
-    from blueprints.blog.models import PostStatus, Tag, post_tag
-    from blueprints.core.bulk import count_where, insert_rows
-    from blueprints.core.markdown import render_post
-
     if count_where(Post.id, Post.slug.like(LARGE_PREFIX + "%")) >= LARGE_POSTS:
         return
     now = utcnow()

@@ -23,12 +23,6 @@ def init_layout(app):
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    def has_endpoint(name):
-        """Lets shared templates link to pages that an area may not have yet."""
-        return name in app.view_functions
-
-    app.jinja_env.globals["has_endpoint"] = has_endpoint
-
     links = {}  # (endpoint, filename, script root) -> URL, for the life of the process
 
     def link(endpoint, filename=None):

@@ -92,6 +92,34 @@ def test_single_comment_approve_or_spam_sets_status_and_moderated_at(
     assert ": 1 comment." in follow
 
 
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [(CommentStatus.APPROVED, "approve"), (CommentStatus.SPAM, "spam")],
+)
+def test_a_comment_already_moderated_that_way_is_left_alone_and_not_counted(
+    staff_client, post, make_comment, status, action
+):
+    # Another moderator was first: the comment keeps their decision and its time.
+    done = make_comment(post, status=status)
+    waiting = make_comment(post)
+    response = staff_client.post(
+        "/admin/comments", data={"ids": [str(done.id), str(waiting.id)], "action": action}
+    )
+    db.session.expire_all()
+    assert done.moderated_at is None and done.status == status
+    assert waiting.status == status and waiting.moderated_at is not None
+    follow = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert ": 1 comment." in follow
+
+
+def test_staff_may_change_their_mind_between_approved_and_spam(staff_client, post, make_comment):
+    comment = make_comment(post, status=CommentStatus.APPROVED)
+    staff_client.post("/admin/comments", data={"one": f"{comment.id}:spam"})
+    assert _status(comment.id) == CommentStatus.SPAM
+    staff_client.post("/admin/comments", data={"one": f"{comment.id}:approve"})
+    assert _status(comment.id) == CommentStatus.APPROVED
+
+
 def test_single_delete_removes_the_comment_and_its_replies(staff_client, post, make_comment):
     parent = make_comment(post)
     reply = make_comment(post, parent=parent)

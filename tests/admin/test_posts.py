@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.admin.services import parse_references, slugify
+from blueprints.blog.editing import parse_references, slugify
 from blueprints.blog.models import Post, PostStatus, Reference, Tag
 from extensions import db
 
@@ -202,6 +202,21 @@ def test_title_that_slugifies_to_a_taken_slug_is_refused(staff_client, make_post
     assert _count(Post) == 1
 
 
+def test_editing_a_post_to_another_posts_slug_is_refused_and_changes_nothing(
+    staff_client, make_post
+):
+    make_post(slug="taken-slug")
+    post = make_post(title="Mine", slug="mine")
+    response = staff_client.post(
+        f"/admin/posts/{post.id}/edit", data=_form(title="Renamed", slug="taken-slug")
+    )
+    assert response.status_code == 400
+    assert "Another post already uses this web address." in response.get_data(as_text=True)
+    db.session.expire_all()
+    post = db.session.get(Post, post.id)
+    assert (post.title, post.slug) == ("Mine", "mine")
+
+
 def test_post_keeps_its_own_slug_when_edited(staff_client, make_post):
     post = make_post(slug="keep-me")
     response = staff_client.post(f"/admin/posts/{post.id}/edit", data=_form(slug="keep-me"))
@@ -248,6 +263,30 @@ def test_publish_sets_status_and_date_once(staff_client, make_post):
     assert post.status == PostStatus.DRAFT
     staff_client.post(f"/admin/posts/{post.id}/publish", data={})
     assert _only_post().published_at == first_date
+
+
+@pytest.mark.parametrize(
+    ("status", "action"), [(PostStatus.PUBLISHED, "publish"), (PostStatus.DRAFT, "unpublish")]
+)
+def test_a_second_publish_or_unpublish_changes_nothing(staff_client, make_post, status, action):
+    # Two editors pressed the same button: the second finds the post as they wanted it.
+    post = make_post(title="Hip strength", status=status)
+    before = (post.status, post.published_at, post.updated_at)
+    response = staff_client.post(f"/admin/posts/{post.id}/{action}", data={})
+    assert response.status_code == 303
+    post = _only_post()
+    assert (post.status, post.published_at, post.updated_at) == before
+
+
+def test_save_and_publish_of_a_post_published_meanwhile_saves_the_edit(staff_client, make_post):
+    # The editor opened it as a draft; another editor published it before this save.
+    post = make_post(title="Old title", status=PostStatus.PUBLISHED)
+    response = staff_client.post(
+        f"/admin/posts/{post.id}/edit", data=_form(title="New title", action="publish")
+    )
+    assert response.status_code == 303
+    post = _only_post()
+    assert (post.title, post.status) == ("New title", PostStatus.PUBLISHED)
 
 
 def test_save_and_publish_from_the_editor(staff_client):
@@ -408,7 +447,7 @@ def test_empty_review_date_stays_empty(staff_client):
 
 @pytest.mark.parametrize("day", [date(2026, 3, 8), date(2026, 11, 1), date(2026, 12, 31)])
 def test_review_date_maps_to_the_same_day(app, day):
-    from blueprints.admin.services import reviewed_at_from_date, reviewed_date
+    from blueprints.blog.editing import reviewed_at_from_date, reviewed_date
 
     class Holder:
         reviewed_at = reviewed_at_from_date(day)

@@ -5,8 +5,8 @@ import pytest
 import sqlalchemy as sa
 
 from bench import no_templates_app
-from blueprints.admin.services import ModerationAction, moderate_comments
-from blueprints.blog.services import add_comment, create_post
+from blueprints.blog.comments import ModerationAction, add_comment, moderate_comments
+from blueprints.blog.editing import create_post
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.conftest import make_config

@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from blueprints.blog.editing import create_post
 from blueprints.blog.models import Comment, CommentStatus
-from blueprints.blog.services import create_post
 from blueprints.core.markdown import render_comment
 from blueprints.core.types import utcnow
 from extensions import db

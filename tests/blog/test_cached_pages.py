@@ -5,7 +5,8 @@ import re
 import pytest
 from flask import g
 
-from blueprints.admin.services import moderate_comments, publish_post, unpublish_post
+from blueprints.blog.comments import moderate_comments
+from blueprints.blog.editing import publish_post, unpublish_post
 from blueprints.blog.models import CommentStatus
 from extensions import db
 from tests.blog.conftest import comment_form

@@ -134,7 +134,7 @@ def test_sitemap_lists_published_posts_and_topics_with_absolute_urls(client, mak
 
 
 def test_sitemap_urls_returns_lastmod_for_posts(app, make_post):
-    from blueprints.blog.services import sitemap_urls
+    from blueprints.blog.posts import sitemap_urls
 
     post = make_post("Walking", days_ago=2)
     with app.test_request_context():

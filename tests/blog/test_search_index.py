@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from blueprints.admin.services import publish_post, save_post, unpublish_post
-from blueprints.blog import services
+from blueprints.blog import search
+from blueprints.blog.editing import publish_post, save_post, unpublish_post
 from blueprints.blog.models import Post, PostStatus
-from blueprints.blog.services import SEARCH_COUNT_CAP, SEARCH_INDEX_LIMIT
+from blueprints.blog.search import SEARCH_COUNT_CAP, SEARCH_INDEX_LIMIT
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.conftest import is_postgres
@@ -299,7 +299,7 @@ def _explain(app, q):
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
         with app.test_request_context():
-            services.search_posts(services.parse_search(q), 1)
+            search.search_posts(search.parse_search(q), 1)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
     ((statement, parameters),) = seen

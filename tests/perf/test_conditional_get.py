@@ -2,8 +2,7 @@
 
 import pytest
 
-from blueprints.admin.services import publish_post
-from blueprints.blog.services import create_post
+from blueprints.blog.editing import create_post, publish_post
 from blueprints.core.types import utcnow
 from extensions import db
 

@@ -1,0 +1,21 @@
+"""The blog's page-cache tags, built only here: a misspelt name fails at import, where a
+misspelt string would leave a stale page in the cache.
+
+A cached page carries tags (``core.cache.cached_page``); a change clears every page that
+carries one of its tags (``core.cache.invalidate_after_commit``).
+"""
+
+# Every list of posts (home, index, topics, search, feed, the recent posts beside a post)
+# and every count of them: publishing, editing or unpublishing any post clears them.
+BLOG_TAG = "blog"
+
+
+def post_page_tag(slug):
+    """The tag of one post's page: its comments or its text changed."""
+    return f"post:{slug}"
+
+
+def post_page_tags(slug):
+    """Every tag a post's page carries: its own, and the lists' (its sidebar lists the
+    neighbouring and recent posts)."""
+    return [BLOG_TAG, post_page_tag(slug)]
