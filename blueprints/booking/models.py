@@ -78,6 +78,7 @@ class BookingEventKind(StrEnum):
     HOLD_EXPIRED = "hold_expired"
     CHECKOUT_EXPIRED = "checkout_expired"
     PAID = "paid"
+    AMOUNT_MISMATCH = "amount_mismatch"  # Stripe took another amount or currency
     CONFIRMED = "confirmed"
     CONFIRMED_LATE = "confirmed_late"
     LATE_PAYMENT_REFUNDED = "late_payment_refunded"
