@@ -227,6 +227,10 @@ class Booking(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     buffer_ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who asked for the hold (core.visitors: keyed hashes of the client address and of
+    # the browser's session), so each visitor's open holds can be counted.
+    hold_address_key: Mapped[str | None] = mapped_column(String(32))
+    hold_session_key: Mapped[str | None] = mapped_column(String(32))
 
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254))

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 
 from sqlalchemy import func, select
 
-from blueprints.booking import display
+from blueprints.booking import display, links
 from blueprints.booking.models import Booking, BookingEvent, BookingSlotClaim, BookingStatus
 from blueprints.core.models import OutboxMessage
 from blueprints.core.types import utcnow
@@ -120,3 +120,14 @@ def test_a_late_payment_of_the_wrong_amount_is_not_confirmed_either(client, type
     assert booking.status != BookingStatus.CONFIRMED
     assert "amount_mismatch" in _kinds(booking)
     assert slot in free(types["follow_up"])
+
+
+def test_her_manage_page_says_the_payment_was_not_the_price_and_was_refunded(
+    client, types, stripe_api
+):
+    booking, _slot = _hold(client, types["initial"])
+    _deliver(client, stripe_api.pay(booking, amount=1))
+    page = client.get(f"/consultations/manage/{links.manage_token(booking)}")
+    assert "was not the price of this consultation" in page.text
+    assert "we refunded $0.01 to your card" in page.text
+    assert "given to someone else" not in page.text
