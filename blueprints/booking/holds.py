@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import stripe
 from flask import current_app
-from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.booking import availability
@@ -114,10 +114,8 @@ def release_expired_holds(now=None):
 _VISITOR_LOCK_SPACE = 4017
 
 
-def _open_holds(now):
-    return select(Booking).where(
-        Booking.status == BookingStatus.HELD, Booking.hold_expires_at > now
-    )
+def _is_open_hold(now):
+    return and_(Booking.status == BookingStatus.HELD, Booking.hold_expires_at > now)
 
 
 def check_open_holds(visitor, now=None):
@@ -131,15 +129,12 @@ def check_open_holds(visitor, now=None):
     _lock_visitor(visitor)
     limit = current_app.config["BOOKING_MAX_OPEN_HOLDS"]
     held = db.session.scalar(
-        select(func.count()).select_from(
-            _open_holds(now)
-            .where(
-                or_(
-                    Booking.hold_address_key == visitor.address_key,
-                    Booking.hold_session_key == visitor.session_key,
-                )
-            )
-            .subquery()
+        select(func.count(Booking.id)).where(
+            _is_open_hold(now),
+            or_(
+                Booking.hold_address_key == visitor.address_key,
+                Booking.hold_session_key == visitor.session_key,
+            ),
         )
     )
     if held >= limit:
@@ -166,8 +161,8 @@ def open_holds_of_session(session_key, now=None):
     if session_key is None:
         return []
     return db.session.scalars(
-        _open_holds(now or utcnow())
-        .where(Booking.hold_session_key == session_key)
+        select(Booking)
+        .where(_is_open_hold(now or utcnow()), Booking.hold_session_key == session_key)
         .order_by(Booking.id)
     ).all()
 
