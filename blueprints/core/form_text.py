@@ -19,9 +19,7 @@ def has_control_characters(text, multiline=False):
     """True when ``text`` holds a control character (or a line break, unless
     ``multiline``, which allows CR, LF and tab)."""
     allowed = _LINE_ENDINGS if multiline else frozenset()
-    return any(
-        unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in allowed for ch in text
-    )
+    return any(unicodedata.category(ch) in _REFUSED_CATEGORIES and ch not in allowed for ch in text)
 
 
 class PlainText:
