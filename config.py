@@ -76,6 +76,8 @@ class DefaultConfig:
     # Consultations: how soon one may start, and how far ahead times are offered.
     BOOKING_MIN_NOTICE_HOURS = 24
     BOOKING_HORIZON_DAYS = 60
+    # Unpaid holds one visitor (client address, or browser session) may keep at once.
+    BOOKING_MAX_OPEN_HOLDS = 2
     POSTS_PER_PAGE = 10
     COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # per address, on the comment POST
     HSTS = False

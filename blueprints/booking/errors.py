@@ -27,6 +27,12 @@ class ChangeRefused(BookingError):
     status = 409
 
 
+class TooManyHolds(BookingError):
+    """This visitor already holds as many unpaid times as one may."""
+
+    status = 429
+
+
 class PaymentUnavailable(BookingError):
     status = 503
     default_message = (

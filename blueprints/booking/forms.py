@@ -23,6 +23,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from blueprints.booking.models import CALENDAR_YEARS
+from blueprints.core.form_text import PlainText
 from blueprints.core.timezones import all_zone_names
 
 AGE_RANGES = [
@@ -34,13 +36,27 @@ AGE_RANGES = [
     ("80-plus", "80 or over"),
     ("not-said", "I would rather not say"),
 ]
+
+
+def _sane_date(form, field):
+    if field.data and field.data.year not in CALENDAR_YEARS:
+        first, last = CALENDAR_YEARS[0], CALENDAR_YEARS[-1]
+        raise ValidationError(f"Please give a date between the years {first} and {last}.")
+
+
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 class BookingForm(FlaskForm):
     slot = HiddenField(validators=[DataRequired(message="Please choose a time.")])
+    # The name reaches the staff email's headers: one line, nothing that could end it.
     name = StringField(
-        "Your name", validators=[DataRequired(message="Please tell us your name."), Length(max=120)]
+        "Your name",
+        validators=[
+            DataRequired(message="Please tell us your name."),
+            Length(max=120),
+            PlainText("Please give your name on one line, without special characters."),
+        ],
     )
     email = EmailField(
         "Email address",
@@ -51,6 +67,7 @@ class BookingForm(FlaskForm):
                 check_deliverability=False,
             ),
             Length(max=254),
+            PlainText(),
         ],
     )
     phone = TelField(
@@ -59,6 +76,7 @@ class BookingForm(FlaskForm):
         validators=[
             DataRequired(message="Please give a phone number, in case the call needs it."),
             Length(max=40),
+            PlainText(),
             Regexp(
                 r"^\+?[0-9 ()\-.]{6,40}$", message="Please use only digits, spaces and + ( ) -."
             ),
@@ -77,14 +95,19 @@ class BookingForm(FlaskForm):
     t_scores = StringField(
         "Your most recent DEXA T-scores, if you know them",
         description="For example: spine -2.6, hip -2.1 (2025).",
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), Length(max=200), PlainText()],
     )
-    fractures = TextAreaField("Any fractures, and when", validators=[Optional(), Length(max=2000)])
+    fractures = TextAreaField(
+        "Any fractures, and when",
+        validators=[Optional(), Length(max=2000), PlainText(multiline=True)],
+    )
     medications = TextAreaField(
-        "Bone medications you take now", validators=[Optional(), Length(max=2000)]
+        "Bone medications you take now",
+        validators=[Optional(), Length(max=2000), PlainText(multiline=True)],
     )
     goals = TextAreaField(
-        "What would you like from the consultation?", validators=[Optional(), Length(max=4000)]
+        "What would you like from the consultation?",
+        validators=[Optional(), Length(max=4000), PlainText(multiline=True)],
     )
     accept_policy = BooleanField(
         "I have read and accept the cancellation policy",
@@ -116,11 +139,13 @@ class WeeklyHoursForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    on_date = DateField("Date", validators=[InputRequired(message="Please give a date.")])
+    on_date = DateField(
+        "Date", validators=[InputRequired(message="Please give a date."), _sane_date]
+    )
     day_off = BooleanField("Day off (no consultations that day)")
     start_time = TimeField("From", validators=[Optional()])
     end_time = TimeField("Until", validators=[Optional()])
-    note = StringField("Note", validators=[Optional(), Length(max=200)])
+    note = StringField("Note", validators=[Optional(), Length(max=200), PlainText()])
 
     def validate_end_time(self, field):
         if self.day_off.data:
@@ -132,10 +157,16 @@ class OverrideForm(FlaskForm):
 
 
 class BlockForm(FlaskForm):
-    on_date = DateField("Date", validators=[InputRequired(message="Please give a date.")])
+    on_date = DateField(
+        "Date", validators=[InputRequired(message="Please give a date."), _sane_date]
+    )
     start_time = TimeField("From", validators=[InputRequired(message="Please give a start time.")])
     end_date = DateField(
-        "Until date", validators=[Optional()], description="Leave empty for the same day."
+        "Until date",
+        validators=[Optional(), _sane_date],
+        description="Leave empty for the same day.",
     )
     end_time = TimeField("Until", validators=[InputRequired(message="Please give an end time.")])
-    reason = StringField("Reason (staff only)", validators=[Optional(), Length(max=200)])
+    reason = StringField(
+        "Reason (staff only)", validators=[Optional(), Length(max=200), PlainText()]
+    )

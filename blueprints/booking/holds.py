@@ -10,12 +10,19 @@ import logging
 from datetime import timedelta
 
 import stripe
-from sqlalchemy import delete, update
+from flask import current_app
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.booking import availability
 from blueprints.booking.cache_tags import times_changed
-from blueprints.booking.errors import PaymentUnavailable, SlotNotOffered, SlotTaken, refused
+from blueprints.booking.errors import (
+    PaymentUnavailable,
+    SlotNotOffered,
+    SlotTaken,
+    TooManyHolds,
+    refused,
+)
 from blueprints.booking.events import record_change, record_event
 from blueprints.booking.links import manage_url
 from blueprints.booking.models import (
@@ -101,6 +108,65 @@ def release_expired_holds(now=None):
     return len(expired_ids)
 
 
+# --- each visitor's open holds -------------------------------------------------------------
+
+# The advisory locks of this module on PostgreSQL: (this number, a visitor's key).
+_VISITOR_LOCK_SPACE = 4017
+
+
+def _is_open_hold(now):
+    return and_(Booking.status == BookingStatus.HELD, Booking.hold_expires_at > now)
+
+
+def check_open_holds(visitor, now=None):
+    """Refuse a new hold (TooManyHolds) to a visitor who already has the most unpaid
+    holds one may keep, counted by client address or by browser session.
+
+    The count is taken in the transaction that inserts the hold, behind a lock on the
+    visitor (SQLite's write lock; on PostgreSQL an advisory lock per key), so holds
+    sent at once cannot each count the others as not yet there."""
+    now = now or utcnow()
+    _lock_visitor(visitor)
+    limit = current_app.config["BOOKING_MAX_OPEN_HOLDS"]
+    held = db.session.scalar(
+        select(func.count(Booking.id)).where(
+            _is_open_hold(now),
+            or_(
+                Booking.hold_address_key == visitor.address_key,
+                Booking.hold_session_key == visitor.session_key,
+            ),
+        )
+    )
+    if held >= limit:
+        raise TooManyHolds(
+            f"You are already holding {limit} times that are not paid for yet. Please "
+            "finish paying for one, or let one go, before you choose another time. A time "
+            f"that is not paid for is let go by itself after {HOLD_MINUTES} minutes."
+        )
+
+
+def _lock_visitor(visitor):
+    if db.session.connection().dialect.name != "postgresql":
+        return  # take_write_lock() already queues every hold on SQLite
+    # Sorted, so two requests that share one of the keys always lock in the same order.
+    for key in sorted({visitor.address_key, visitor.session_key}):
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": _VISITOR_LOCK_SPACE, "key": int(key[:8], 16) - 2**31},
+        )
+
+
+def open_holds_of_session(session_key, now=None):
+    """The unpaid holds this browser has open, oldest first (for "finish or let go")."""
+    if session_key is None:
+        return []
+    return db.session.scalars(
+        select(Booking)
+        .where(_is_open_hold(now or utcnow()), Booking.hold_session_key == session_key)
+        .order_by(Booking.id)
+    ).all()
+
+
 # --- offered times ------------------------------------------------------------------------
 
 
@@ -129,15 +195,19 @@ def next_free_times(ctype, after=None, limit=6):
 # --- holding and paying ---------------------------------------------------------------------
 
 
-def hold_slot(ctype, starts_at, details, now=None):
+def hold_slot(ctype, starts_at, details, now=None, visitor=None):
     """Hold ``starts_at`` for a client while she pays; returns the flushed booking.
 
-    Recomputes availability first (SlotNotOffered) and lets the UNIQUE slot claims refuse
-    a time someone else holds at the same instant (SlotTaken, after a rollback).
+    A ``visitor`` (core.visitors) who already holds BOOKING_MAX_OPEN_HOLDS unpaid times
+    is refused (TooManyHolds). Recomputes availability first (SlotNotOffered) and lets
+    the UNIQUE slot claims refuse a time someone else holds at the same instant
+    (SlotTaken, after a rollback).
     """
     now = now or utcnow()
     take_write_lock()
     release_expired_holds(now)
+    if visitor is not None:
+        check_open_holds(visitor, now)
     check_offered(ctype, starts_at, now=now)
     booking = Booking(
         consultation_type=ctype,
@@ -146,6 +216,8 @@ def hold_slot(ctype, starts_at, details, now=None):
         ends_at=starts_at + ctype.duration,
         buffer_ends_at=starts_at + ctype.duration + ctype.buffer,
         hold_expires_at=now + timedelta(minutes=HOLD_MINUTES) + HOLD_GRACE,
+        hold_address_key=visitor.address_key if visitor else None,
+        hold_session_key=visitor.session_key if visitor else None,
         price_cents=ctype.price_cents,
         currency=ctype.currency,
         policy_accepted_at=now,

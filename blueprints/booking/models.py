@@ -29,6 +29,9 @@ from extensions import db
 # Every booking starts on this grid and covers whole cells (duration and buffer).
 GRID_MINUTES = 15
 GRID = timedelta(minutes=GRID_MINUTES)
+# A date or time given from outside (a posted slot, staff's dates) must fall in these
+# years: far from year 1 and 9999, every sum and change of zone on it stays in range.
+CALENDAR_YEARS = range(2000, 3000)
 
 
 class CallType(StrEnum):
@@ -75,6 +78,7 @@ class BookingEventKind(StrEnum):
     HOLD_EXPIRED = "hold_expired"
     CHECKOUT_EXPIRED = "checkout_expired"
     PAID = "paid"
+    AMOUNT_MISMATCH = "amount_mismatch"  # Stripe took another amount or currency
     CONFIRMED = "confirmed"
     CONFIRMED_LATE = "confirmed_late"
     LATE_PAYMENT_REFUNDED = "late_payment_refunded"
@@ -223,6 +227,10 @@ class Booking(db.Model):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     buffer_ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who asked for the hold (core.visitors: keyed hashes of the client address and of
+    # the browser's session), so each visitor's open holds can be counted.
+    hold_address_key: Mapped[str | None] = mapped_column(String(32))
+    hold_session_key: Mapped[str | None] = mapped_column(String(32))
 
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254))

@@ -36,6 +36,7 @@ from blueprints.booking.errors import (
     PaymentUnavailable,
     SlotNotOffered,
     SlotTaken,
+    TooManyHolds,
 )
 from blueprints.booking.forms import BookingForm, RescheduleForm
 from blueprints.booking.models import BookingStatus
@@ -45,6 +46,7 @@ from blueprints.core.layout import format_money
 from blueprints.core.security import safe_next
 from blueprints.core.timezones import TZ_COOKIE, parse_zone, practitioner_zone, reader_zone
 from blueprints.core.types import parse_id, utcnow
+from blueprints.core.visitors import current_visitor, session_key
 from extensions import db, limiter
 
 # Free times change with every hold, booking and availability edit ("booking:times"),
@@ -219,7 +221,9 @@ def book(slug):
         if not form.validate_on_submit():
             holds.check_offered(ctype, starts_at)
             return _render_form(ctype, form, starts_at, 400)
-        booking = holds.hold_slot(ctype, starts_at, services.booking_details(form))
+        booking = holds.hold_slot(
+            ctype, starts_at, services.booking_details(form), visitor=current_visitor()
+        )
         # The hold is committed before Stripe is called: a network call must never run
         # inside the transaction that keeps every other booking waiting.
         db.session.commit()
@@ -228,6 +232,9 @@ def book(slug):
         return _render_form(
             ctype, form, None, exc.status, exc.message, holds.next_free_times(ctype, starts_at)
         )
+    except TooManyHolds as exc:
+        db.session.rollback()
+        return _render_too_many_holds(exc)
     try:
         checkout_url = holds.start_checkout(booking)
     except PaymentUnavailable as exc:
@@ -235,6 +242,17 @@ def book(slug):
         return _render_form(ctype, form, starts_at, exc.status, exc.message)
     db.session.commit()
     return redirect(checkout_url, code=303)
+
+
+def _render_too_many_holds(error):
+    """The 429 page: why, and each of this browser's holds to pay for or let go (a
+    hold asked for from another browser at the same address is not named)."""
+    earlier = holds.open_holds_of_session(session_key())
+    return render_template(
+        "booking/too_many_holds.html",
+        message=error.message,
+        holds=[(booking, links.manage_token(booking)) for booking in earlier],
+    ), error.status
 
 
 @bp.errorhandler(LinkExpired)

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from blueprints.booking import emails
 from blueprints.booking.events import record_event
 from blueprints.booking.models import (
+    CALENDAR_YEARS,
     Booking,
     BookingEventKind,
     BookingStatus,
@@ -55,14 +56,17 @@ def get_type(slug):
 
 
 def parse_slot(value):
-    """A UTC datetime from the ``slot`` field (``2026-03-03T14:00:00Z``), else None."""
+    """A UTC datetime from the ``slot`` field (``2026-03-03T14:00:00Z``), else None.
+
+    Years outside CALENDAR_YEARS are refused before the time is moved to UTC: year 1 at
+    +14:00 or year 9999 at -23:59 lies outside what ``datetime`` can hold in UTC."""
     if not value or not isinstance(value, str) or len(value) > 40:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None or parsed.year not in CALENDAR_YEARS:
         return None
     return parsed.astimezone(UTC)
 

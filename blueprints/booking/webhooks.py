@@ -20,7 +20,7 @@ from blueprints.booking.models import (
 )
 from blueprints.core.reconcile import COMPLETED, outstanding_check, stale_report
 from blueprints.core.states import claim_status
-from blueprints.core.stripe import create_refund, webhook_handler
+from blueprints.core.stripe import create_refund, retrieve_checkout_session, webhook_handler
 from blueprints.core.types import utcnow
 from extensions import db
 
@@ -50,8 +50,12 @@ def _booking_for(stripe_object, lock=True):
 
 @webhook_handler("checkout.session.completed", "booking")
 def on_checkout_completed(session, event):
-    """Payment made: confirm the booking, or refund a payment whose time is gone."""
-    session = _plain(session)
+    """Payment made: confirm the booking, or refund a payment whose time is gone or
+    that is not the booking's price.
+
+    The event's body only names the session: what was paid, in which currency and for
+    which booking is read from the session as Stripe returns it, as orders do."""
+    session = _plain(retrieve_checkout_session(session["id"]))
     booking = _booking_for(session)
     if booking is None or session.get("payment_status") not in ("paid", "no_payment_required"):
         return
@@ -62,7 +66,12 @@ def on_checkout_completed(session, event):
         return  # already handled (a retried event with a new id)
     booking.stripe_session_id = session["id"]
     booking.stripe_payment_intent_id = session.get("payment_intent")
-    booking.paid_cents = session.get("amount_total") or booking.price_cents
+    amount = session.get("amount_total")
+    currency = str(session.get("currency") or "").lower()
+    if amount != booking.price_cents or currency != booking.currency:
+        _refuse_wrong_amount(booking, amount, currency, event)
+        return
+    booking.paid_cents = amount
     record_event(
         booking,
         BookingEventKind.PAID,
@@ -81,6 +90,61 @@ def on_checkout_completed(session, event):
         _refund_late_payment(booking)
         return
     log.warning("Payment for booking %s in status %s", booking.id, booking.status)
+
+
+def _refuse_wrong_amount(booking, amount, currency, event):
+    """A payment that is not the booking's price never confirms it: give back what was
+    taken, let the held time go, and flag the booking for staff."""
+    if booking.needs_attention:
+        return  # a retried event of a payment already refused (nothing was taken)
+    expected = f"{booking.price_cents} {booking.currency}"
+    log.warning(
+        "Booking %s: Stripe reports %s %s paid, the price is %s; not confirmed",
+        booking.id,
+        amount,
+        currency,
+        expected,
+    )
+    booking.needs_attention = (
+        f"Stripe reports {amount} {currency} paid for a booking of {expected}: "
+        "not confirmed" + (", refunded in full." if amount else ".")
+    )
+    record_event(
+        booking,
+        BookingEventKind.AMOUNT_MISMATCH,
+        actor="stripe",
+        amount_cents=amount,
+        currency=currency,
+        expected=expected,
+        event=event["id"],
+    )
+    if isinstance(amount, int) and amount > 0 and booking.stripe_payment_intent_id:
+        booking.paid_cents = amount
+        refund = create_refund(
+            booking.stripe_payment_intent_id,
+            amount,
+            idempotency_key=f"booking-{booking.public_id}-mismatch-refund",
+            metadata={"kind": "booking", "id": str(booking.id)},
+        )
+        booking.refunded_cents = amount
+        booking.stripe_refund_id = refund.id
+        record_event(
+            booking,
+            BookingEventKind.REFUNDED,
+            actor="system",
+            amount_cents=amount,
+            refund=refund.id,
+        )
+    if claim_status(booking, BookingStatus.RELEASED, allowed={BookingStatus.HELD}):
+        record_change(
+            booking,
+            BookingEventKind.HOLD_RELEASED,
+            BookingStatus.HELD,
+            "system",
+            "the payment was not the booking's price",
+        )
+        drop_claims(booking)
+    db.session.flush()
 
 
 def _still_free(booking, now):

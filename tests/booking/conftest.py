@@ -4,12 +4,14 @@ webhook events, and staff sign-in straight through the session."""
 import hashlib
 import hmac
 import json
+import re
 import time as _time
 from datetime import UTC, datetime, time, timedelta
 from itertools import count
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug import Response
 
 from blueprints.booking import availability, holds
 from blueprints.booking.models import (
@@ -64,30 +66,54 @@ def types(app):
     return {"initial": initial, "follow_up": follow_up}
 
 
-@pytest.fixture
-def stripe_api(httpserver):
-    """Answer Checkout Session and Refund creation like Stripe does; records requests."""
+class FakeStripe:
+    """Stripe's side of a booking's payment on pytest-httpserver: creates Checkout
+    Sessions (remembering each, as Stripe does), answers their retrieval and refunds.
+    ``log`` is every request the SDK sent."""
 
-    def session_response(request):
-        from werkzeug import Response
+    def __init__(self, httpserver):
+        self.httpserver = httpserver
+        self.sessions = {}  # Stripe's own record of each Checkout Session, by id
+        httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(
+            self._create_session
+        )
+        httpserver.expect_request(
+            re.compile(r"^/v1/checkout/sessions/[^/]+$"), method="GET"
+        ).respond_with_handler(self._retrieve_session)
+        httpserver.expect_request("/v1/refunds", method="POST").respond_with_handler(
+            self._create_refund
+        )
 
+    @property
+    def log(self):
+        return self.httpserver.log
+
+    def _create_session(self, request):
         n = next(_ids)
-        body = {
+        session = {
             "id": f"cs_test_{n}",
             "object": "checkout.session",
             "url": f"https://checkout.stripe.com/c/pay/cs_test_{n}",
             "payment_status": "unpaid",
             "status": "open",
+            "amount_total": int(request.form["line_items[0][price_data][unit_amount]"]),
+            "currency": request.form["line_items[0][price_data][currency]"],
+            "payment_intent": None,
             "metadata": {
                 "kind": request.form.get("metadata[kind]"),
                 "id": request.form.get("metadata[id]"),
             },
         }
-        return Response(json.dumps(body), content_type="application/json")
+        self.sessions[session["id"]] = session
+        return _json(session)
 
-    def refund_response(request):
-        from werkzeug import Response
+    def _retrieve_session(self, request):
+        session = self.sessions.get(request.path.rsplit("/", 1)[1])
+        if session is None:
+            return _json({"error": {"type": "invalid_request_error", "message": "none"}}, 404)
+        return _json(session)
 
+    def _create_refund(self, request):
         body = {
             "id": f"re_test_{next(_ids)}",
             "object": "refund",
@@ -95,13 +121,39 @@ def stripe_api(httpserver):
             "payment_intent": request.form["payment_intent"],
             "status": "succeeded",
         }
-        return Response(json.dumps(body), content_type="application/json")
+        return _json(body)
 
-    httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(
-        session_response
-    )
-    httpserver.expect_request("/v1/refunds", method="POST").respond_with_handler(refund_response)
-    return httpserver
+    def pay(self, booking, amount=None, currency=None):
+        """Stripe's record of ``booking``'s Checkout Session once she has paid
+        (``amount``, ``currency``: what Stripe took, by default the booking's price).
+        Returns the session, the object of its ``checkout.session.completed`` event."""
+        session_id = booking.stripe_session_id or f"cs_test_{next(_ids)}"
+        session = self.sessions.setdefault(
+            session_id,
+            {
+                "id": session_id,
+                "object": "checkout.session",
+                "metadata": {"kind": "booking", "id": str(booking.id)},
+            },
+        )
+        session.update(
+            payment_status="paid",
+            status="complete",
+            payment_intent=session.get("payment_intent") or f"pi_test_{booking.id}_{next(_ids)}",
+            amount_total=booking.price_cents if amount is None else amount,
+            currency=currency or booking.currency,
+        )
+        return dict(session)
+
+
+def _json(body, status=200):
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+@pytest.fixture
+def stripe_api(httpserver):
+    """A fake Stripe API (see :class:`FakeStripe`)."""
+    return FakeStripe(httpserver)
 
 
 def stripe_requests(httpserver, path):
@@ -132,18 +184,6 @@ def post_event(client, event_type, obj, event_id=None):
     return client.post("/stripe/webhook", data=payload, headers=headers, csrf=False)
 
 
-def paid_session(booking, amount=None):
-    return {
-        "id": booking.stripe_session_id or f"cs_test_{next(_ids)}",
-        "object": "checkout.session",
-        "payment_status": "paid",
-        "status": "complete",
-        "payment_intent": f"pi_test_{booking.id}_{next(_ids)}",
-        "amount_total": booking.price_cents if amount is None else amount,
-        "metadata": {"kind": "booking", "id": str(booking.id)},
-    }
-
-
 def form_data(slot, **overrides):
     data = {
         "slot": slot,
@@ -165,6 +205,13 @@ def form_data(slot, **overrides):
 
 def free(ctype, **kwargs):
     return availability.free_slots(ctype, **kwargs)
+
+
+def let_every_hold_go():
+    """End every open hold (as if its time ran out), so its time and its visitor's
+    allowance of holds are free again."""
+    holds.release_expired_holds(datetime.now(UTC) + timedelta(days=1))
+    db.session.commit()
 
 
 def booking_count():

@@ -24,7 +24,6 @@ from tests.booking.conftest import (
     form_data,
     free,
     make_confirmed,
-    paid_session,
     post_event,
     stripe_requests,
 )
@@ -140,8 +139,8 @@ def test_stripe_error_releases_the_hold_at_once(client, types, httpserver):
     assert slot in free(types["follow_up"])
 
 
-def _confirm_through_webhook(client, booking):
-    response = post_event(client, "checkout.session.completed", paid_session(booking))
+def _confirm_through_webhook(client, stripe_api, booking):
+    response = post_event(client, "checkout.session.completed", stripe_api.pay(booking))
     assert response.status_code == 200, response.text
     db.session.expire_all()
     return db.session.get(Booking, booking.id)
@@ -151,7 +150,7 @@ def test_paid_webhook_confirms_and_emails_both_zones_with_ics(client, types, str
     slot = _first_slot(types["initial"])
     _book(client, types["initial"], slot, email="margaret@example.com")
     booking = db.session.scalar(select(Booking))
-    booking = _confirm_through_webhook(client, booking)
+    booking = _confirm_through_webhook(client, stripe_api, booking)
     assert booking.status == BookingStatus.CONFIRMED
     assert booking.paid_cents == 35000 and booking.stripe_payment_intent_id.startswith("pi_test_")
     kinds = [e.kind for e in booking.events]
@@ -187,7 +186,7 @@ def test_paid_webhook_confirms_and_emails_both_zones_with_ics(client, types, str
     assert int(event["sequence"]) == 0
 
     # A second delivery of the same event changes nothing and sends nothing more.
-    again = post_event(client, "checkout.session.completed", paid_session(booking))
+    again = post_event(client, "checkout.session.completed", stripe_api.pay(booking))
     assert again.status_code == 200
     assert len(mailbox.messages) == 1
 
@@ -199,7 +198,7 @@ def test_manage_page_after_payment_shows_confirmed_booking(client, types, stripe
     token = links.manage_token(booking)
     waiting = client.get(f"/consultations/manage/{token}?paid=1")
     assert "confirming your payment" in waiting.text
-    _confirm_through_webhook(client, booking)
+    _confirm_through_webhook(client, stripe_api, booking)
     page = client.get(f"/consultations/manage/{token}")
     assert "Confirmed" in page.text and policy.cancellation_policy() in page.text
     assert page.headers["Cache-Control"] == "private, no-store"
@@ -233,9 +232,9 @@ def test_late_payment_after_time_was_retaken_is_flagged_and_refunded(
     db.session.commit()
     assert _book(client, ctype, slot, email="second@example.com").status_code == 303
     second = db.session.scalar(select(Booking).where(Booking.email == "second@example.com"))
-    _confirm_through_webhook(client, second)
+    _confirm_through_webhook(client, stripe_api, second)
     # Now the first client's payment arrives.
-    late = _confirm_through_webhook(client, first)
+    late = _confirm_through_webhook(client, stripe_api, first)
     assert late.status == BookingStatus.EXPIRED
     assert late.refunded_cents == late.paid_cents == 15000
     assert late.stripe_refund_id.startswith("re_test_")
@@ -263,7 +262,7 @@ def test_late_payment_is_honoured_when_the_time_is_still_free(client, types, str
     db.session.commit()
     holds.release_expired_holds()
     db.session.commit()
-    confirmed = _confirm_through_webhook(client, booking)
+    confirmed = _confirm_through_webhook(client, stripe_api, booking)
     assert confirmed.status == BookingStatus.CONFIRMED and confirmed.refunded_cents == 0
     assert stripe_requests(stripe_api, "/v1/refunds") == []
     assert slot not in free(ctype)
