@@ -4,7 +4,7 @@ Two nullable columns on ``booking``: keyed hashes (``blueprints/core/visitors.py
 the client address and of the browser's session that asked for the hold.
 
 Revision ID: 5d1a7c3e8b40
-Revises: 4c6f0e2a9d17
+Revises: 5d1e8a3c7b20
 Create Date: 2026-12-01 10:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5d1a7c3e8b40"
-down_revision = "4c6f0e2a9d17"
+down_revision = "5d1e8a3c7b20"
 branch_labels = None
 depends_on = None
 
