@@ -61,6 +61,12 @@ class DefaultConfig:
     STRIPE_TIMEOUT_SECONDS = 10.0
     STRIPE_MAX_NETWORK_RETRIES = 1
 
+    # Shop: what one visitor (session and client address) may hold unpaid, so nobody
+    # can take the vests off the shelf with checkouts they never pay.
+    SHOP_MAX_PER_OPTION = 3  # of one vest option (size and weight) per order
+    SHOP_MAX_OPEN_CHECKOUTS = 3
+    SHOP_MAX_HELD_UNITS = 10
+
     # Newsletter: the weekly sender's batch size, how long a claimed row stays with a
     # sender that stopped answering, and how often a temporary failure is retried.
     NEWSLETTER_BATCH_SIZE = 200

@@ -1,31 +1,88 @@
-"""Customer-facing account pages: "My programs", reached by the signed link in the
-order email (no password: the link is the key, and a full refund ends access)."""
+"""Customer-facing account pages: programs, with no password.
 
-from flask import abort, render_template
+An order's link (success page, order email) opens the programs of that order; the link
+to everything an address bought ("My programs") is only ever emailed to that address,
+from a form that answers the same whatever the address. A full refund ends an order's
+access at once.
+"""
+
+from flask import abort, redirect, render_template, url_for
 
 from blueprints.account import bp
 from blueprints.core.errors import render_error
-from blueprints.shop.links import email_from_programs_token
-from blueprints.shop.programs import programs_for_email
+from blueprints.core.headers import no_store
+from blueprints.shop.forms import ProgramsLinkForm
+from blueprints.shop.links import email_from_programs_token, order_from_programs_token
+from blueprints.shop.programs import (
+    order_access_ended,
+    programs_for_email,
+    programs_for_order,
+    request_programs_link,
+)
+from extensions import db, limiter
 
 INVALID_LINK = (
-    "This link is not valid. Please use the newest link from your order email, "
+    "This link is not valid, or it has expired. Ask for a new link to your programs "
+    "below, or reply to your order email and we will help."
+)
+INVALID_ORDER_LINK = (
+    "This link is not valid. Please use the link from your order email, "
     "or reply to that email and we will help."
 )
 
 
-def _programs_or_404(token):
-    email = email_from_programs_token(token)
-    if email is None:
+def _lesson_or_404(programs, slug, position):
+    program = next((p for p in programs if p.slug == slug), None)
+    if program is None:
         abort(404)
-    return email, programs_for_email(email)
+    lessons = program.lessons
+    current = next((le for le in lessons if le.position == position), None)
+    if current is None:
+        abort(404)
+    index = lessons.index(current)
+    return {
+        "program": program,
+        "lesson": current,
+        "previous": lessons[index - 1] if index > 0 else None,
+        "next_lesson": lessons[index + 1] if index + 1 < len(lessons) else None,
+    }
+
+
+@bp.get("/programs")
+@no_store
+def request_programs():
+    """The form to ask for the link to every program of an address."""
+    return render_template("account/request_programs.html", form=ProgramsLinkForm(formdata=None))
+
+
+@bp.post("/programs")
+@limiter.limit("10/hour")
+@no_store
+def send_programs_link():
+    """The link goes to that mailbox only; the answer is the same for any address."""
+    form = ProgramsLinkForm()
+    if not form.validate():
+        return render_template("account/request_programs.html", form=form), 400
+    request_programs_link(form.email.data)
+    db.session.commit()
+    return redirect(url_for("account.programs_link_sent"), 303)
+
+
+@bp.get("/programs/sent")
+@no_store
+def programs_link_sent():
+    return render_template("account/programs_link_sent.html")
 
 
 @bp.get("/programs/<token>")
+@no_store
 def programs(token):
     email = email_from_programs_token(token)
     if email is None:
-        return render_error(404, INVALID_LINK)
+        form = ProgramsLinkForm(formdata=None)
+        return render_template(
+            "account/request_programs.html", form=form, problem=INVALID_LINK
+        ), 404
     return render_template(
         "account/programs.html",
         token=token,
@@ -35,21 +92,46 @@ def programs(token):
 
 
 @bp.get("/programs/<token>/<slug>/<int:position>")
+@no_store
 def lesson(token, slug, position):
-    _email, programs = _programs_or_404(token)
-    program = next((p for p in programs if p.slug == slug), None)
-    if program is None:
+    email = email_from_programs_token(token)
+    if email is None:
         abort(404)
-    lessons = program.lessons
-    current = next((le for le in lessons if le.position == position), None)
-    if current is None:
-        abort(404)
-    index = lessons.index(current)
     return render_template(
         "account/lesson.html",
         token=token,
-        program=program,
-        lesson=current,
-        previous=lessons[index - 1] if index > 0 else None,
-        next_lesson=lessons[index + 1] if index + 1 < len(lessons) else None,
+        home_endpoint="account.programs",
+        lesson_endpoint="account.lesson",
+        **_lesson_or_404(programs_for_email(email), slug, position),
+    )
+
+
+@bp.get("/order/<token>")
+@no_store
+def order_programs(token):
+    order = order_from_programs_token(token)
+    if order is None:
+        return render_error(404, INVALID_ORDER_LINK)
+    programs = programs_for_order(order)
+    return render_template(
+        "account/order_programs.html",
+        token=token,
+        order=order,
+        programs=programs,
+        ended=not programs and order_access_ended(order),
+    )
+
+
+@bp.get("/order/<token>/<slug>/<int:position>")
+@no_store
+def order_lesson(token, slug, position):
+    order = order_from_programs_token(token)
+    if order is None:
+        abort(404)
+    return render_template(
+        "account/lesson.html",
+        token=token,
+        home_endpoint="account.order_programs",
+        lesson_endpoint="account.order_lesson",
+        **_lesson_or_404(programs_for_order(order), slug, position),
     )

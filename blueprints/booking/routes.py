@@ -42,6 +42,7 @@ from blueprints.booking.forms import BookingForm, RescheduleForm
 from blueprints.booking.models import BookingStatus
 from blueprints.core.cache import cached_page
 from blueprints.core.errors import UserError
+from blueprints.core.headers import no_store
 from blueprints.core.layout import format_money
 from blueprints.core.security import safe_next
 from blueprints.core.timezones import TZ_COOKIE, parse_zone, practitioner_zone, reader_zone
@@ -289,6 +290,7 @@ def manage(token):
 
 @bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
+@no_store
 def cancel(token):
     """GET asks "are you sure?" and says what will be refunded; POST cancels."""
     booking = links.booking_from_token(token)
@@ -337,6 +339,7 @@ def _changeable(booking):
 
 @bp.route("/manage/<token>/reschedule", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
+@no_store
 def reschedule(token):
     booking = links.booking_from_token(token)
     ctype = booking.consultation_type

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from blueprints.core.types import utcnow
 from blueprints.shop.errors import QUANTITY_MESSAGE, NotAvailable, ShopError, SoldOut
+from blueprints.shop.holds import check_option_quantity
 from blueprints.shop.models import MAX_LINE_QUANTITY, Cart, CartLine, Variant
 from extensions import db
 
@@ -54,6 +55,7 @@ def add_to_cart(cart, variant_id, quantity):
     total = quantity + (line.quantity if line else 0)
     if total > MAX_LINE_QUANTITY:
         raise ShopError(f"You can buy at most {MAX_LINE_QUANTITY} of one item.")
+    check_option_quantity(variant, total)
     _check_stock(variant, total)
     if line is None:
         line = CartLine(variant=variant, quantity=quantity)
@@ -76,6 +78,7 @@ def update_cart_line(cart, line_id, quantity):
     """Change a line's quantity (1 to :data:`MAX_LINE_QUANTITY`)."""
     line = _cart_line(cart, line_id)
     check_quantity(quantity)
+    check_option_quantity(line.variant, quantity)
     _check_stock(line.variant, quantity)
     line.quantity = quantity
     db.session.flush()

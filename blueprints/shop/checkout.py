@@ -2,7 +2,6 @@
 and close what an abandoned checkout held."""
 
 import logging
-from datetime import timedelta
 
 import stripe
 from sqlalchemy import select
@@ -15,23 +14,29 @@ from blueprints.core.types import utcnow
 from blueprints.shop.cart import check_quantity
 from blueprints.shop.errors import NotAvailable, PaymentUnavailable, ShopError, SoldOut
 from blueprints.shop.events import record_event
+from blueprints.shop.holds import (
+    CHECKOUT_LIFETIME,
+    check_option_quantity,
+    check_visitor_holds,
+)
 from blueprints.shop.models import Order, OrderEventKind, OrderLine, OrderStatus
 from blueprints.shop.stock import release_stock, take_stock
 from extensions import db
 
 log = logging.getLogger(__name__)
 
-# How long Stripe keeps a Checkout Session open, and so how long an order holds stock.
-CHECKOUT_LIFETIME = timedelta(minutes=30)
 SHIPPING_COUNTRIES = ("US", "CA")
 
 
-def place_order(cart):
+def place_order(cart, client_key=None):
     """Create a pending order from the cart and hold its stock.
 
     Prices and names are copied from the database. Each limited-stock line is held by
     one conditional UPDATE checked by its row count, so two buyers can never take the
-    last vest. Raises :class:`SoldOut` (nothing is held then: the caller rolls back).
+    last vest. The visitor (``client_key`` and the cart, under
+    :func:`~blueprints.shop.holds.lock_visitor`) may not hold more than the limits.
+    Raises :class:`SoldOut` or :class:`TooManyHolds` (nothing is held then: the caller
+    rolls back).
     """
     if cart is None or not cart.lines:
         raise ShopError("Your cart is empty.")
@@ -43,6 +48,7 @@ def place_order(cart):
         currency=currencies.pop(),
         total_cents=0,
         cart_id=cart.id,
+        client_key=client_key,
     )
     # Lock rows in one order (by variant id) so concurrent checkouts cannot deadlock.
     for cart_line in sorted(cart.lines, key=lambda ln: ln.variant_id):
@@ -50,6 +56,7 @@ def place_order(cart):
         if not variant.active or not variant.product.active:
             raise NotAvailable(f"Sorry, {variant.label()} is no longer available.")
         check_quantity(cart_line.quantity)
+        check_option_quantity(variant, cart_line.quantity)
         order.lines.append(
             OrderLine(
                 variant_id=variant.id,
@@ -69,6 +76,7 @@ def place_order(cart):
     for line in order.lines:
         if line.stock_held and not take_stock(line.variant_id, line.quantity):
             raise SoldOut(f"Sorry, {line.description} is sold out.")
+    check_visitor_holds(order)
     record_event(
         order,
         OrderEventKind.CREATED,
@@ -138,28 +146,40 @@ def cancel_order(order, reason, actor="system"):
     return close_unpaid(order, OrderStatus.CANCELLED, OrderEventKind.CANCELLED, reason, actor)
 
 
-def release_earlier_checkouts(cart):
-    """Before a new checkout, close this cart's earlier unpaid Checkout Sessions, so
-    one visitor never holds the same stock twice.
+def _release_checkouts(orders, message):
+    """Close these pending orders' Checkout Sessions and release what they hold.
 
     Stripe is asked first, before this request writes anything: its expiry webhook
-    may arrive meanwhile and does the same release (only one of them wins).
+    may arrive meanwhile and does the same release (only one of them wins). A session
+    Stripe refuses to expire (it may have been paid meanwhile) is left to its webhook.
     """
-    earlier = db.session.scalars(
-        select(Order).where(Order.cart_id == cart.id, Order.status == OrderStatus.PENDING)
-    ).all()
     closed = []
-    for order in earlier:
+    for order in orders:
         if order.stripe_session_id:
             try:
                 expire_checkout_session(order.stripe_session_id)
             except stripe.StripeError:
-                continue  # it may have been paid meanwhile: the webhook decides
+                continue
         closed.append(order)
-    for order in closed:
-        close_unpaid(
-            order,
-            OrderStatus.EXPIRED,
-            OrderEventKind.EXPIRED,
-            "Replaced by a newer checkout from the same cart.",
-        )
+    return [
+        order
+        for order in closed
+        if close_unpaid(order, OrderStatus.EXPIRED, OrderEventKind.EXPIRED, message)
+    ]
+
+
+def release_earlier_checkouts(cart):
+    """Before a new checkout, close this cart's earlier unpaid Checkout Sessions, so
+    one visitor never holds the same stock twice."""
+    earlier = db.session.scalars(
+        select(Order).where(Order.cart_id == cart.id, Order.status == OrderStatus.PENDING)
+    ).all()
+    _release_checkouts(earlier, "Replaced by a newer checkout from the same cart.")
+
+
+def release_checkout(order):
+    """The visitor left Stripe's page and gives the items back now rather than when the
+    checkout expires (the view checked it is their own). True when released."""
+    return bool(
+        _release_checkouts([order], "Released by the customer on leaving the payment page.")
+    )

@@ -1,18 +1,31 @@
-"""The shop's emails: the order confirmation and the shipping notice (text + HTML)."""
+"""The shop's emails: the order confirmation, the shipping notice and the "My
+programs" link (text + HTML)."""
 
 from blueprints.core.outbox import queue_email
-from blueprints.shop.links import programs_url
+from blueprints.shop.links import PROGRAMS_LINK_MAX_AGE, order_programs_url, programs_url
 
 
 def send_order_confirmation(order):
-    """Queue the confirmation: the lines, the total and, for programs, the signed link."""
+    """Queue the confirmation: the lines, the total and, for programs, the order's own
+    link (the address was typed at Stripe by whoever paid: it opens nothing more)."""
     has_programs = any(line.is_program for line in order.lines)
     return queue_email(
         order.email,
         "order_confirmation",
         f"Your Better Bones order {order.reference}",
         order=order,
-        programs_link=programs_url(order.email) if has_programs else None,
+        programs_link=order_programs_url(order) if has_programs else None,
+    )
+
+
+def send_programs_link(email):
+    """Queue the link to every program of ``email``, to that address only."""
+    return queue_email(
+        email,
+        "programs_link",
+        "Your Better Bones programs",
+        programs_link=programs_url(email),
+        link_days=PROGRAMS_LINK_MAX_AGE.days,
     )
 
 

@@ -44,3 +44,9 @@ class SkuTaken(ShopError):
     """A variant's SKU must be its own (staff)."""
 
     default_message = "Another variant already uses this SKU."
+
+
+class TooManyHolds(ShopError):
+    """One visitor already holds as much unpaid stock as they may."""
+
+    status = 429

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    EmailField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -14,6 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -188,3 +190,25 @@ class VariantForm(FlaskForm):
             "stock": self.stock.data,
             "active": self.active.data,
         }
+
+
+class ProgramsLinkForm(FlaskForm):
+    """Ask for the link to every program of an address (sent to that address)."""
+
+    email = EmailField(
+        "Email address",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired("Please enter the email address you bought with."),
+            Length(max=254, message="Please enter a shorter email address."),
+            Email(
+                "Please check your email address: it should look like name@example.com.",
+                check_deliverability=False,
+            ),
+        ],
+    )
+
+
+class ReleaseCheckoutForm(FlaskForm):
+    """Only the CSRF token: the order comes from Stripe's return link, checked against
+    the visitor's cart."""

@@ -5,7 +5,9 @@ Stripe's objects are read through :func:`stripe_value`, since the SDK's objects 
 the webhook's plain dicts both reach here.
 """
 
-from sqlalchemy import delete, select, update
+from datetime import timedelta
+
+from sqlalchemy import delete, or_, select, update
 
 from blueprints.core.layout import format_money
 from blueprints.core.states import claim_status
@@ -24,6 +26,9 @@ from blueprints.shop.models import (
 )
 from blueprints.shop.stock import take_stock
 from extensions import db
+
+# The success page asks Stripe about an unpaid order at most this often, whoever visits.
+STRIPE_CHECK_INTERVAL = timedelta(seconds=10)
 
 
 def stripe_value(obj, key, default=None):
@@ -88,6 +93,27 @@ def pending_orders_before(cutoff):
         .where(Order.status == OrderStatus.PENDING, Order.created_at < cutoff)
         .order_by(Order.created_at)
     ).all()
+
+
+def claim_stripe_check(order):
+    """True when this request may ask Stripe about ``order`` now: it is still pending
+    and nobody asked in the last :data:`STRIPE_CHECK_INTERVAL`. One conditional
+    UPDATE, so reloads, new sessions and many visitors at once make one call."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Order)
+        .where(
+            Order.id == order.id,
+            Order.status == OrderStatus.PENDING,
+            or_(
+                Order.stripe_checked_at.is_(None),
+                Order.stripe_checked_at <= now - STRIPE_CHECK_INTERVAL,
+            ),
+        )
+        .values(stripe_checked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
 
 
 def fulfil_order(session_id):

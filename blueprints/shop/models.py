@@ -1,6 +1,7 @@
 """Products and their variants, carts, orders with their lines, events and refunds,
 and the access a paid program gives."""
 
+import secrets
 from datetime import datetime
 from typing import ClassVar
 
@@ -194,12 +195,18 @@ class OrderEventKind(StrEnum):
     ACCESS_REVOKED = "access_revoked"
 
 
+def new_access_key():
+    """The random half of an order's program link (see ``shop/links.py``)."""
+    return secrets.token_urlsafe(24)
+
+
 class Order(db.Model):
     __tablename__ = "order"
     __table_args__ = (
         CheckConstraint("total_cents > 0", name="total_positive"),
         CheckConstraint("refunded_cents >= 0", name="refunded_not_negative"),
         Index("ix_order_status_created_at", "status", "created_at"),
+        Index("ix_order_client_key_status", "client_key", "status"),
     )
     TRANSITIONS: ClassVar[Transitions] = ORDER_TRANSITIONS
 
@@ -223,6 +230,14 @@ class Order(db.Model):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Something a person must look at (e.g. paid after its stock was released).
     needs_attention: Mapped[bool] = mapped_column(default=False)
+    # Its program link opens only while this matches: the link names this order alone,
+    # and a leaked signing key alone forges none.
+    access_key: Mapped[str | None] = mapped_column(String(64), default=new_access_key)
+    # Who placed it (a keyed hash of the client's address, never the address itself):
+    # their unpaid checkouts are counted against the hold limits.
+    client_key: Mapped[str | None] = mapped_column(String(64))
+    # When the success page last asked Stripe about it (at most every few seconds).
+    stripe_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -68,23 +68,31 @@ def record_refund(order, refund_id, amount_cents, currency, actor="stripe"):
     return True
 
 
-def _charge_refunds(charge):
-    refunds = stripe_value(stripe_value(charge, "refunds"), "data")
-    if refunds is None:
-        # Recent API versions leave refunds out of the charge: ask for them.
-        refunds = get_client().v1.refunds.list({"charge": charge["id"], "limit": 100}).data
-    return refunds
+def _stripe_refunds(payment_intent_id):
+    """Every refund Stripe itself has for this payment, all pages of them."""
+    listing = get_client().v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
+    return listing.auto_paging_iter()
 
 
 def apply_charge_refunded(charge):
-    """``charge.refunded``: record each refund of the charge once."""
+    """``charge.refunded``: record, once each, the refunds Stripe has for the order.
+
+    The event only says which order to look at again. Its body (amounts, the refunds
+    it lists) is never acted on: a forged or replayed one must not end anyone's access.
+    What counts is what Stripe answers for the order's own payment intent.
+    """
     order_id = stripe_value(stripe_value(charge, "metadata", {}), "id")
     order = db.session.get(Order, int(order_id)) if str(order_id).isdigit() else None
     if order is None:
         raise LookupError(f"no order for refunded charge {charge['id']}")
     if order.status == OrderStatus.PENDING and order.stripe_session_id:
         fulfil_order(order.stripe_session_id)  # the refund overtook the payment event
-    for refund in _charge_refunds(charge):
+    payment_intent = order.stripe_payment_intent_id
+    if payment_intent is None:
+        return order  # never paid: Stripe can have no refund of it
+    for refund in _stripe_refunds(payment_intent):
+        if stripe_value(refund, "payment_intent") != payment_intent:
+            continue
         if stripe_value(refund, "status") in ("succeeded", "pending"):
             record_refund(order, refund["id"], refund["amount"], refund["currency"])
     return order

@@ -8,13 +8,15 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from blueprints.blog.related import POSTS_TAG, related_posts
 from blueprints.core.cache import cached_page
+from blueprints.core.headers import no_store
 from blueprints.core.types import MAX_ID
-from blueprints.shop import bp, cache_tags, cart, catalogue, checkout, fulfilment, links
+from blueprints.shop import bp, cache_tags, cart, catalogue, checkout, fulfilment, holds, links
 from blueprints.shop.errors import QUANTITY_MESSAGE, PaymentUnavailable, ShopError
 from blueprints.shop.forms import (
     AddToCartForm,
     CartLineForm,
     CheckoutForm,
+    ReleaseCheckoutForm,
     RemoveLineForm,
 )
 from blueprints.shop.models import MAX_LINE_QUANTITY, Order, OrderStatus, Variant
@@ -23,7 +25,7 @@ from extensions import db, limiter
 # What the pages tell the buyer, from the rules themselves.
 LIMITS = {
     "max_quantity": MAX_LINE_QUANTITY,
-    "hold_minutes": int(checkout.CHECKOUT_LIFETIME.total_seconds() // 60),
+    "hold_minutes": holds.CHECKOUT_MINUTES,
 }
 
 
@@ -46,6 +48,8 @@ def _render_product(product, form, status=200, error=None, variants=None):
             error=error,
             related=related_posts([tag.id for tag in tags]),
             **LIMITS,
+            # A vest option is held while its buyer pays: fewer of one per order.
+            max_per_order=MAX_LINE_QUANTITY if product.is_program else holds.max_per_option(),
         ),
         status,
     )
@@ -75,6 +79,7 @@ def _render_cart(status=200, error=None):
             line_form=CartLineForm(formdata=None),
             checkout_form=CheckoutForm(formdata=None),
             **LIMITS,
+            max_per_option=holds.max_per_option(),
         ),
         status,
     )
@@ -82,6 +87,7 @@ def _render_cart(status=200, error=None):
 
 # The modules are named cart and checkout: the endpoints keep those names.
 @bp.get("/cart", endpoint="cart")
+@no_store
 def show_cart():
     return _render_cart()
 
@@ -156,9 +162,11 @@ def start_checkout():
     current = cart.current_cart()
     if current is None or not current.lines:
         return _render_cart(400, "Your cart is empty.")
+    visitor = holds.visitor_key(request.remote_addr)
+    holds.lock_visitor(visitor)
     checkout.release_earlier_checkouts(current)
     try:
-        order = checkout.place_order(current)
+        order = checkout.place_order(current, client_key=visitor)
     except ShopError as exc:
         # Nothing is held: the order and its holds vanish together.
         db.session.rollback()
@@ -173,6 +181,7 @@ def start_checkout():
 
 
 @bp.get("/shop/success")
+@no_store
 def success():
     session_id = request.args.get("session_id", "")
     if not session_id.startswith("cs_") or len(session_id) > 255:
@@ -180,18 +189,59 @@ def success():
     order = db.session.scalar(db.select(Order).where(Order.stripe_session_id == session_id))
     if order is None:
         abort(404)
-    try:
-        order = fulfilment.fulfil_order(session_id)
+    if fulfilment.claim_stripe_check(order):
+        # Kept before Stripe is asked, so a slow answer holds no lock on the order (its
+        # webhook writes the same row) and other visits meanwhile do not ask again.
         db.session.commit()
-    except stripe.StripeError:
-        db.session.rollback()  # the webhook will confirm it; the page says so
+        try:
+            order = fulfilment.fulfil_order(session_id)
+            db.session.commit()
+        except stripe.StripeError:
+            db.session.rollback()  # the webhook will confirm it; the page says so
     programs_link = None
     paid = order.status in (OrderStatus.PAID, OrderStatus.FULFILLED)
-    if order.email and paid and any(line.is_program for line in order.lines):
-        programs_link = url_for("account.programs", token=links.programs_token(order.email))
-    return render_template("shop/success.html", order=order, programs_link=programs_link)
+    if paid and any(line.is_program for line in order.lines):
+        programs_link = links.order_programs_path(order)
+    return render_template(
+        "shop/success.html",
+        order=order,
+        programs_link=programs_link,
+        recheck_seconds=int(fulfilment.STRIPE_CHECK_INTERVAL.total_seconds()),
+    )
+
+
+def _returned_order():
+    """The order Stripe's cancel link names, when it is this visitor's own (their
+    cart's) checkout still waiting for payment."""
+    order_id = request.args.get("order", type=int)
+    current = cart.current_cart()
+    if not order_id or not 0 < order_id <= MAX_ID or current is None:
+        return None
+    order = db.session.get(Order, order_id)
+    if order is None or order.cart_id != current.id or order.status != OrderStatus.PENDING:
+        return None
+    return order
 
 
 @bp.get("/shop/cancelled")
+@no_store
 def cancelled():
-    return render_template("shop/cancelled.html")
+    return render_template(
+        "shop/cancelled.html",
+        order=_returned_order(),
+        form=ReleaseCheckoutForm(formdata=None),
+        **LIMITS,
+    )
+
+
+@bp.post("/shop/cancelled")
+@limiter.limit("20/minute")
+def release_checkout():
+    """Give the items of the checkout the visitor just left back at once."""
+    if not ReleaseCheckoutForm().validate():
+        abort(400)
+    order = _returned_order()
+    if order is not None and checkout.release_checkout(order):
+        flash("Done: those items are released. They are still in your cart.", "success")
+    db.session.commit()
+    return redirect(url_for("shop.cart"), 303)

@@ -95,7 +95,7 @@ def test_buy_a_program_and_open_a_lesson(page, emulator, demo_shop, mailbox):
     assert_accessible(page)
 
     body = text_part(mailbox.wait_for(1)[0])
-    assert "/account/programs/" in body
+    assert "/account/order/" in body  # the order's own link (issue 17, finding 1)
 
 
 def test_cancelling_on_the_emulator_returns_to_the_cart(page, emulator, demo_shop):

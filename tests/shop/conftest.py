@@ -89,6 +89,7 @@ class FakeStripe:
         self.fail_with = None  # (status, body) to make every API call fail
         self._ids = itertools.count(1)
         self._replies = {}  # Idempotency-Key -> the first answer, replayed as Stripe does
+        self.refunds = {}  # id -> refund: what Stripe has, whatever a webhook body says
         self._lock = threading.Lock()
         self.list_page_size = 2  # small, so listing has to follow Stripe's pagination
         self.refund_delay = 0  # seconds a refund takes to answer (to widen a race)
@@ -122,16 +123,13 @@ class FakeStripe:
                 return self._json(self._replies[key])
             if request.method == "POST" and path == "/v1/refunds":
                 number = next(self._ids)
-                refund = {
-                    "id": f"re_test_{number}",
-                    "object": "refund",
-                    "amount": int(form["amount"]),
-                    "currency": "usd",
-                    "payment_intent": form["payment_intent"],
-                    "status": "succeeded",
-                }
+                refund = self._add_refund(
+                    form["payment_intent"], f"re_test_{number}", int(form["amount"])
+                )
                 self._replies[key] = refund
                 return self._json(refund)
+            if request.method == "GET" and path == "/v1/refunds":
+                return self._json(self._list_refunds(parse_form(request.args.items(multi=True))))
             return self._json({"error": {"type": "invalid_request_error", "message": "nope"}}, 404)
 
     def _create(self, form):
@@ -175,6 +173,43 @@ class FakeStripe:
             "data": found[:size],
             "has_more": len(found) > size,
             "url": "/v1/checkout/sessions",
+        }
+
+    def _add_refund(self, payment_intent, refund_id, amount, status="succeeded"):
+        refund = {
+            "id": refund_id,
+            "object": "refund",
+            "amount": amount,
+            "charge": f"ch_{payment_intent}",
+            "created": int(time.time()),
+            "currency": "usd",
+            "payment_intent": payment_intent,
+            "status": status,
+        }
+        self.refunds[refund_id] = refund
+        return refund
+
+    def add_refund(self, payment_intent, refund_id, amount, status="succeeded"):
+        """A refund Stripe has (e.g. one made on its dashboard)."""
+        with self._lock:
+            return self._add_refund(payment_intent, refund_id, amount, status)
+
+    def _list_refunds(self, args):
+        """Newest first, filtered by ``payment_intent`` or ``charge``, in pages."""
+        found = [
+            r
+            for r in sorted(self.refunds.values(), key=lambda r: (-r["created"], r["id"]))
+            if all(r[name] == args[name] for name in ("payment_intent", "charge") if name in args)
+        ]
+        if args.get("starting_after"):
+            ids = [r["id"] for r in found]
+            found = found[ids.index(args["starting_after"]) + 1 :]
+        size = min(int(args.get("limit", 10)), self.list_page_size)
+        return {
+            "object": "list",
+            "data": found[:size],
+            "has_more": len(found) > size,
+            "url": "/v1/refunds",
         }
 
     def created(self):

@@ -96,8 +96,9 @@ def test_reconcile_releases_expired_checkouts_and_reports_old_pending(
 
 def test_reconcile_lists_only_the_last_three_days_and_follows_pagination(app, fake_stripe, runner):
     vest = make_vest({"VEST-M-08": 9})
-    for _ in range(5):
+    for n in range(5):
         client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 1}"  # five visitors, not one
         add_to_cart(client, vest.variants[0], 1)
         checkout(client)
     first = db.session.scalars(select(Order).order_by(Order.id)).first()

@@ -263,7 +263,7 @@ def test_refund_overtaking_the_payment_event_ends_the_same(client, fake_stripe, 
     checkout(client)
     order = _order()
     session = fake_stripe.pay(order.stripe_session_id)
-    charge = _charge(order, refunds=[("re_1", 4900)])
+    charge = _charge(fake_stripe, order, refunds=[("re_1", 4900)])
 
     post_event(client, make_event("charge.refunded", charge))
     post_event(client, make_event("checkout.session.completed", dict(session)))
@@ -339,7 +339,11 @@ def test_a_failing_handler_answers_500_and_keeps_nothing(client, fake_stripe):
 # --- refunds ----------------------------------------------------------------------------
 
 
-def _charge(order, refunds):
+def _charge(fake_stripe, order, refunds):
+    """A ``charge.refunded`` body listing ``refunds``, which Stripe has too."""
+    for refund_id, amount in refunds:
+        if refund_id not in fake_stripe.refunds:
+            fake_stripe.add_refund(f"pi_{order.stripe_session_id}", refund_id, amount)
     return {
         "id": f"ch_{order.id}",
         "object": "charge",
@@ -372,12 +376,12 @@ def test_program_order_is_fulfilled_with_access_at_once(client, fake_stripe, mai
     assert order.status == OrderStatus.FULFILLED
     assert _count(ProgramAccess, ProgramAccess.revoked_at.is_(None)) == 1
     body = text_part(mailbox.wait_for(1)[0])
-    assert "/account/programs/" in body
+    assert "/account/order/" in body  # the order's own link (issue 17, finding 1)
 
 
 def test_each_refund_is_recorded_once_and_a_full_refund_revokes_access(client, fake_stripe):
     order = _paid_program_order(client, fake_stripe)
-    partial = make_event("charge.refunded", _charge(order, [("re_a", 1000)]))
+    partial = make_event("charge.refunded", _charge(fake_stripe, order, [("re_a", 1000)]))
     post_event(client, partial)
     post_event(client, partial)
     order = _order()
@@ -386,7 +390,10 @@ def test_each_refund_is_recorded_once_and_a_full_refund_revokes_access(client, f
 
     # Stripe's next event lists both refunds; the first must not count twice.
     post_event(
-        client, make_event("charge.refunded", _charge(order, [("re_b", 8800), ("re_a", 1000)]))
+        client,
+        make_event(
+            "charge.refunded", _charge(fake_stripe, order, [("re_b", 8800), ("re_a", 1000)])
+        ),
     )
 
     order = _order()
@@ -394,3 +401,42 @@ def test_each_refund_is_recorded_once_and_a_full_refund_revokes_access(client, f
     assert _count(Refund) == 2
     assert _count(ProgramAccess, ProgramAccess.revoked_at.is_(None)) == 0
     assert any(e.kind == "access_revoked" for e in order.events)
+
+
+def test_a_signed_refund_event_stripe_does_not_confirm_revokes_nothing(client, fake_stripe):
+    # The body claims a full refund; Stripe has none. Only Stripe's own records count.
+    order = _paid_program_order(client, fake_stripe)
+    forged = _charge(fake_stripe, order, [])
+    forged["amount_refunded"] = order.total_cents
+    forged["refunded"] = True
+    forged["refunds"]["data"] = [
+        {
+            "id": "re_forged",
+            "object": "refund",
+            "amount": order.total_cents,
+            "currency": "usd",
+            "status": "succeeded",
+        }
+    ]
+
+    post_event(client, make_event("charge.refunded", forged))
+
+    order = _order()
+    assert order.status == OrderStatus.FULFILLED and order.refunded_cents == 0
+    assert _count(Refund) == 0
+    assert _count(ProgramAccess, ProgramAccess.revoked_at.is_(None)) == 1
+    assert not any(e.kind in ("refunded", "access_revoked") for e in order.events)
+    assert any(r[:2] == ("GET", "/v1/refunds") for r in fake_stripe.requests)
+
+
+def test_a_refund_event_counts_only_refunds_of_the_orders_own_payment(client, fake_stripe):
+    # A real refund of another payment, named in this order's event, changes nothing.
+    order = _paid_program_order(client, fake_stripe)
+    fake_stripe.add_refund("pi_someone_else", "re_other", order.total_cents)
+    charge = _charge(fake_stripe, order, [])
+    charge["refunds"]["data"] = [dict(fake_stripe.refunds["re_other"])]
+
+    post_event(client, make_event("charge.refunded", charge))
+
+    assert _order().status == OrderStatus.FULFILLED
+    assert _count(ProgramAccess, ProgramAccess.revoked_at.is_(None)) == 1
