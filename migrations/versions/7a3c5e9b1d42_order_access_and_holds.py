@@ -4,7 +4,7 @@ in for the orders already there), the keyed hash of the client that placed it
 the success page last asked Stripe about it (``stripe_checked_at``).
 
 Revision ID: 7a3c5e9b1d42
-Revises: 5d1e8a3c7b20
+Revises: 5d1a7c3e8b40
 Create Date: 2026-12-05 12:00:00.000000
 
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "7a3c5e9b1d42"
-down_revision = "5d1e8a3c7b20"
+down_revision = "5d1a7c3e8b40"
 branch_labels = None
 depends_on = None
 
