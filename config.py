@@ -2,16 +2,23 @@
 
 ``FLASK_ENV_NAME=production`` switches on the strict checks: the site then refuses to
 start without a secret key and a database URL, and never enables the Stripe emulator.
+In development without ``FLASK_SECRET_KEY`` a random key is made on the first start and
+kept in ``instance/secret_key`` (readable by its owner only).
 """
 
+import os
+import secrets
 from datetime import timedelta
 
-DEV_SECRET_KEY = "dev-only-not-secret"
+# The value the development key had when it was a constant in this file: public, so
+# production refuses it even when someone sets it on purpose.
+PUBLIC_DEV_SECRET_KEYS = frozenset({"dev-only-not-secret"})
+DEV_SECRET_KEY_FILE = "secret_key"
 
 
 class DefaultConfig:
     ENV_NAME = "development"
-    SECRET_KEY = DEV_SECRET_KEY
+    SECRET_KEY = None  # FLASK_SECRET_KEY; development makes one in instance/ (below)
     # A relative SQLite path lands in the instance/ folder (Flask-SQLAlchemy's rule).
     SQLALCHEMY_DATABASE_URI = "sqlite:///better_bones.db"
     SQLALCHEMY_ENGINE_OPTIONS = {}
@@ -104,6 +111,39 @@ def load_config(app, overrides=None):
     _choose_cache_backend(app)
     if app.config["ENV_NAME"] == "production":
         _apply_production(app)
+    elif app.config["ENV_NAME"] == "development" and not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+
+
+def _instance_secret_key(instance_path):
+    """The development secret key kept in ``instance/secret_key``, made on first use.
+
+    A constant key in the code would let anyone who read it sign a session or a
+    link for any demo site. The file is created whole under another name and linked into
+    place, so two processes starting at once (a reloader, several workers) agree on one
+    key and never read half a file.
+    """
+    path = os.path.join(instance_path, DEV_SECRET_KEY_FILE)
+    try:
+        with open(path) as handle:
+            key = handle.read().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    os.makedirs(instance_path, exist_ok=True)
+    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(draft, path)  # fails if another process got there first: keep theirs
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
+    with open(path) as handle:
+        return handle.read().strip()
 
 
 def _choose_cache_backend(app):
@@ -116,7 +156,7 @@ def _choose_cache_backend(app):
 
 def _apply_production(app):
     missing = []
-    if app.config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
+    if not app.config["SECRET_KEY"] or app.config["SECRET_KEY"] in PUBLIC_DEV_SECRET_KEYS:
         missing.append("FLASK_SECRET_KEY")
     if app.config["SQLALCHEMY_DATABASE_URI"] == DefaultConfig.SQLALCHEMY_DATABASE_URI:
         missing.append("FLASK_SQLALCHEMY_DATABASE_URI")
