@@ -38,7 +38,9 @@ class DefaultConfig:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Better Bones <hello@betterbones.example>"
-    MAIL_TIMEOUT = 10
+    MAIL_TIMEOUT = 10  # seconds for the connect and for each read and write
+    # Seconds for one message's whole SMTP exchange (kept below gunicorn's 30 s timeout).
+    MAIL_SEND_DEADLINE = 20
 
     # Sessions and cookies.
     SESSION_COOKIE_HTTPONLY = True
