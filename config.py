@@ -26,6 +26,10 @@ class DefaultConfig:
     # it (blueprints/core/database.py); None never checks.
     DATABASE_PING_AFTER_IDLE = 10
     SITE_URL = "http://127.0.0.1:5000"
+    # Host names answered besides SITE_URL's ("name" or "name:port"; a list, or a comma
+    # separated string in FLASK_ALLOWED_HOSTS). Any other Host header gets 400; in
+    # development localhost, 127.0.0.1 and [::1] are answered on any port as well.
+    ALLOWED_HOSTS = None
     # How many reverse proxies sit in front of the app (nginx: 1). 0 trusts no header.
     TRUSTED_PROXIES = 0
     SITE_NAME = "Better Bones"
@@ -57,6 +61,11 @@ class DefaultConfig:
     RATELIMIT_ENABLED = True
     # Failed staff sign-ins allowed per IP address before 429 (successes do not count).
     STAFF_LOGIN_RATE_LIMIT = "10 per 15 minutes"
+    # A limiter store that fails (Redis full or down) never turns a request into a 500:
+    # public forms go through unlimited, and Flask-Limiter logs each failure...
+    RATELIMIT_SWALLOW_ERRORS = True
+    # ...but these endpoints are refused (503) while their attempts cannot be counted.
+    RATELIMIT_FAIL_CLOSED_ENDPOINTS = ("admin.login", "admin.login_code")
 
     # Stripe: keys come from the environment only. STRIPE_API_BASE points the SDK
     # at the bundled emulator (offline demo) or at a test server.

@@ -21,7 +21,7 @@ from flask import (
 from blueprints.blog import bp, services
 from blueprints.blog.forms import CommentForm
 from blueprints.blog.models import DEFAULT_AUTHOR
-from blueprints.core.cache import cached_page
+from blueprints.core.cache import cached_page, query_args_unused
 from blueprints.core.types import utcnow
 from extensions import db, limiter
 
@@ -170,6 +170,8 @@ def _render_post(post, form, *, status=200, notice=None):
             None,
         )
     form.parent_id.data = str(replying_to.id) if replying_to else ""
+    if replying_to is None:
+        query_args_unused("reply_to")  # no such comment: the plain page, not a new copy
     html = render_template(
         "blog/post.html",
         post=post,
