@@ -45,6 +45,8 @@ class DefaultConfig:
     MAIL_TIMEOUT = 10  # seconds for the connect and for each read and write
     # Seconds for one message's whole SMTP exchange (kept below gunicorn's 30 s timeout).
     MAIL_SEND_DEADLINE = 20
+    # After a timeout, responses leave their mail to cron (outbox send) this many seconds.
+    MAIL_PAUSE_AFTER_TIMEOUT = 60
 
     # Sessions and cookies.
     SESSION_COOKIE_HTTPONLY = True

@@ -18,7 +18,9 @@ keep short:
 - every connect, read and write waits at most ``MAIL_TIMEOUT`` seconds, and one
   message's whole conversation at most ``MAIL_SEND_DEADLINE`` (below gunicorn's 30 s);
 - after a timeout, the rest of the batch is left for the next cron run rather than
-  waiting on the same silent server once per message.
+  waiting on the same silent server once per message, and this process's responses
+  leave their mail to cron for ``MAIL_PAUSE_AFTER_TIMEOUT`` seconds: a silent server
+  costs each worker one timeout now and then, not one per page that sends mail.
 
 Failures: a message that can never be sent (a header that cannot be written, a 5xx
 answer to its recipient or its content) is marked failed with the reason and the rest
@@ -219,6 +221,15 @@ def _is_permanent(exc):
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
 
 
+def _timed_out(exc):
+    """True for a timeout, also when smtplib reports it as a lost connection."""
+    while exc is not None:
+        if isinstance(exc, TimeoutError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def _reason(exc):
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "; ".join(
@@ -244,6 +255,7 @@ class DeliveryReport:
     retrying: list = field(default_factory=list)
     failed: list = field(default_factory=list)
     left: int = 0
+    timed_out: bool = False
 
 
 def _due():
@@ -312,7 +324,8 @@ def send_messages(ids):
     for position, message_id in enumerate(ids):
         if not _claim(message_id):
             continue
-        if isinstance(_send_claimed(message_id, report), TimeoutError):
+        if _timed_out(_send_claimed(message_id, report)):
+            report.timed_out = True
             report.left = len(ids) - position - 1
             break
     return report
@@ -353,10 +366,18 @@ def _forget_rolled_back(session):
 
 def _deliver_after_response(app, ids):
     """Runs when the server closes the response: in an app context of its own (the
-    request's has gone), with a session of its own."""
+    request's has gone), with a session of its own. Skipped for a while after a
+    timeout; the rows stay due, and cron sends them."""
+    state = app.extensions.setdefault("outbox", {"paused_until": 0.0})
+    if time.monotonic() < state["paused_until"]:
+        log.info("Mail %s left to cron: the mail server timed out a moment ago", ids)
+        return
     try:
         with app.app_context():
-            send_messages(ids)
+            report = send_messages(ids)
+            if report.timed_out:
+                pause = float(app.config["MAIL_PAUSE_AFTER_TIMEOUT"])
+                state["paused_until"] = time.monotonic() + pause
     except Exception:  # the page is answered; cron sends what this could not
         log.exception("Sending queued mail after the response failed; cron will retry")
 

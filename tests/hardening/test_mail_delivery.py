@@ -56,6 +56,10 @@ class SilentMailServer:
             connection.close()
         self._listener.close()
 
+    @property
+    def connections(self):
+        return len(self._connections)
+
     def release(self):
         self.released.set()
         self._thread.join(timeout=5)
@@ -179,14 +183,39 @@ class TestEveryReadIsBounded:
     ):
         with app.test_request_context():
             queue_email("reader@example.com", "test_message", "Hello", greeting="Hi")
+            queue_email("other@example.com", "test_message", "Hello", greeting="Hi")
             db.session.commit()
-        send_due()
+        report = send_due()
         # Back while the server is still silent: the greeting read timed out.
         assert silent_smtp.accepted.is_set() and not silent_smtp.gave_up.is_set()
-        [row] = _outbox()
-        assert row.status == OutboxStatus.QUEUED and row.attempts == 1
-        assert "timed out" in row.last_error
-        assert row.next_attempt_at > utcnow() + timedelta(seconds=30)
+        first, second = _outbox()
+        assert first.status == OutboxStatus.QUEUED and first.attempts == 1
+        assert "timed out" in first.last_error
+        assert first.next_attempt_at > utcnow() + timedelta(seconds=30)
+        # One timeout is enough: the next message waits for the next run, untried.
+        assert silent_smtp.connections == 1 and report.left == 1
+        assert second.status == OutboxStatus.QUEUED and second.attempts == 0
+
+    def test_after_a_timeout_pages_leave_their_mail_to_cron_for_a_while(
+        self, app, silent_smtp, smtp_controller, mailbox, runner
+    ):
+        for address in ("first@example.com", "second@example.com", "third@example.com"):
+            signup = app.test_client().post("/newsletter/", data={"email": address})
+            assert signup.status_code == 303
+        # Only the first page's mail waited on the silent server; the others were left
+        # queued and due, without an attempt.
+        assert silent_smtp.connections == 1
+        first, *others = _outbox()
+        assert first.status == OutboxStatus.QUEUED and first.attempts == 1
+        assert all(row.status == OutboxStatus.QUEUED and row.attempts == 0 for row in others)
+
+        app.config["MAIL_PORT"] = smtp_controller.port
+        result = runner.invoke(args=["outbox", "send"])
+        assert "Sent 2 message(s)." in result.output
+        assert sorted(str(m["To"]) for m in mailbox.wait_for(2)) == [
+            "second@example.com",
+            "third@example.com",
+        ]
 
 
 def _queued(to, subject, **values):
