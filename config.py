@@ -42,7 +42,8 @@ class DefaultConfig:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Better Bones <hello@betterbones.example>"
-    MAIL_TIMEOUT = 10  # seconds for the connect and for each read and write
+    MAIL_TIMEOUT = 10
+    # MAIL_TIMEOUT bounds the connect and each read and write (blueprints/core/outbox.py).
     # Seconds for one message's whole SMTP exchange (kept below gunicorn's 30 s timeout).
     MAIL_SEND_DEADLINE = 20
     # After a timeout, responses leave their mail to cron (outbox send) this many seconds.

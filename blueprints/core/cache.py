@@ -212,8 +212,9 @@ def page_address(environ, zone_name):
 
     Host (in normal form), path, the query arguments decoded and in a fixed order, and
     the reader's time zone (dates on the page are shown in it), all read from the WSGI
-    ``environ`` so that the middleware and the view compute the same key. Tags are not part of it: a stored page carries the
-    tag versions it was rendered under, and is served only while they are all current.
+    ``environ`` so that the middleware and the view compute the same key. Tags are not
+    part of it: a stored page carries the tag versions it was rendered under, and is
+    served only while they are all current.
     """
     query = sorted(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
     parts = [

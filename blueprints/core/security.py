@@ -117,7 +117,8 @@ READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 def _refuse_uncounted_sign_in():
     """Fail closed where guessing is the danger: a POST to an endpoint named in
     ``RATELIMIT_FAIL_CLOSED_ENDPOINTS`` (staff sign-in and its code step) is refused with
-    a 503 page while the limiter's store cannot count (write, then read) an attempt.
+    a 503 page while the limiter's store cannot count an attempt (one increment of a
+    probe key, which fails as the limiter's own counting would).
 
     Everywhere else a failing store is let through (``RATELIMIT_SWALLOW_ERRORS``): a
     comment or a signup is worth more than its limit for the minutes Redis is down, but
