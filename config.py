@@ -2,16 +2,23 @@
 
 ``FLASK_ENV_NAME=production`` switches on the strict checks: the site then refuses to
 start without a secret key and a database URL, and never enables the Stripe emulator.
+In development without ``FLASK_SECRET_KEY`` a random key is made on the first start and
+kept in ``instance/secret_key`` (readable by its owner only).
 """
 
+import os
+import secrets
 from datetime import timedelta
 
-DEV_SECRET_KEY = "dev-only-not-secret"
+# The value the development key had when it was a constant in this file: public, so
+# production refuses it even when someone sets it on purpose.
+PUBLIC_DEV_SECRET_KEYS = frozenset({"dev-only-not-secret"})
+DEV_SECRET_KEY_FILE = "secret_key"
 
 
 class DefaultConfig:
     ENV_NAME = "development"
-    SECRET_KEY = DEV_SECRET_KEY
+    SECRET_KEY = None  # FLASK_SECRET_KEY; development makes one in instance/ (below)
     # A relative SQLite path lands in the instance/ folder (Flask-SQLAlchemy's rule).
     SQLALCHEMY_DATABASE_URI = "sqlite:///better_bones.db"
     SQLALCHEMY_ENGINE_OPTIONS = {}
@@ -19,6 +26,10 @@ class DefaultConfig:
     # it (blueprints/core/database.py); None never checks.
     DATABASE_PING_AFTER_IDLE = 10
     SITE_URL = "http://127.0.0.1:5000"
+    # Host names answered besides SITE_URL's ("name" or "name:port"; a list, or a comma
+    # separated string in FLASK_ALLOWED_HOSTS). Any other Host header gets 400; in
+    # development localhost, 127.0.0.1 and [::1] are answered on any port as well.
+    ALLOWED_HOSTS = None
     # How many reverse proxies sit in front of the app (nginx: 1). 0 trusts no header.
     TRUSTED_PROXIES = 0
     SITE_NAME = "Better Bones"
@@ -32,6 +43,11 @@ class DefaultConfig:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = "Better Bones <hello@betterbones.example>"
     MAIL_TIMEOUT = 10
+    # MAIL_TIMEOUT bounds the connect and each read and write (blueprints/core/outbox.py).
+    # Seconds for one message's whole SMTP exchange (kept below gunicorn's 30 s timeout).
+    MAIL_SEND_DEADLINE = 20
+    # After a timeout, responses leave their mail to cron (outbox send) this many seconds.
+    MAIL_PAUSE_AFTER_TIMEOUT = 60
 
     # Sessions and cookies.
     SESSION_COOKIE_HTTPONLY = True
@@ -48,6 +64,11 @@ class DefaultConfig:
     RATELIMIT_ENABLED = True
     # Failed staff sign-ins allowed per IP address before 429 (successes do not count).
     STAFF_LOGIN_RATE_LIMIT = "10 per 15 minutes"
+    # A limiter store that fails (Redis full or down) never turns a request into a 500:
+    # public forms go through unlimited, and Flask-Limiter logs each failure...
+    RATELIMIT_SWALLOW_ERRORS = True
+    # ...but these endpoints are refused (503) while their attempts cannot be counted.
+    RATELIMIT_FAIL_CLOSED_ENDPOINTS = ("admin.login", "admin.login_code")
 
     # Stripe: keys come from the environment only. STRIPE_API_BASE points the SDK
     # at the bundled emulator (offline demo) or at a test server.
@@ -115,6 +136,39 @@ def load_config(app, overrides=None):
     _choose_cache_backend(app)
     if app.config["ENV_NAME"] == "production":
         _apply_production(app)
+    elif app.config["ENV_NAME"] == "development" and not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+
+
+def _instance_secret_key(instance_path):
+    """The development secret key kept in ``instance/secret_key``, made on first use.
+
+    A constant key in the code would let anyone who read it sign a session or a
+    link for any demo site. The file is created whole under another name and linked into
+    place, so two processes starting at once (a reloader, several workers) agree on one
+    key and never read half a file.
+    """
+    path = os.path.join(instance_path, DEV_SECRET_KEY_FILE)
+    try:
+        with open(path) as handle:
+            key = handle.read().strip()
+        if key:
+            return key
+    except FileNotFoundError:
+        pass
+    os.makedirs(instance_path, exist_ok=True)
+    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(draft, path)  # fails if another process got there first: keep theirs
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
+    with open(path) as handle:
+        return handle.read().strip()
 
 
 def _choose_cache_backend(app):
@@ -127,7 +181,7 @@ def _choose_cache_backend(app):
 
 def _apply_production(app):
     missing = []
-    if app.config["SECRET_KEY"] in (None, "", DEV_SECRET_KEY):
+    if not app.config["SECRET_KEY"] or app.config["SECRET_KEY"] in PUBLIC_DEV_SECRET_KEYS:
         missing.append("FLASK_SECRET_KEY")
     if app.config["SQLALCHEMY_DATABASE_URI"] == DefaultConfig.SQLALCHEMY_DATABASE_URI:
         missing.append("FLASK_SQLALCHEMY_DATABASE_URI")

@@ -59,6 +59,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/5"
 CACHE_PREFIX = "load:"
 LIMITER_PREFIX = "load"
 WEBHOOK_SECRET = "whsec_load_bench"
+STRIPE_KEY = "sk_test_load_bench"  # the emulator answers only the key it was given
 SEED_POST = "/blog/how-to-increase-spinal-bone-density-with-exercise"
 VEST = "/shop/weighted-walking-vest"
 CONSULTATION_TYPES = ("initial-consultation", "follow-up-call")
@@ -555,6 +556,8 @@ def start_emulator(port, webhook_url, log_path):
             webhook_url,
             "--webhook-secret",
             WEBHOOK_SECRET,
+            "--api-key",
+            STRIPE_KEY,
             # As with Stripe, the event does not wait for the customer's redirect (or the
             # other way round): the success page and the webhook race.
             "--async-webhooks",
@@ -855,7 +858,7 @@ def main(argv=None):
         FLASK_SITE_URL=f"https://127.0.0.1:{site_port}",
         # Production talks to "Stripe" only through these; FLASK_STRIPE_EMULATOR (the
         # test-mode banner) stays off, as production forces.
-        FLASK_STRIPE_SECRET_KEY="sk_test_load_bench",
+        FLASK_STRIPE_SECRET_KEY=STRIPE_KEY,
         FLASK_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         FLASK_STRIPE_API_BASE=emulator,
         FLASK_STRIPE_CHECKOUT_ORIGIN=emulator,

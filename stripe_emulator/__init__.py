@@ -3,7 +3,8 @@
 It answers the few API calls the site makes, in Stripe's JSON shapes, from
 form-encoded bodies as the stripe SDK sends them:
 
-- ``POST /v1/checkout/sessions`` (honours ``Idempotency-Key``)
+- ``POST /v1/checkout/sessions`` (honours ``Idempotency-Key``: the same request is
+  answered again, the key with other parameters is refused with ``idempotency_error``)
 - ``GET  /v1/checkout/sessions`` (``created[gte|gt|lte|lt]``, ``limit``, ``starting_after``)
 - ``GET  /v1/checkout/sessions/<id>`` and ``POST /v1/checkout/sessions/<id>/expire``
 - ``GET  /v1/checkout/sessions/<id>/line_items``
@@ -15,6 +16,10 @@ emulator", with Pay and Cancel buttons. Pay completes the session, sends a signe
 session's ``success_url`` (``async_webhooks``: sends it in the background instead, so
 the two race, as with Stripe). Refunds send ``charge.refunded``; expiring sends
 ``checkout.session.expired``. It is generic: any ``metadata.kind`` goes through.
+
+Every API call must carry the secret key the emulator was started with (the site's
+``FLASK_STRIPE_SECRET_KEY``): like Stripe, it answers 401 to any other key, so another
+program on the machine cannot list the demo's customers or refund their payments.
 
 It keeps everything in memory and has no dependencies beyond Flask. The site only
 ever reaches it through ``STRIPE_API_BASE``; production settings never point there.
@@ -104,20 +109,30 @@ class EmulatorState:
         self.line_items = {}
         self.refunds = {}
         self.charges = {}  # payment_intent id -> charge
-        self.idempotent = {}  # (path, key) -> (status, body)
+        self.idempotent = {}  # (path, key) -> (request fingerprint, status, body)
 
 
 def create_emulator(
-    webhook_url, webhook_secret, public_url=None, api_version=None, async_webhooks=False
+    webhook_url,
+    webhook_secret,
+    public_url=None,
+    api_version=None,
+    async_webhooks=False,
+    *,
+    api_key,
 ):
-    """The emulator as a Flask app. ``public_url`` is this server's origin (for the
-    hosted page links); by default it is taken from each request.
+    """The emulator as a Flask app that answers only ``api_key`` (``sk_test_...``).
+    ``public_url`` is this server's origin (for the hosted page links); by default it is
+    taken from each request.
 
     By default Pay delivers ``checkout.session.completed`` before it redirects, so the
     site knows of the payment when the customer lands (simple for tests). With
     ``async_webhooks`` the event leaves in the background and the redirect does not wait,
     as with Stripe: the success page and the webhook may then run at the same moment."""
+    if not api_key or not api_key.startswith("sk_test_"):
+        raise ValueError("the emulator needs a test secret key (sk_test_...) to check")
     app = Flask(__name__)
+    app.config["API_KEY"] = api_key
     app.config["ASYNC_WEBHOOKS"] = async_webhooks
     app.config["WEBHOOK_URL"] = webhook_url
     app.config["WEBHOOK_SECRET"] = webhook_secret
@@ -169,20 +184,32 @@ def create_emulator(
         return None
 
     def idempotent(view):
-        """Replay the first answer for a repeated Idempotency-Key, as Stripe does."""
+        """Replay the first answer for a repeated Idempotency-Key, as Stripe does, and
+        refuse the key when it comes back with other parameters (Stripe answers 400
+        ``idempotency_error`` rather than replaying an answer to another request)."""
 
         def wrapped(*args, **kwargs):
             key = request.headers.get("Idempotency-Key")
             if not key:
                 return view(*args, **kwargs)
+            fingerprint = sorted(request.form.items(multi=True))
             with state.lock:
                 cached = state.idempotent.get((request.path, key))
                 if cached:
-                    status, body = cached
+                    first_fingerprint, status, body = cached
+                    if first_fingerprint != fingerprint:
+                        return _error(
+                            400,
+                            "Keys for idempotent requests can only be used with the same "
+                            f"parameters they were first used with. Try using a key other "
+                            f"than '{key}' if you meant to execute a different request.",
+                            error_type="idempotency_error",
+                        )
                     return Response(body, status=status, mimetype="application/json")
                 response = app.make_response(view(*args, **kwargs))
                 if response.status_code < 500:
                     state.idempotent[(request.path, key)] = (
+                        fingerprint,
                         response.status_code,
                         response.get_data(),
                     )
@@ -213,8 +240,10 @@ def create_emulator(
     @app.before_request
     def _check_key():
         if request.path.startswith("/v1/"):
-            auth = request.headers.get("Authorization", "")
-            if not auth.startswith("Bearer sk_"):
+            # Stripe takes the key as a bearer token (the SDK) or as the Basic user (curl -u).
+            auth = request.authorization
+            given = (auth.token or auth.username or "") if auth else ""
+            if not hmac.compare_digest(given.encode(), app.config["API_KEY"].encode()):
                 return _error(401, "Invalid API Key provided.", error_type="invalid_request_error")
         return None
 
@@ -616,12 +645,18 @@ def _page(title, body, status=200):
 class EmulatorThread:
     """Serve the emulator in a background thread (browser tests, scripts)."""
 
-    def __init__(self, port, webhook_url, webhook_secret, host="127.0.0.1", async_webhooks=False):
+    def __init__(
+        self, port, webhook_url, webhook_secret, host="127.0.0.1", async_webhooks=False, *, api_key
+    ):
         from werkzeug.serving import make_server
 
         self.url = f"http://{host}:{port}"
         self.app = create_emulator(
-            webhook_url, webhook_secret, public_url=self.url, async_webhooks=async_webhooks
+            webhook_url,
+            webhook_secret,
+            public_url=self.url,
+            async_webhooks=async_webhooks,
+            api_key=api_key,
         )
         self._server = make_server(host, port, self.app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

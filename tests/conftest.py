@@ -235,6 +235,9 @@ class CSRFClient(FlaskClient):
         return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
 
     def open(self, *args, csrf=True, **kwargs):
+        # A WSGI server closes each response once it is sent, which starts the outbox's
+        # delivery; the test client closes it at once only when it buffers.
+        kwargs.setdefault("buffered", True)
         method = kwargs.get("method", "GET").upper()
         data = kwargs.get("data")
         unsafe = method in ("POST", "PUT", "PATCH", "DELETE")

@@ -25,7 +25,7 @@ from blueprints.blog.forms import COMMENT_LIMITS, CommentForm
 from blueprints.blog.links import post_url
 from blueprints.blog.models import DEFAULT_AUTHOR
 from blueprints.blog.search import MAX_SEARCH_LENGTH, parse_search, search_posts
-from blueprints.core.cache import cached_page
+from blueprints.core.cache import cached_page, query_args_unused
 from blueprints.core.links import external_url, site_url
 from blueprints.core.types import utcnow
 from extensions import db, limiter
@@ -185,6 +185,8 @@ def _render_post(post, form, *, status=200, notice=None):
             None,
         )
     form.parent_id.data = str(replying_to.id) if replying_to else ""
+    if replying_to is None:
+        query_args_unused("reply_to")  # no such comment: the plain page, not a new copy
     html = render_template(
         "blog/post.html",
         post=post,

@@ -17,7 +17,20 @@ How it stays correct:
   every one is still current, so bumping a tag retires every page that carries it at
   once, with no scan over keys. A version is a random value, never a counter: a
   version that was evicted comes back as a fresh value, which again only retires
-  pages, never resurrects an old one.
+  pages, never resurrects an old one. (Deriving a lost version again, equal, would
+  bring back pages stored under it before later bumps.)
+- So losing a version costs each page that carries it one render, and no more: the
+  render creates the version anew and stores the page under it. Versions are kept
+  longer than any page (:data:`TAG_VERSION_TIMEOUT`), so a cache that makes room drops
+  pages first: the in-process cache drops the entries closest to expiring (a version
+  kept "forever" used to sort first, so a full cache dropped every version again at
+  each store and every page stayed a miss), and Redis under ``allkeys-lru`` drops the
+  least recently used keys, while every hit reads its page's versions.
+- Only the site's own hosts are served (:mod:`blueprints.core.hosts`, checked first by
+  the middleware) and the key holds the host in normal form; only query arguments the
+  view declares, each at most once, are part of a stored page's key; and a view can say
+  that an argument changed nothing (:func:`query_args_unused`: a reply link to a
+  comment that does not exist), so made-up values make no entries.
 - Tags are bumped only after the transaction commits (SQLAlchemy ``after_commit``),
   and a render reads the versions before it reads anything else. A reader who
   rendered the old content stores it with the old versions, so it is never served
@@ -44,7 +57,7 @@ import logging
 import secrets
 import time
 from functools import wraps
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import current_app, g, make_response, request
 from itsdangerous import BadSignature
@@ -55,6 +68,7 @@ from werkzeug.wsgi import get_host
 
 from blueprints.core.csrf import page_token, use_page_token
 from blueprints.core.database import read_without_transaction
+from blueprints.core.hosts import normal_host, refuse_unknown_host
 from blueprints.core.security import new_nonce, security_headers
 from blueprints.core.sessions import data_is_private, session_is_private
 from blueprints.core.timezones import TZ_COOKIE, parse_zone, reader_zone
@@ -68,6 +82,10 @@ CSRF_PLACEHOLDER = "__page-cache-csrf-token-7f3c9a1e__"
 # Headers of a view's response that are kept with the stored page.
 _STORED_HEADER_SKIP = {"set-cookie", "content-length", "etag", "vary", "x-cache"}
 _PENDING_TAGS = "page_cache_pending_tags"
+# A tag version outlives every page (see the module's docstring); a month unchanged
+# costs each page of that tag one render.
+TAG_VERSION_TIMEOUT = 30 * 24 * 60 * 60
+_UNUSED_ARGS = "bb.page_cache.unused_args"  # WSGI environ key: per request, never shared
 
 try:  # the Redis client is optional: only the Redis backend can raise its errors
     from redis.exceptions import RedisError
@@ -96,7 +114,7 @@ def tag_versions(tags):
         if value is None:
             fresh = secrets.token_hex(8)
             # ``add`` only sets a missing key, so two workers agree on one value.
-            if not cache.add(keys[index], fresh, timeout=0):
+            if not cache.add(keys[index], fresh, timeout=TAG_VERSION_TIMEOUT):
                 fresh = cache.get(keys[index]) or fresh
             versions[index] = fresh
     return versions
@@ -109,7 +127,7 @@ def bump_tags(*tags):
     transaction (a CLI command, a test).
     """
     for tag in set(tags):
-        cache.set(_version_key(tag), secrets.token_hex(8), timeout=0)
+        cache.set(_version_key(tag), secrets.token_hex(8), timeout=TAG_VERSION_TIMEOUT)
 
 
 def invalidate_after_commit(*tags):
@@ -172,25 +190,36 @@ def cached_value(name, tags, compute, timeout=None):
 
 
 def _query_allowed(allow_args, max_arg_length):
-    """True when every query argument is one the view uses, and not too long."""
-    return all(
-        key in allow_args and len(value) <= max_arg_length
-        for key, value in request.args.items(multi=True)
-    )
+    """True when every query argument is one the view uses, given once, and not too long
+    (a view reads the first of repeated values: the others would only make new keys)."""
+    seen = set()
+    for key, value in request.args.items(multi=True):
+        if key not in allow_args or key in seen or len(value) > max_arg_length:
+            return False
+        seen.add(key)
+    return True
+
+
+def query_args_unused(*names):
+    """The view tells the cache that these query arguments of the request changed
+    nothing on the page (``?reply_to=`` naming no comment): the page is then served but
+    not stored under their values, so made-up values cannot fill the cache."""
+    request.environ.setdefault(_UNUSED_ARGS, set()).update(names)
 
 
 def page_address(environ, zone_name):
     """The cache key of a request's page: where it is and who may share it.
 
-    Host, path, the query arguments in a fixed order, and the reader's time zone (dates on
-    the page are shown in it), all read from the WSGI ``environ`` so that the middleware
-    and the view compute the same key. Tags are not part of it: a stored page carries the
-    tag versions it was rendered under, and is served only while they are all current.
+    Host (in normal form), path, the query arguments decoded and in a fixed order, and
+    the reader's time zone (dates on the page are shown in it), all read from the WSGI
+    ``environ`` so that the middleware and the view compute the same key. Tags are not
+    part of it: a stored page carries the tag versions it was rendered under, and is
+    served only while they are all current.
     """
     query = sorted(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
     parts = [
         "GET",  # HEAD is answered from the same entry as GET
-        get_host(environ),
+        normal_host(get_host(environ)) or "",
         environ.get("PATH_INFO", ""),
         repr(query),
         zone_name,
@@ -203,6 +232,8 @@ def _storable(response):
     if response.status_code != 200 or response.is_streamed:
         return False
     if response.cache_control.private or response.cache_control.no_store:
+        return False
+    if any(name in request.args for name in request.environ.get(_UNUSED_ARGS, ())):
         return False
     session_cookie = current_app.config["SESSION_COOKIE_NAME"]
     for header in response.headers.getlist("Set-Cookie"):
@@ -351,7 +382,9 @@ def _versions(store, entry):
 
 
 class PageCacheMiddleware:
-    """Answers page-cache hits before Flask dispatches the request.
+    """Answers page-cache hits before Flask dispatches the request, and first of all
+    refuses, with 400, a request to a host the site does not answer as (so nothing is
+    stored or served under a made-up host).
 
     A hit needs none of the request pipeline: no view, no database, no request context,
     no rate limiter (reads are never limited). For a reader whose session is not private
@@ -366,6 +399,9 @@ class PageCacheMiddleware:
         self._session_serializer = None
 
     def __call__(self, environ, start_response):
+        refused = refuse_unknown_host(environ, self.app.config)
+        if refused is not None:
+            return refused(environ, start_response)
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and self.app.config["PAGE_CACHE"]:
             served = self._serve_hit(environ, start_response)
             if served is not None:
@@ -423,11 +459,30 @@ class PageCacheMiddleware:
 
 def init_page_cache(app):
     """Serve hits from :class:`PageCacheMiddleware`; warn when several workers would each
-    keep their own copy of the cache."""
+    keep their own copy of the cache, or when the cache and the rate limiter share one
+    Redis server (its memory limit and eviction policy are the server's, not a
+    database's: a cache that fills it would stop the limiter)."""
     app.wsgi_app = PageCacheMiddleware(app, app.wsgi_app)
-    in_process = app.config.get("CACHE_TYPE") in ("SimpleCache", "simple")
-    if app.config.get("PAGE_CACHE") and in_process and app.config["ENV_NAME"] == "production":
+    config = app.config
+    if config["ENV_NAME"] != "production" or not config.get("PAGE_CACHE"):
+        return
+    if config.get("CACHE_TYPE") in ("SimpleCache", "simple"):
         log.warning(
             "The page cache is in-process: with several workers a change clears the page "
             "only in the worker that made it. Set FLASK_CACHE_REDIS_URL to share one cache."
         )
+    cache_server = _redis_server(config.get("CACHE_REDIS_URL"))
+    if cache_server and cache_server == _redis_server(config.get("RATELIMIT_STORAGE_URI")):
+        log.warning(
+            "The page cache and the rate limiter use the same Redis server (%s:%s): give "
+            "the cache its own server with maxmemory-policy allkeys-lru (docs/deploy.md).",
+            *cache_server,
+        )
+
+
+def _redis_server(url):
+    """``(host, port)`` of a ``redis://`` URL, else None."""
+    if not url or not url.startswith(("redis://", "rediss://")):
+        return None
+    parts = urlsplit(url)
+    return (parts.hostname, parts.port or 6379)

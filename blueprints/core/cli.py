@@ -13,11 +13,20 @@ outbox_cli = AppGroup("outbox", help="The email outbox.")
 @outbox_cli.command("send")
 @click.option("--limit", default=500, show_default=True, help="Most messages to send in this run.")
 def outbox_send(limit):
-    """Send every queued email that is due (run by cron every minute)."""
+    """Send every queued email that is due (run by cron every minute).
+
+    Exits 0 when it ran: a message that can never be sent is marked failed and listed
+    here, and the others still go out."""
     from blueprints.core.outbox import send_due
 
-    sent = send_due(limit=limit)
-    click.echo(f"Sent {sent} message(s).")
+    report = send_due(limit=limit)
+    click.echo(f"Sent {report.sent} message(s).")
+    for message_id, address, reason in report.failed:
+        click.echo(f"Failed for good: message {message_id} to {address}: {reason}")
+    for message_id, address, reason in report.retrying:
+        click.echo(f"Will retry message {message_id} to {address}: {reason}")
+    if report.left:
+        click.echo(f"Left {report.left} message(s) for the next run: the mail server timed out.")
 
 
 stripe_cli = AppGroup("stripe", help="Stripe housekeeping.")

@@ -1,28 +1,55 @@
 """The outbox: every single email is written in the transaction that causes it and
-sent only after that transaction commits.
+sent only after that transaction commits, and only after the response has gone out.
 
 A view calls :func:`queue_email` (which flushes, never commits). When the request's
-transaction commits, the queued ids are remembered; after the response is built they
-are claimed and sent. A send that fails stays queued with a back-off, and
-``flask --app app outbox send`` (cron, every minute) retries it. Claiming is one
-conditional UPDATE, so two senders never send the same row.
+transaction commits, the queued ids are remembered; the request itself never talks to
+the mail server. Claiming is one conditional UPDATE, so two senders never send the same
+row. ``flask --app app outbox send`` (cron, every minute) sends whatever is due.
+
+When delivery starts: in the response's ``close`` (``response.call_on_close``). A WSGI
+server calls it once the last byte of the response has been written (gunicorn's sync
+worker, werkzeug's server and the test client with ``buffered=True`` all do), so a
+reader has the whole page before the first byte goes to the mail server, and no
+thread outlives the request: a worker that is recycled or killed cannot lose mail
+half-sent (a row left "sending" is taken again after :data:`SENDING_LEASE`). The cost
+is that the worker stays busy until the mail is handed over, which the bounds below
+keep short:
+
+- every connect, read and write waits at most ``MAIL_TIMEOUT`` seconds, and one
+  message's whole conversation at most ``MAIL_SEND_DEADLINE`` (below gunicorn's 30 s);
+- after a timeout, the rest of the batch is left for the next cron run rather than
+  waiting on the same silent server once per message, and this process's responses
+  leave their mail to cron for ``MAIL_PAUSE_AFTER_TIMEOUT`` seconds: a silent server
+  costs each worker one timeout now and then, not one per page that sends mail.
+
+Failures: a message that can never be sent (a header that cannot be written, a 5xx
+answer to its recipient or its content) is marked failed with the reason and the rest
+go on; anything else (a timeout, a 4xx, a refused connection, a login or sender
+problem) is retried with a growing back-off, and fails for good after
+:data:`MAX_ATTEMPTS`. No failure leaves a row "sending".
 """
 
 import json
 import logging
+import re
 import smtplib
+import time
+from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import timedelta
-from email.utils import make_msgid
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formataddr, formatdate, make_msgid
+from functools import partial
 
 from flask import current_app, render_template
-from flask_mail import Message
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
-from blueprints.core.addresses import sender_domain
+from blueprints.core.addresses import sender, sender_address, sender_domain
 from blueprints.core.models import OutboxMessage, OutboxStatus
 from blueprints.core.types import utcnow
-from extensions import db, mail
+from extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +58,23 @@ MAX_ATTEMPTS = 12
 SENDING_LEASE = timedelta(minutes=10)
 _PENDING_KEY = "outbox_pending_ids"
 _COMMITTED_KEY = "outbox_committed_ids"
+# Control characters (CR and LF above all) would end a header and start another one.
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f]+")
+# 7-bit output: any server can take it, 8BITMIME or not.
+_POLICY = SMTP_POLICY.clone(cte_type="7bit")
+
+
+def one_line(value):
+    """``value`` fit for a mail header: control characters (a CR/LF typed into a name)
+    become one space, so a name can never add a header or a recipient."""
+    return _HEADER_BREAKS.sub(" ", str(value)).strip()
 
 
 def queue_email(to, template, subject, *, headers=None, attachments=None, withheld=None, **context):
     """Render ``templates/email/<template>.txt`` and ``.html`` and queue the message.
 
-    ``attachments`` is a list of ``(filename, content_type, text)`` tuples.
+    ``attachments`` is a list of ``(filename, content_type, text)`` tuples. The subject
+    and header values are made single lines (:func:`one_line`).
     ``withheld`` (a reason) writes the message as failed with that reason, never sent:
     for a caller whose request must do the same work whether it sends or not.
     Returns the flushed :class:`OutboxMessage`.
@@ -46,13 +84,13 @@ def queue_email(to, template, subject, *, headers=None, attachments=None, withhe
     html = render_template(f"email/{template}.html", **context)
     extra = {}
     if headers:
-        extra["headers"] = headers
+        extra["headers"] = {one_line(name): one_line(value) for name, value in headers.items()}
     if attachments:
         extra["attachments"] = [list(a) for a in attachments]
     message = OutboxMessage(
         message_id=make_msgid(domain=sender_domain()),
-        to_address=to,
-        subject=subject,
+        to_address=one_line(to),
+        subject=one_line(subject),
         body_text=text,
         body_html=html,
         extra_json=json.dumps(extra) if extra else None,
@@ -66,117 +104,257 @@ def queue_email(to, template, subject, *, headers=None, attachments=None, withhe
     return message
 
 
+# --- writing and sending one message ----------------------------------------------------
+
+
+class UnsendableMessage(Exception):
+    """The stored message cannot be written as an email (e.g. a line break in a header
+    of a row queued before :func:`one_line`): no retry can help."""
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    """The stored message as an email; raises :class:`UnsendableMessage`."""
+    extra = json.loads(message.extra_json) if message.extra_json else {}
+    try:
+        email = EmailMessage(policy=_POLICY)
+        email["Subject"] = message.subject
+        email["From"] = formataddr(sender())
+        email["To"] = message.to_address
+        email["Date"] = formatdate(usegmt=True)
+        # Stable across retries, so receivers can tell a repeat from a new message.
+        email["Message-ID"] = message.message_id
+        for name, value in extra.get("headers", {}).items():
+            email[name] = value
+        email.set_content(message.body_text)
+        if message.body_html:
+            email.add_alternative(message.body_html, subtype="html")
+        for filename, content_type, data in extra.get("attachments", []):
+            mime_type, *parameters = [part.strip() for part in content_type.split(";")]
+            maintype, subtype = mime_type.split("/", 1)
+            params = dict(p.split("=", 1) for p in parameters if "=" in p)
+            if maintype == "text":
+                email.add_attachment(data, subtype=subtype, filename=filename, params=params)
+            else:
+                email.add_attachment(
+                    data.encode(), maintype, subtype, filename=filename, params=params
+                )
+        return email
+    except (ValueError, TypeError, LookupError) as exc:  # UnicodeError is a ValueError
+        raise UnsendableMessage(f"{type(exc).__name__}: {exc}") from exc
+
+
+class _Bounded:
+    """An SMTP client whose every read and write waits at most ``timeout`` seconds, and
+    all of them together at most until ``deadline`` (``time.monotonic()``).
+
+    smtplib applies its ``timeout`` to the connect only as given; setting it on the
+    socket before each command and reply also bounds a server that accepts and then
+    says nothing, or one that drips an answer every few seconds."""
+
+    deadline = float("inf")
+
+    def _arm(self):
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the mail server timed out (the whole exchange took too long)")
+        if self.sock is not None:
+            self.sock.settimeout(min(self.timeout, left))
+
+    def send(self, s):
+        self._arm()
+        return super().send(s)
+
+    def getreply(self):
+        self._arm()
+        return super().getreply()
+
+
+class _BoundedSMTP(_Bounded, smtplib.SMTP):
+    pass
+
+
+class _BoundedSMTPSSL(_Bounded, smtplib.SMTP_SSL):
+    pass
+
+
+def _smtp_send(config, email, to_address):
+    factory = _BoundedSMTPSSL if config.get("MAIL_USE_SSL") else _BoundedSMTP
+    smtp = factory(timeout=float(config["MAIL_TIMEOUT"]))  # connects below, bounded
+    smtp.deadline = time.monotonic() + float(config["MAIL_SEND_DEADLINE"])
+    try:
+        smtp.connect(config["MAIL_SERVER"], int(config["MAIL_PORT"]))
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.sendmail(sender_address(), [to_address], email.as_bytes())
+        # The server has taken the message: a slow or failed goodbye changes nothing.
+        with suppress(smtplib.SMTPException, OSError):
+            smtp.quit()
+    finally:
+        smtp.close()
+
+
 def deliver(message: OutboxMessage):
     """Hand one message to SMTP, or to the log when no mail server is configured."""
-    extra = json.loads(message.extra_json) if message.extra_json else {}
-    headers = extra.get("headers", {})
-    if not current_app.config.get("MAIL_SERVER"):
+    config = current_app.config
+    email = build_email(message)  # also in log-only mode: the same message fails
+    if not config.get("MAIL_SERVER") or config.get("MAIL_SUPPRESS_SEND", current_app.testing):
+        extra = json.loads(message.extra_json) if message.extra_json else {}
+        headers = {"Message-ID": message.message_id, **extra.get("headers", {})}
         log.info(
             "Mail (no MAIL_SERVER set, logged only)\nTo: %s\nSubject: %s\n%s\n\n%s",
             message.to_address,
             message.subject,
-            "\n".join(
-                f"{k}: {v}" for k, v in {"Message-ID": message.message_id, **headers}.items()
-            ),
+            "\n".join(f"{name}: {value}" for name, value in headers.items()),
             message.body_text,
         )
         return
-    msg = Message(
-        subject=message.subject,
-        recipients=[message.to_address],
-        body=message.body_text,
-        html=message.body_html,
-        extra_headers=headers,
+    _smtp_send(config, email, message.to_address)
+
+
+def _is_permanent(exc):
+    """True when no later attempt can send this message (its own fault, not the server's)."""
+    if isinstance(exc, UnsendableMessage):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    # 5xx to the message itself (RCPT, DATA). A 5xx to our login or sender address
+    # is the configuration's fault and would fail every message: retried instead.
+    if isinstance(exc, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused):
+        return False
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+
+
+def _timed_out(exc):
+    """True for a timeout, also when smtplib reports it as a lost connection."""
+    while exc is not None:
+        if isinstance(exc, TimeoutError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _reason(exc):
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{address}: {code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+            for address, (code, text) in exc.recipients.items()
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error
+        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        return f"{type(exc).__name__}: {exc.smtp_code} {text}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# --- claiming and sending rows ------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    """What one run did: how many went out, which will be retried, which failed for good
+    (``(id, address, reason)``), and how many were not tried after a timeout."""
+
+    sent: int = 0
+    retrying: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    left: int = 0
+    timed_out: bool = False
+
+
+def _due():
+    now = utcnow()
+    return or_(
+        (OutboxMessage.status == OutboxStatus.QUEUED) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.status == OutboxStatus.SENDING)
+        & (OutboxMessage.claimed_at < now - SENDING_LEASE),
     )
-    msg.msgId = message.message_id  # stable across retries, so receivers can deduplicate
-    for filename, content_type, data in extra.get("attachments", []):
-        msg.attach(filename, content_type, data.encode())
-    mail.send(msg)
 
 
 def _claim(message_id):
     """Take one message for sending; True when this caller owns it now."""
-    now = utcnow()
     result = db.session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            or_(
-                (OutboxMessage.status == OutboxStatus.QUEUED)
-                & (OutboxMessage.next_attempt_at <= now),
-                (OutboxMessage.status == OutboxStatus.SENDING)
-                & (OutboxMessage.claimed_at < now - SENDING_LEASE),
-            ),
+        .where(OutboxMessage.id == message_id, _due())
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_at=utcnow(),
+            attempts=OutboxMessage.attempts + 1,
         )
-        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
     return result.rowcount == 1
 
 
-def _send_claimed(message_id):
+def _send_claimed(message_id, report):
+    """Send one claimed message and record the outcome; returns the exception, if any."""
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     try:
         deliver(message)
-    except (smtplib.SMTPException, OSError) as exc:
-        permanent = _is_permanent(exc)
-        if permanent or message.attempts >= MAX_ATTEMPTS:
-            message.status = OutboxStatus.FAILED
-        else:
-            message.status = OutboxStatus.QUEUED
-            message.next_attempt_at = utcnow() + timedelta(minutes=2 ** min(message.attempts, 8))
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        db.session.commit()
+    except (smtplib.SMTPException, OSError, UnsendableMessage) as exc:
+        failure = exc
         log.warning("Mail %s to %s not sent: %s", message.id, message.to_address, exc)
-        return False
-    message.status = OutboxStatus.SENT
-    message.sent_at = utcnow()
+    except Exception as exc:  # a bug must not leave the row "sending": retried, logged
+        failure = exc
+        log.exception("Mail %s to %s not sent", message.id, message.to_address)
+    else:
+        message.status = OutboxStatus.SENT
+        message.sent_at = utcnow()
+        message.last_error = None
+        db.session.commit()
+        report.sent += 1
+        return None
+    reason = _reason(failure)[:2000]
+    message.last_error = reason
+    if _is_permanent(failure) or message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxStatus.FAILED
+        report.failed.append((message.id, message.to_address, reason))
+    else:
+        message.status = OutboxStatus.QUEUED
+        message.next_attempt_at = utcnow() + timedelta(minutes=2 ** min(message.attempts, 8))
+        report.retrying.append((message.id, message.to_address, reason))
     db.session.commit()
-    return True
-
-
-def _is_permanent(exc):
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+    return failure
 
 
 def send_messages(ids):
-    """Claim and send the given messages; returns how many went out."""
-    sent = 0
-    for message_id in ids:
-        if _claim(message_id):
-            sent += _send_claimed(message_id)
-    return sent
+    """Claim and send the given messages; returns a :class:`DeliveryReport`.
+
+    A timeout stops the run: the remaining messages stay due for the next one, so a
+    silent server costs one ``MAIL_TIMEOUT``, not one per message."""
+    report = DeliveryReport()
+    ids = list(ids)
+    for position, message_id in enumerate(ids):
+        if not _claim(message_id):
+            continue
+        if _timed_out(_send_claimed(message_id, report)):
+            report.timed_out = True
+            report.left = len(ids) - position - 1
+            break
+    return report
 
 
 def send_due(limit=500):
     """Send every message that is due, oldest first (the cron command)."""
-    now = utcnow()
     ids = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(
-            or_(
-                (OutboxMessage.status == OutboxStatus.QUEUED)
-                & (OutboxMessage.next_attempt_at <= now),
-                (OutboxMessage.status == OutboxStatus.SENDING)
-                & (OutboxMessage.claimed_at < now - SENDING_LEASE),
-            )
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+        select(OutboxMessage.id).where(_due()).order_by(OutboxMessage.id).limit(limit)
     ).all()
     return send_messages(ids)
 
 
-def send_committed():
-    """Send what the current session has queued and committed (after a request)."""
+def _take_committed():
     if not db.session.registry.has():
-        return  # this request never used the database (a cached page): nothing to send
-    ids = db.session.info.pop(_COMMITTED_KEY, [])
-    if ids:
-        send_messages(ids)
+        return []  # this request never used the database (a cached page): nothing to send
+    return db.session.info.pop(_COMMITTED_KEY, [])
+
+
+def send_committed():
+    """Send, now, what the current session has queued and committed (commands that run
+    outside a request; a request leaves it to :func:`init_outbox`)."""
+    ids = _take_committed()
+    return send_messages(ids) if ids else DeliveryReport()
 
 
 @event.listens_for(Session, "after_commit")
@@ -191,14 +369,31 @@ def _forget_rolled_back(session):
     session.info.pop(_PENDING_KEY, None)
 
 
+def _deliver_after_response(app, ids):
+    """Runs when the server closes the response: in an app context of its own (the
+    request's has gone), with a session of its own. Skipped for a while after a
+    timeout; the rows stay due, and cron sends them."""
+    state = app.extensions.setdefault("outbox", {"paused_until": 0.0})
+    if time.monotonic() < state["paused_until"]:
+        log.info("Mail %s left to cron: the mail server timed out a moment ago", ids)
+        return
+    try:
+        with app.app_context():
+            report = send_messages(ids)
+            if report.timed_out:
+                pause = float(app.config["MAIL_PAUSE_AFTER_TIMEOUT"])
+                state["paused_until"] = time.monotonic() + pause
+    except Exception:  # the page is answered; cron sends what this could not
+        log.exception("Sending queued mail after the response failed; cron will retry")
+
+
 def init_outbox(app):
-    """Send what each request queued, once its transaction has committed."""
+    """Send what each request queued once its transaction has committed and its
+    response has been sent."""
 
     @app.after_request
-    def _send_after_commit(response):
-        try:
-            send_committed()
-        except Exception:  # a saved change must never become an error page over mail
-            log.exception("Sending queued mail after the request failed; cron will retry")
-            db.session.rollback()
+    def _send_after_response(response):
+        ids = _take_committed()
+        if ids:
+            response.call_on_close(partial(_deliver_after_response, app, ids))
         return response

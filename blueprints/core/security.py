@@ -1,5 +1,7 @@
-"""Security defaults: response headers with a per-request CSP nonce, safe redirects."""
+"""Security defaults: response headers with a per-request CSP nonce, safe redirects,
+and staff sign-in refused while the rate limiter cannot count attempts."""
 
+import logging
 import secrets
 import time
 from functools import cache
@@ -8,7 +10,16 @@ from urllib.parse import urlsplit
 from flask import current_app, g, request
 
 from blueprints.core.csrf import init_csrf
+from blueprints.core.errors import render_error
 from extensions import limiter
+
+log = logging.getLogger(__name__)
+
+SIGN_IN_UNAVAILABLE = (
+    "Sign-in is briefly unavailable while we fix a problem on our side. "
+    "Please try again in a few minutes."
+)
+_LIMITER_PROBE_KEY = "fail-closed-probe"
 
 
 def new_nonce():
@@ -103,6 +114,30 @@ def _refuse_nul_bytes():
 READ_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
+def _refuse_uncounted_sign_in():
+    """Fail closed where guessing is the danger: a POST to an endpoint named in
+    ``RATELIMIT_FAIL_CLOSED_ENDPOINTS`` (staff sign-in and its code step) is refused with
+    a 503 page while the limiter's store cannot count an attempt (one increment of a
+    probe key, which fails as the limiter's own counting would).
+
+    Everywhere else a failing store is let through (``RATELIMIT_SWALLOW_ERRORS``): a
+    comment or a signup is worth more than its limit for the minutes Redis is down, but
+    unlimited password guesses are not worth a staff member's few minutes' wait.
+    """
+    config = current_app.config
+    if request.method in READ_METHODS or not limiter.enabled:
+        return None
+    if request.endpoint not in config.get("RATELIMIT_FAIL_CLOSED_ENDPOINTS", ()):
+        return None
+    try:
+        limiter.storage.incr(config.get("RATELIMIT_KEY_PREFIX", "") + _LIMITER_PROBE_KEY, 60)
+    except Exception as error:  # any store, any failure: we cannot count, so we refuse
+        log.error("Rate limit store unavailable, staff sign-in refused: %s", error)
+        body, status = render_error(503, SIGN_IN_UNAVAILABLE)
+        return body, status, {"Retry-After": "60"}
+    return None
+
+
 @limiter.request_filter  # once per process: the limiter instance is shared by every app
 def _is_read():
     """Rate limits guard forms (POSTs): a read is never counted."""
@@ -114,6 +149,7 @@ def init_security(app):
 
     init_csrf(app)
     app.before_request(_refuse_nul_bytes)
+    app.before_request(_refuse_uncounted_sign_in)
     app.after_request(set_security_headers)
     app.before_request(_enforce_session_timeouts)
     user_logged_in.connect(_stamp_sign_in, app)

@@ -29,7 +29,10 @@ def demo(app):
 @pytest.fixture
 def emulator(app, live_server, demo):
     server = EmulatorThread(
-        free_port(), live_server.url + "/stripe/webhook", app.config["STRIPE_WEBHOOK_SECRET"]
+        free_port(),
+        live_server.url + "/stripe/webhook",
+        app.config["STRIPE_WEBHOOK_SECRET"],
+        api_key=app.config["STRIPE_SECRET_KEY"],
     ).start()
     app.config["STRIPE_API_BASE"] = server.url
     app.config["STRIPE_CHECKOUT_ORIGIN"] = server.url

@@ -19,7 +19,10 @@ from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD, free_port, text_part
 @pytest.fixture
 def emulator(app, live_server):
     server = EmulatorThread(
-        free_port(), live_server.url + "/stripe/webhook", app.config["STRIPE_WEBHOOK_SECRET"]
+        free_port(),
+        live_server.url + "/stripe/webhook",
+        app.config["STRIPE_WEBHOOK_SECRET"],
+        api_key=app.config["STRIPE_SECRET_KEY"],
     ).start()
     # The SDK client is built per call, so these take effect for the next request.
     app.config.update(

@@ -63,13 +63,15 @@ def receiver():
 
 @pytest.fixture
 def emulator(app, receiver):
-    server = EmulatorThread(free_port(), receiver.url, SECRET).start()
+    server = EmulatorThread(
+        free_port(), receiver.url, SECRET, api_key=app.config["STRIPE_SECRET_KEY"]
+    ).start()
     app.config["STRIPE_API_BASE"] = server.url
     yield server
     server.stop()
 
 
-def _create(kind="booking", shipping=None):
+def _create(kind="booking", shipping=None, expires_at=None):
     return create_checkout_session(
         kind=kind,
         object_id=7,
@@ -86,7 +88,7 @@ def _create(kind="booking", shipping=None):
         customer_email="reader@example.com",
         success_url="http://site.test/ok?session_id={CHECKOUT_SESSION_ID}",
         cancel_url="http://site.test/cancelled",
-        expires_at=utcnow() + timedelta(minutes=30),
+        expires_at=expires_at or utcnow() + timedelta(minutes=30),
         idempotency_key="order-7-checkout",
         collect_shipping_countries=["US", "CA"],
     )
@@ -122,12 +124,14 @@ def test_parse_form_nests_brackets_into_dicts_and_lists():
 
 
 def test_sdk_creates_retrieves_and_lists_sessions_in_stripe_shapes(app, emulator):
-    session = _create()
+    # One deadline for both calls: a retry sends the very same parameters.
+    expires_at = utcnow() + timedelta(minutes=30)
+    session = _create(expires_at=expires_at)
     assert session.id.startswith("cs_test_")
     assert session.url == f"{emulator.url}/pay/{session.id}"
     assert session.amount_total == 5000 and session.currency == "usd"
     assert session.metadata["kind"] == "booking" and session.client_reference_id == "7"
-    again = _create()  # the same idempotency key answers the same session
+    again = _create(expires_at=expires_at)  # the same key answers the same session
     assert again.id == session.id
 
     fetched = retrieve_checkout_session(session.id)
@@ -212,7 +216,13 @@ def test_async_webhooks_redirect_without_waiting_for_the_event(app, receiver):
     # The site has not answered the webhook yet; the customer is redirected all the same
     # and the signed event arrives once the site answers.
     receiver.answering.clear()
-    server = EmulatorThread(free_port(), receiver.url, SECRET, async_webhooks=True).start()
+    server = EmulatorThread(
+        free_port(),
+        receiver.url,
+        SECRET,
+        async_webhooks=True,
+        api_key=app.config["STRIPE_SECRET_KEY"],
+    ).start()
     app.config["STRIPE_API_BASE"] = server.url
     try:
         session = _create()
