@@ -19,6 +19,7 @@ bench/load.py --stack and tests/stack use :class:`Stack` directly, on free ports
 """
 
 import argparse
+import contextlib
 import json
 import os
 import pwd
@@ -313,10 +314,8 @@ class Stack:
         """Send ``sig`` to the process group of ``name``; wait until its leader is gone."""
         pid = self._running(name)
         if pid is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, sig)
-            except ProcessLookupError:
-                pass
             deadline = time.monotonic() + wait
             while _alive(pid) and time.monotonic() < deadline:
                 try:  # our own child: reap it, or it lingers as a zombie
