@@ -135,7 +135,7 @@ def main_conf(run_dir, site_conf_path, user=None, workers="auto"):
     return "\n".join(line for line in lines if line) + "\n"
 
 
-def _nginx_user():
+def nginx_user():
     """Run as root, nginx's workers would switch to ``nobody``, who may not read the
     checkout or write the run directory: they run as the checkout's owner instead."""
     if os.geteuid() != 0:
@@ -443,7 +443,7 @@ class Stack:
         site_path = self.run_dir / "site.conf"
         site_path.write_text(site)
         conf = self.run_dir / "nginx.conf"
-        conf.write_text(main_conf(self.run_dir, site_path, user=_nginx_user()))
+        conf.write_text(main_conf(self.run_dir, site_path, user=nginx_user()))
         command = [nginx, "-p", str(self.run_dir), "-c", str(conf), "-e", "stderr"]
         checked = subprocess.run([*command, "-t"], capture_output=True, text=True)
         if checked.returncode != 0:
@@ -454,11 +454,24 @@ class Stack:
     def stop_nginx(self):
         self._signal("nginx", signal.SIGQUIT)
 
+    def _exited(self, name):
+        """True once the process started as ``name`` has ended (reaped if it is ours)."""
+        try:
+            pid = int(self._pid_path(name).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return True
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return True
+        except ChildProcessError:
+            pass  # started by another process (scripts/run-stack): just look
+        return not _alive(pid)
+
     def _wait(self, what, answers, timeout=60, name=None):
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
-            if name and self._running(name) is None:
+            if name and self._exited(name):
                 raise StackError(f"{what} exited; see {self.run_dir / (name + '.log')}")
             try:
                 if answers():
