@@ -1,7 +1,7 @@
 # Shortcuts; each target prints what it measured or tested.
 PYTHON ?= .venv/bin/python
 
-.PHONY: bench bench-ceiling bench-sizes load lighthouse test
+.PHONY: bench bench-ceiling bench-sizes bench-edge load load-stack stack stack-stop lighthouse test
 
 bench:  ## requests per second per page against a bare Flask app (demo data, SQLite)
 	$(PYTHON) bench/pages.py
@@ -12,8 +12,20 @@ bench-ceiling:  ## each page uncached, then with every template empty (the ceili
 bench-sizes:  ## each page on the large data against the demo data, measured in alternation
 	$(PYTHON) bench/sizes.py
 
+bench-edge:  ## the seed post through nginx's edge cache against nginx serving it as a file
+	$(PYTHON) bench/edge.py
+
 load:  ## 60 s of readers and writers on the production setup, then checks every write
 	$(PYTHON) bench/load.py
+
+load-stack:  ## the same load through nginx, with an app instance killed and Redis restarted
+	$(PYTHON) bench/load.py --stack
+
+stack:  ## nginx, two app instances, PostgreSQL, Redis and the Stripe emulator on 127.0.0.1
+	PYTHON=$(PYTHON) scripts/run-stack
+
+stack-stop:  ## stop what `make stack` started
+	PYTHON=$(PYTHON) scripts/run-stack stop
 
 lighthouse:  ## Lighthouse scores for the key pages; fails below 95
 	$(PYTHON) bench/lighthouse.py

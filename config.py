@@ -9,6 +9,7 @@ kept in ``instance/secret_key`` (readable by its owner only).
 import os
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 # The value the development key had when it was a constant in this file: public, so
 # production refuses it even when someone sets it on purpose.
@@ -32,6 +33,13 @@ class DefaultConfig:
     ALLOWED_HOSTS = None
     # How many reverse proxies sit in front of the app (nginx: 1). 0 trusts no header.
     TRUSTED_PROXIES = 0
+    # Seconds a shared cache in front (nginx's edge cache, deploy/nginx.conf) may keep a
+    # public page: sent as ``s-maxage`` only on pages the page cache would share. 0: none.
+    EDGE_CACHE_SECONDS = 2
+    # Production settings over plain http on this machine's loopback address only
+    # (scripts/run-stack): cookies without Secure or the __Host- name, no HSTS. Never on
+    # a public server: it refuses to start unless SITE_URL is http on a loopback host.
+    LOCAL_PLAIN_HTTP = False
     SITE_NAME = "Better Bones"
 
     # Mail: without MAIL_SERVER every message is written to the log instead.
@@ -189,11 +197,28 @@ def _apply_production(app):
         raise ProductionSettingsError(
             "Refusing to start in production: set " + " and ".join(missing) + "."
         )
+    app.config.update(STRIPE_EMULATOR=False)
+    if app.config["LOCAL_PLAIN_HTTP"]:
+        _refuse_plain_http_off_this_machine(app)
+        return
     app.config.update(
         SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_NAME="__Host-session",
         REMEMBER_COOKIE_SECURE=True,
-        STRIPE_EMULATOR=False,
         HSTS=True,
         PREFERRED_URL_SCHEME="https",
     )
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _refuse_plain_http_off_this_machine(app):
+    """Plain http is for the production shape run on one machine (scripts/run-stack):
+    cookies sent in the clear are harmless only when nothing leaves the machine."""
+    site = urlsplit(app.config["SITE_URL"])
+    if site.scheme != "http" or site.hostname not in LOOPBACK_HOSTS:
+        raise ProductionSettingsError(
+            "Refusing to start: FLASK_LOCAL_PLAIN_HTTP is for http://127.0.0.1 only "
+            f"(FLASK_SITE_URL is {app.config['SITE_URL']}); never set it on a public server."
+        )

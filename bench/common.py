@@ -1,6 +1,7 @@
 """What the benchmark scripts share: a database filled to a size, and gunicorn runs."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -13,7 +14,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
+# The checkout's own virtualenv, else the one running this script (a git worktree that
+# shares another checkout's .venv).
 VENV_BIN = ROOT / ".venv" / "bin"
+if not (VENV_BIN / "gunicorn").exists():
+    VENV_BIN = Path(sys.executable).parent
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_{size}"
 
 
@@ -185,3 +192,22 @@ def require(program, hint):
     if not path:
         sys.exit(f"{program} is not installed: {hint}")
     return path
+
+
+def wrk(url, seconds, threads=2, connections=20, headers=None, latency=True):
+    """One wrk run: ``{"rps", "p50", "p99" (ms), "errors" (non-2xx/3xx), "socket_errors"}``."""
+    command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s"]
+    if latency:
+        command.append("--latency")
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
+    for name, pct in (("p50", "50%"), ("p99", "99%")):
+        match = re.search(rf"^\s+{re.escape(pct)}\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
+        result[name] = float(match.group(1)) * _UNITS[match.group(2)] if match else None
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors: .*", output)
+    result["errors"] = int(bad.group(1)) if bad else 0
+    result["socket_errors"] = errors.group(0) if errors else ""
+    return result

@@ -47,6 +47,12 @@ How it stays correct:
 - Hits are answered by :class:`PageCacheMiddleware` before Flask dispatches: the stored
   bytes plus headers, with no request context.
 - Conditional GET: a weak ETag from the stored body (and the hour), 304 when it matches.
+- A shared cache in front (nginx, ``deploy/nginx.conf``) may keep exactly these pages:
+  they say ``public, s-maxage=EDGE_CACHE_SECONDS`` and carry no per-response secret (no
+  CSP nonce, the page token). Every other response stays private. nginx cannot read the
+  session, so a private session also carries the ``bb_private`` cookie, and nginx
+  neither serves nor stores a cached page for a request that sends it
+  (:func:`mark_private_sessions`).
 
 Several gunicorn workers must share one cache for invalidation to reach them all:
 set ``FLASK_CACHE_REDIS_URL`` in production (the in-process default is per worker).
@@ -68,8 +74,14 @@ from werkzeug.wsgi import get_host
 
 from blueprints.core.csrf import page_token, use_page_token
 from blueprints.core.database import read_without_transaction
+from blueprints.core.edge import (
+    PRIVATE,
+    PRIVATE_COOKIE,
+    mark_private_sessions,
+    shared_cache_control,
+)
 from blueprints.core.hosts import normal_host, refuse_unknown_host
-from blueprints.core.security import new_nonce, security_headers
+from blueprints.core.security import security_headers
 from blueprints.core.sessions import data_is_private, session_is_private
 from blueprints.core.timezones import TZ_COOKIE, parse_zone, reader_zone
 from extensions import cache, db
@@ -235,6 +247,8 @@ def _storable(response):
         return False
     if any(name in request.args for name in request.environ.get(_UNUSED_ARGS, ())):
         return False
+    if "csp_nonce" in g:  # a per-response secret is never shared
+        return False
     session_cookie = current_app.config["SESSION_COOKIE_NAME"]
     for header in response.headers.getlist("Set-Cookie"):
         if not header.startswith(session_cookie + "="):
@@ -258,13 +272,13 @@ def _etag(body_digest):
     return 'W/"' + hashlib.sha256(f"{body_digest}\x1f{hour}".encode()).hexdigest()[:32] + '"'
 
 
-def _finish(response, body_digest, outcome):
+def _finish(response, body_digest, outcome, shared=False):
     headers = response.headers
     headers["ETag"] = _etag(body_digest)
-    # Browsers may keep the page, shared caches may not, and either must ask again (a
-    # cheap 304) before reusing it. (Headers are set as strings: parsing them back costs
-    # more than the rest.)
-    headers["Cache-Control"] = "private, no-cache"
+    # Browsers may keep the page and must ask again (a cheap 304) before reusing it;
+    # shared caches only a page stored for everyone. (Headers are set as strings:
+    # parsing them back costs more than the rest.)
+    headers["Cache-Control"] = shared_cache_control(current_app.config) if shared else PRIVATE
     if "Vary" in headers:
         response.vary.add("Cookie")
     else:
@@ -344,7 +358,7 @@ def cached_page(tags=None, timeout=None, allow_args=(), max_arg_length=100):
                 return response
             lifetime = timeout if timeout is not None else current_app.config["PAGE_CACHE_TIMEOUT"]
             entry = _store(key, response, page_tags, versions, lifetime)
-            return _finish(response, entry["digest"], "MISS")
+            return _finish(response, entry["digest"], "MISS", shared=True)
 
         return wrapped
 
@@ -425,6 +439,8 @@ class PageCacheMiddleware:
     def _serve_hit(self, environ, start_response):
         app = self.app
         cookies = parse_cookie(environ)
+        if PRIVATE_COOKIE in cookies:
+            return None  # Flask clears the mark when the session is no longer private
         if not self._shared_pages_allowed(cookies.get(app.config["SESSION_COOKIE_NAME"])):
             return None
         zone = parse_zone(cookies.get(TZ_COOKIE))
@@ -443,11 +459,11 @@ class PageCacheMiddleware:
         headers = [
             *entry["headers"],
             ("ETag", etag),
-            ("Cache-Control", "private, no-cache"),
+            ("Cache-Control", shared_cache_control(app.config)),
             ("Vary", "Cookie"),
             ("X-Cache", "HIT"),
             ("Date", http_date()),
-            *security_headers(app.config, new_nonce()),
+            *security_headers(app.config),
         ]
         if parse_etags(environ.get("HTTP_IF_NONE_MATCH")).contains_weak(unquote_etag(etag)[0]):
             start_response("304 NOT MODIFIED", [h for h in headers if h[0] != "Content-Type"])
@@ -463,6 +479,7 @@ def init_page_cache(app):
     Redis server (its memory limit and eviction policy are the server's, not a
     database's: a cache that fills it would stop the limiter)."""
     app.wsgi_app = PageCacheMiddleware(app, app.wsgi_app)
+    app.after_request(mark_private_sessions)
     config = app.config
     if config["ENV_NAME"] != "production" or not config.get("PAGE_CACHE"):
         return

@@ -1,5 +1,5 @@
-"""Security defaults: response headers with a per-request CSP nonce, safe redirects,
-and staff sign-in refused while the rate limiter cannot count attempts."""
+"""Security defaults: response headers (a CSP nonce only on pages with an inline script),
+safe redirects, and staff sign-in refused while the rate limiter cannot count attempts."""
 
 import logging
 import secrets
@@ -27,7 +27,9 @@ def new_nonce():
 
 
 def csp_nonce():
-    """The nonce for this response's inline scripts (made on first use)."""
+    """The nonce for this response's inline scripts (made on first use). A page that asks
+    for one is never shared by a cache (blueprints/core/cache.py), as the nonce is a
+    per-response secret; a data block (JSON-LD) runs nothing and needs none."""
     if "csp_nonce" not in g:
         g.csp_nonce = new_nonce()
     return g.csp_nonce
@@ -35,7 +37,7 @@ def csp_nonce():
 
 @cache
 def _header_templates(checkout_origin, hsts):
-    """The Content-Security-Policy with a ``{nonce}`` slot, and the other headers, built
+    """The Content-Security-Policy with a ``{nonce}`` slot (empty without a nonce), and the other headers, built
     once for each setting (they only change with the configuration)."""
     form_action = ["'self'"]
     # Checkout redirects the form's POST to Stripe; browsers apply form-action to it.
@@ -44,7 +46,7 @@ def _header_templates(checkout_origin, hsts):
     policy = "; ".join(
         [
             "default-src 'self'",
-            "script-src 'self' 'nonce-{nonce}'",
+            "script-src 'self'{nonce}",
             "style-src 'self'",
             "img-src 'self' data:",
             "font-src 'self'",
@@ -67,18 +69,20 @@ def _header_templates(checkout_origin, hsts):
     return policy, tuple(fixed)
 
 
-def security_headers(config, nonce):
+def security_headers(config, nonce=None):
     """The headers every response carries, as ``(name, value)`` pairs (the page cache's
-    fast path sends them without a request context)."""
+    fast path sends them without a request context). ``nonce``: the one the page's inline
+    scripts carry, or None when it has none (then the policy allows no inline script)."""
     policy, fixed = _header_templates(
         config.get("STRIPE_CHECKOUT_ORIGIN"), bool(config.get("HSTS"))
     )
-    return [("Content-Security-Policy", policy.format(nonce=nonce)), *fixed]
+    source = f" 'nonce-{nonce}'" if nonce else ""
+    return [("Content-Security-Policy", policy.format(nonce=source)), *fixed]
 
 
 def set_security_headers(response):
     # Added, not set: no view sets these, and adding skips a search of the headers.
-    response.headers.extend(security_headers(current_app.config, csp_nonce()))
+    response.headers.extend(security_headers(current_app.config, g.get("csp_nonce")))
     return response
 
 
