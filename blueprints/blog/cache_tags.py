@@ -2,7 +2,7 @@
 misspelt string would leave a stale page in the cache.
 
 A cached page carries tags (``core.cache.cached_page``); a change clears every page that
-carries one of its tags (``core.cache.invalidate_after_commit``).
+carries one of its tags (``core.cache_tags.invalidate_after_commit``).
 """
 
 # Every list of posts (home, index, topics, search, feed, the recent posts beside a post)

@@ -16,7 +16,7 @@ from blueprints.blog.cache_tags import post_page_tag
 from blueprints.blog.emails import notify_staff_comment_pending
 from blueprints.blog.models import COMMENT_TRANSITIONS, Comment, CommentStatus, Post
 from blueprints.core.addresses import normalise_email
-from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.cache_tags import invalidate_after_commit
 from blueprints.core.markdown import count_links, render_comment
 from blueprints.core.types import utcnow
 from extensions import db

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from blueprints.blog.cache_tags import BLOG_TAG, post_page_tag
 from blueprints.blog.models import Comment, CommentStatus, Post, PostStatus, Reference, Tag
 from blueprints.blog.posts import MAX_SLUG_LENGTH
-from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.cache_tags import invalidate_after_commit
 from blueprints.core.errors import UserError
 from blueprints.core.markdown import render_post
 from blueprints.core.states import claim_status

@@ -31,7 +31,7 @@ from sqlalchemy.orm import load_only, selectinload
 from blueprints.blog.cache_tags import BLOG_TAG
 from blueprints.blog.links import post_url, tag_url
 from blueprints.blog.models import Post, PostStatus, Reference, Tag, post_tag
-from blueprints.core.cache import cached_value
+from blueprints.core.cache_tags import cached_value
 from blueprints.core.links import external_url
 from blueprints.core.types import UTCDateTime, utcnow
 from extensions import db

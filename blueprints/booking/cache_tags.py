@@ -1,7 +1,7 @@
 """The cache tags of the consultation pages, named in one place: a misspelt tag would
 clear nothing and leave stale free times on show, while a misspelt function fails."""
 
-from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.cache_tags import invalidate_after_commit
 
 _TYPES = "booking"  # what can be booked: the list of types
 _TIMES = "booking:times"  # the free times, one calendar for every type

@@ -60,18 +60,21 @@ set ``FLASK_CACHE_REDIS_URL`` in production (the in-process default is per worke
 
 import hashlib
 import logging
-import secrets
 import time
 from functools import wraps
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import current_app, g, make_response, request
 from itsdangerous import BadSignature
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from werkzeug.http import http_date, parse_cookie, parse_etags, unquote_etag
 from werkzeug.wsgi import get_host
 
+from blueprints.core.cache_tags import (
+    CACHE_ERRORS,
+    SITE_TAG,
+    tag_versions,
+    version_key,
+)
 from blueprints.core.csrf import page_token, use_page_token
 from blueprints.core.database import read_without_transaction
 from blueprints.core.edge import (
@@ -84,118 +87,18 @@ from blueprints.core.hosts import normal_host, refuse_unknown_host
 from blueprints.core.security import security_headers
 from blueprints.core.sessions import data_is_private, session_is_private
 from blueprints.core.timezones import TZ_COOKIE, parse_zone, reader_zone
-from extensions import cache, db
+from extensions import cache
 
 log = logging.getLogger(__name__)
 
-# Every cached page carries this tag: ``invalidate_after_commit(SITE_TAG)`` clears all.
-SITE_TAG = "site"
 CSRF_PLACEHOLDER = "__page-cache-csrf-token-7f3c9a1e__"
 # Headers of a view's response that are kept with the stored page.
 _STORED_HEADER_SKIP = {"set-cookie", "content-length", "etag", "vary", "x-cache"}
-_PENDING_TAGS = "page_cache_pending_tags"
-# A tag version outlives every page (see the module's docstring); a month unchanged
-# costs each page of that tag one render.
-TAG_VERSION_TIMEOUT = 30 * 24 * 60 * 60
 _UNUSED_ARGS = "bb.page_cache.unused_args"  # WSGI environ key: per request, never shared
-
-try:  # the Redis client is optional: only the Redis backend can raise its errors
-    from redis.exceptions import RedisError
-
-    CACHE_ERRORS = (OSError, RedisError)
-except ImportError:  # pragma: no cover
-    CACHE_ERRORS = (OSError,)
 
 
 def _enabled():
     return bool(current_app.config.get("PAGE_CACHE"))
-
-
-# --- tag versions ---------------------------------------------------------------------
-
-
-def _version_key(tag):
-    return f"tagv:{tag}"
-
-
-def tag_versions(tags):
-    """The current version of each tag (a missing one is created, never reused)."""
-    keys = [_version_key(tag) for tag in tags]
-    versions = cache.get_many(*keys)
-    for index, value in enumerate(versions):
-        if value is None:
-            fresh = secrets.token_hex(8)
-            # ``add`` only sets a missing key, so two workers agree on one value.
-            if not cache.add(keys[index], fresh, timeout=TAG_VERSION_TIMEOUT):
-                fresh = cache.get(keys[index]) or fresh
-            versions[index] = fresh
-    return versions
-
-
-def bump_tags(*tags):
-    """Make every page carrying any of ``tags`` unreachable now.
-
-    Services call :func:`invalidate_after_commit` instead; this is for code outside a
-    transaction (a CLI command, a test).
-    """
-    for tag in set(tags):
-        cache.set(_version_key(tag), secrets.token_hex(8), timeout=TAG_VERSION_TIMEOUT)
-
-
-def invalidate_after_commit(*tags):
-    """Clear the pages carrying ``tags`` once the current transaction commits.
-
-    Call it from the service that makes the change, next to the change itself. A
-    rollback forgets the tags, so a failed change clears nothing.
-    """
-    db.session.info.setdefault(_PENDING_TAGS, set()).update(tags)
-
-
-@event.listens_for(Session, "after_commit")
-def _bump_committed_tags(session):
-    tags = session.info.pop(_PENDING_TAGS, None)
-    if not tags:
-        return
-    try:
-        bump_tags(*tags)
-    except CACHE_ERRORS:
-        # The change is saved; the pages expire with their timeout instead.
-        log.exception("Could not clear cached pages for tags %s", sorted(tags))
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_rolled_back_tags(session):
-    session.info.pop(_PENDING_TAGS, None)
-
-
-# --- derived values --------------------------------------------------------------------
-
-
-def cached_value(name, tags, compute, timeout=None):
-    """A value computed from the data (a count, a list of topics), kept in the cache
-    until one of ``tags`` is bumped, exactly like the pages that show it.
-
-    Used for aggregates that grow with the data (counting 10,000 posts), so that even an
-    uncached page render stays constant-time. ``compute`` must return something picklable
-    (plain tuples, not ORM objects). Any cache error computes the value afresh.
-    """
-    try:
-        versions = tag_versions(sorted(tags))
-        key = (
-            "value:"
-            + hashlib.sha256("\x1f".join([name, *sorted(tags), *versions]).encode()).hexdigest()
-        )
-        value = cache.get(key)
-    except CACHE_ERRORS as error:
-        log.warning("Value cache unavailable (%s); computing %s", error, name)
-        return compute()
-    if value is None:
-        value = compute()
-        try:
-            cache.set(key, value, timeout=timeout)
-        except CACHE_ERRORS as error:
-            log.warning("Could not store %s in the cache: %s", name, error)
-    return value
 
 
 # --- deciding whether a request may use the cache --------------------------------------
@@ -392,7 +295,7 @@ def _uncached(view, args, kwargs):
 def _versions(store, entry):
     """The current versions of a stored page's tags. Compare only: a missing version means
     "changed", and the render that follows creates it (``tag_versions``)."""
-    return store.get_many(*[_version_key(tag) for tag in entry["tags"]])
+    return store.get_many(*[version_key(tag) for tag in entry["tags"]])
 
 
 class PageCacheMiddleware:

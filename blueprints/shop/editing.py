@@ -8,7 +8,7 @@ check before the insert could not see a save that has not committed yet).
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.cache_tags import invalidate_after_commit
 from blueprints.core.markdown import render_post
 from blueprints.shop import cache_tags
 from blueprints.shop.errors import SkuTaken, SlugTaken

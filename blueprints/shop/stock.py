@@ -2,7 +2,7 @@
 
 from sqlalchemy import select, update
 
-from blueprints.core.cache import invalidate_after_commit
+from blueprints.core.cache_tags import invalidate_after_commit
 from blueprints.shop import cache_tags
 from blueprints.shop.models import Product, Variant
 from extensions import db

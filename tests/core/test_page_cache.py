@@ -11,12 +11,8 @@ from flask import abort, flash, g, make_response, redirect, render_template_stri
 from sqlalchemy import select
 
 from blueprints.blog.models import Post, PostStatus
-from blueprints.core.cache import (
-    CSRF_PLACEHOLDER,
-    bump_tags,
-    cached_page,
-    invalidate_after_commit,
-)
+from blueprints.core.cache import CSRF_PLACEHOLDER, cached_page
+from blueprints.core.cache_tags import bump_tags, invalidate_after_commit
 from extensions import cache, db
 
 PAGE = """{% extends "base.html" %}
