@@ -6,7 +6,7 @@ how many codes tried) for a few minutes; the signed-in session starts only after
 
 import time
 
-from flask import current_app, flash, g, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_user
 
 from blueprints.account.models import User
@@ -16,6 +16,12 @@ from blueprints.account.services import (
     reset_totp,
     totp_uri,
     verify_totp,
+)
+from blueprints.account.sign_in import (
+    complete_sign_in,
+    count_failed_attempt,
+    login_rate_limit,
+    sign_in_failed,
 )
 from blueprints.admin import bp
 from blueprints.admin.forms import CodeForm
@@ -53,16 +59,8 @@ def _pending_user():
     return user, pending
 
 
-def _code_failed(response=None):
-    return g.get("sign_in_failed", False)
-
-
-def _login_rate_limit():
-    return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=_code_failed)
+@limiter.limit(login_rate_limit, methods=["POST"], deduct_when=sign_in_failed)
 def login_code():
     """The second step: the 6-digit code. Wrong codes count towards the same limit as
     wrong passwords, and five of them send the person back to the password."""
@@ -76,14 +74,12 @@ def login_code():
     if form.validate_on_submit():
         if verify_totp(user, form.code.data):
             next_url = pending.get("next") or url_for("admin.dashboard")
-            session.clear()
-            login_user(user)
-            session.permanent = True
+            complete_sign_in(user)
             db.session.commit()
             return redirect(next_url, code=303)
         error = CODE_FAILED
     if form.is_submitted():
-        g.sign_in_failed = True
+        count_failed_attempt()
         db.session.rollback()
         pending["tries"] = pending.get("tries", 0) + 1
         session[PENDING_KEY] = pending
