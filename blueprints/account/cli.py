@@ -6,8 +6,8 @@ import click
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
-from blueprints.account import bp
 from blueprints.account.models import User
+from blueprints.account.routes import bp
 from blueprints.account.services import create_staff, reset_totp
 from extensions import db
 

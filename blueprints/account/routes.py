@@ -1,11 +1,12 @@
 """Customer-facing account pages: "My programs", reached by the signed link in the
 order email (no password: the link is the key, and a full refund ends access)."""
 
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 
-from blueprints.account import bp
 from blueprints.core.errors import render_error
 from blueprints.shop import services as shop_services
+
+bp = Blueprint("account", __name__, url_prefix="/account", cli_group="users")
 
 INVALID_LINK = (
     "This link is not valid. Please use the newest link from your order email, "

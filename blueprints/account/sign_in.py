@@ -1,8 +1,46 @@
-"""Staff sign-in, the parts the password step (admin/routes.py) and the code step
-(admin/two_factor.py) share: starting the signed-in session, and the limit on failures."""
+"""Staff sign-in, what the password step (admin/routes.py) and the code step
+(admin/two_factor.py) share: the pending state between them, starting the signed-in
+session, and the limit on failed attempts.
+
+After the password of someone with a second factor, the session holds only a pending
+state (user id, session token, when, how many codes tried) for a few minutes.
+"""
+
+import time
 
 from flask import current_app, g, session
 from flask_login import login_user
+
+from blueprints.account.models import User
+from extensions import db
+
+PENDING_KEY = "totp_pending"
+PENDING_SECONDS = 300
+
+
+def start_second_step(user, next_url):
+    """Replace the session with a pending second step for ``user`` (password accepted)."""
+    session.clear()
+    session[PENDING_KEY] = {
+        "uid": user.id,
+        "token": user.session_token,
+        "at": int(time.time()),
+        "tries": 0,
+        "next": next_url,
+    }
+
+
+def pending_sign_in():
+    """(user, pending state) of a second step still open in this session, else (None, None)."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None, None
+    user = db.session.get(User, pending.get("uid"))
+    if user is None or not user.active or not user.is_staff or not user.has_totp:
+        return None, None
+    if user.session_token != pending.get("token"):
+        return None, None  # signed out everywhere meanwhile
+    return user, pending
 
 
 def complete_sign_in(user):

@@ -18,6 +18,7 @@ from blueprints.account.sign_in import (
     count_failed_attempt,
     login_rate_limit,
     sign_in_failed,
+    start_second_step,
 )
 from blueprints.admin import bp
 from blueprints.admin.dashboard import Panel, PanelLink, build_panels, dashboard_panel
@@ -36,7 +37,6 @@ from blueprints.admin.services import (
     save_post,
     unpublish_post,
 )
-from blueprints.admin.two_factor import start_second_step
 from blueprints.blog.models import CommentStatus, Post, PostStatus
 from blueprints.core.markdown import render_post
 from blueprints.core.security import is_safe_next, safe_next, staff_required
