@@ -1,7 +1,7 @@
 # Shortcuts; each target prints what it measured or tested.
 PYTHON ?= .venv/bin/python
 
-.PHONY: bench bench-ceiling bench-sizes bench-edge load load-stack stack stack-stop lighthouse test
+.PHONY: bench bench-ceiling bench-sizes bench-edge load load-stack stack stack-stop lighthouse lock test
 
 bench:  ## requests per second per page against a bare Flask app (demo data, SQLite)
 	$(PYTHON) bench/pages.py
@@ -32,3 +32,7 @@ lighthouse:  ## Lighthouse scores for the key pages; fails below 95
 
 test:  ## every test, on SQLite then PostgreSQL
 	scripts/test
+
+lock:  ## requirements.lock from pyproject.toml, with hashes (LOCK_ARGS=--upgrade: newest allowed)
+	$(PYTHON) -m piptools compile $(LOCK_ARGS) --quiet --extra dev --generate-hashes --allow-unsafe \
+		--strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml

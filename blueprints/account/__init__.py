@@ -1,10 +1,12 @@
-"""Accounts: staff users (sign-in lives in admin) and, later, customer pages."""
+"""Accounts: staff users and their sign-in (the staff pages live in admin), and the
+customer pages reached by signed link.
 
-from flask import Blueprint
+The blueprint is created in routes.py, and the modules that attach to it import it from
+there, so no module of the area imports this package back (tests/core/test_imports.py).
+"""
 
-bp = Blueprint("account", __name__, url_prefix="/account")
-
-from blueprints.account import routes, services  # noqa: E402,F401  (routes, user loader)
-from blueprints.core.sessions import mark_staff_only  # noqa: E402
+from blueprints.account import cli, services  # noqa: F401  (commands, the user loader)
+from blueprints.account.routes import bp
+from blueprints.core.sessions import mark_staff_only
 
 mark_staff_only(bp)

@@ -4,17 +4,19 @@ import sys
 
 import click
 from email_validator import EmailNotValidError, validate_email
-from flask.cli import AppGroup
+from sqlalchemy import func, select
 
-from blueprints.account.services import create_staff
+from blueprints.account.models import User
+from blueprints.account.routes import bp
+from blueprints.account.services import create_staff, reset_totp
 from extensions import db
 
-users_cli = AppGroup("users", help="Staff accounts.")
+bp.cli.help = "Staff accounts."
 
 MIN_PASSWORD_LENGTH = 12
 
 
-@users_cli.command("create-staff")
+@bp.cli.command("create-staff")
 @click.argument("email")
 @click.option("--name", default="", help="Shown in the admin area.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -35,16 +37,11 @@ def create_staff_command(email, name, password_stdin):
     click.echo(f"Staff account ready: {email}")
 
 
-@users_cli.command("reset-totp")
+@bp.cli.command("reset-totp")
 @click.argument("email")
 def reset_totp_command(email):
     """Turn off the second factor of EMAIL (a lost phone); they sign in with the password
     alone and can turn it on again. Every session of theirs is signed out."""
-    from sqlalchemy import func, select
-
-    from blueprints.account.models import User
-    from blueprints.account.services import reset_totp
-
     user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
         raise click.UsageError(f"No account for {email}.")

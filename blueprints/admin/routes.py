@@ -2,19 +2,24 @@
 
 from flask import (
     abort,
-    current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import select
 
 from blueprints.account.services import authenticate, sign_out_everywhere
+from blueprints.account.sign_in import (
+    complete_sign_in,
+    count_failed_attempt,
+    login_rate_limit,
+    sign_in_failed,
+    start_second_step,
+)
 from blueprints.admin import bp
 from blueprints.admin.dashboard import Panel, PanelLink, build_panels, dashboard_panel
 from blueprints.admin.forms import LoginForm, ModerationForm, PostForm
@@ -51,17 +56,8 @@ def _private_pages(response):
 # --- sign-in ------------------------------------------------------------------------------
 
 
-def _login_rate_limit():
-    return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
-
-
-def _sign_in_failed(response):
-    # Only failed attempts count towards the limit, so staff who sign in are never slowed.
-    return g.get("sign_in_failed", False)
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=_sign_in_failed)
+@limiter.limit(login_rate_limit, methods=["POST"], deduct_when=sign_in_failed)
 def login():
     """Staff sign-in. Errors never say whether an account exists."""
     next_url = safe_next(url_for("admin.dashboard"))
@@ -77,15 +73,12 @@ def login():
             db.session.commit()
             return redirect(url_for("admin.login_code"), code=303)
         if user is not None and user.is_staff:
-            # A new session: nothing from before sign-in (CSRF token included) survives.
-            session.clear()
-            login_user(user)
-            session.permanent = True
+            complete_sign_in(user)
             db.session.commit()
             return redirect(next_url, code=303)
         error = SIGN_IN_FAILED
     if request.method == "POST":
-        g.sign_in_failed = True
+        count_failed_attempt()
         db.session.rollback()
     form.password.data = ""
     status = 400 if request.method == "POST" else 200

@@ -1,15 +1,12 @@
 """Staff second factor (TOTP): the sign-in's second step and turning it on or off.
 
-After the password, the session holds only a pending state (user id, session token, when,
-how many codes tried) for a few minutes; the signed-in session starts only after a code.
+After the password, the session holds only a pending state (account/sign_in.py) for a few
+minutes; the signed-in session starts only after a code.
 """
 
-import time
-
-from flask import current_app, flash, g, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_user
 
-from blueprints.account.models import User
 from blueprints.account.services import (
     enable_totp,
     new_totp_secret,
@@ -17,56 +14,30 @@ from blueprints.account.services import (
     totp_uri,
     verify_totp,
 )
+from blueprints.account.sign_in import (
+    PENDING_KEY,
+    complete_sign_in,
+    count_failed_attempt,
+    login_rate_limit,
+    pending_sign_in,
+    sign_in_failed,
+)
 from blueprints.admin import bp
 from blueprints.admin.forms import CodeForm
 from blueprints.core.security import staff_required
 from extensions import db, limiter
 
-PENDING_KEY = "totp_pending"
 ENROL_KEY = "totp_enrol"
-PENDING_SECONDS = 300
 MAX_CODE_TRIES = 5
 CODE_FAILED = "That code did not work. Codes change every 30 seconds: please try the newest one."
 
 
-def start_second_step(user, next_url):
-    """Replace the session with a pending second step for ``user`` (password accepted)."""
-    session.clear()
-    session[PENDING_KEY] = {
-        "uid": user.id,
-        "token": user.session_token,
-        "at": int(time.time()),
-        "tries": 0,
-        "next": next_url,
-    }
-
-
-def _pending_user():
-    pending = session.get(PENDING_KEY)
-    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
-        return None, None
-    user = db.session.get(User, pending.get("uid"))
-    if user is None or not user.active or not user.is_staff or not user.has_totp:
-        return None, None
-    if user.session_token != pending.get("token"):
-        return None, None  # signed out everywhere meanwhile
-    return user, pending
-
-
-def _code_failed(response=None):
-    return g.get("sign_in_failed", False)
-
-
-def _login_rate_limit():
-    return current_app.config["STAFF_LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"], deduct_when=_code_failed)
+@limiter.limit(login_rate_limit, methods=["POST"], deduct_when=sign_in_failed)
 def login_code():
     """The second step: the 6-digit code. Wrong codes count towards the same limit as
     wrong passwords, and five of them send the person back to the password."""
-    user, pending = _pending_user()
+    user, pending = pending_sign_in()
     if user is None:
         session.pop(PENDING_KEY, None)
         flash("Please sign in again.", "error")
@@ -76,14 +47,12 @@ def login_code():
     if form.validate_on_submit():
         if verify_totp(user, form.code.data):
             next_url = pending.get("next") or url_for("admin.dashboard")
-            session.clear()
-            login_user(user)
-            session.permanent = True
+            complete_sign_in(user)
             db.session.commit()
             return redirect(next_url, code=303)
         error = CODE_FAILED
     if form.is_submitted():
-        g.sign_in_failed = True
+        count_failed_attempt()
         db.session.rollback()
         pending["tries"] = pending.get("tries", 0) + 1
         session[PENDING_KEY] = pending

@@ -76,6 +76,3 @@ def init_cli(app):
     app.cli.add_command(seed_command)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(stripe_cli)
-    from blueprints.account.cli import users_cli
-
-    app.cli.add_command(users_cli)

@@ -7,6 +7,7 @@ it reaches our server and nothing else.
 
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -16,8 +17,13 @@ AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if here in item.path.parents:  # the hook sees every test of the run, not only ours
+            item.add_marker(pytest.mark.browser)
+            # Under pytest-xdist (--dist loadgroup) one worker runs them all, with one
+            # Chromium, while the other workers share the rest of the suite.
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")
