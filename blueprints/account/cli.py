@@ -6,9 +6,10 @@ import click
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
+from blueprints.account.blueprint import bp
 from blueprints.account.models import User
-from blueprints.account.routes import bp
 from blueprints.account.services import create_staff, reset_totp
+from blueprints.core.addresses import normalise_email
 from extensions import db
 
 bp.cli.help = "Staff accounts."
@@ -42,7 +43,7 @@ def create_staff_command(email, name, password_stdin):
 def reset_totp_command(email):
     """Turn off the second factor of EMAIL (a lost phone); they sign in with the password
     alone and can turn it on again. Every session of theirs is signed out."""
-    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
     if user is None:
         raise click.UsageError(f"No account for {email}.")
     reset_totp(user)

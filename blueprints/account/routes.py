@@ -6,8 +6,9 @@ from a form that answers the same whatever the address. A full refund ends an or
 access at once.
 """
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 
+from blueprints.account.blueprint import bp
 from blueprints.core.errors import render_error
 from blueprints.core.headers import no_store
 from blueprints.shop.forms import ProgramsLinkForm
@@ -19,8 +20,6 @@ from blueprints.shop.programs import (
     request_programs_link,
 )
 from extensions import db, limiter
-
-bp = Blueprint("account", __name__, url_prefix="/account", cli_group="users")
 
 INVALID_LINK = (
     "This link is not valid, or it has expired. Ask for a new link to your programs "

@@ -6,7 +6,7 @@ from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.booking import changes, hours, services
 from blueprints.booking.errors import BookingError
 from blueprints.booking.forms import WEEKDAYS, BlockForm, OverrideForm, WeeklyHoursForm

@@ -5,7 +5,7 @@ Parsing and rendering only; what they show comes from ``newsletter/reports.py``.
 
 from flask import Response, abort, render_template, request, stream_with_context
 
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.core.security import staff_required
 from blueprints.core.timezones import reader_zone
 from blueprints.core.types import parse_id, utcnow

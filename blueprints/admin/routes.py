@@ -20,10 +20,9 @@ from blueprints.account.sign_in import (
     sign_in_failed,
     start_second_step,
 )
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.admin.dashboard import Panel, PanelLink, build_panels, dashboard_panel
 from blueprints.admin.forms import LoginForm, ModerationForm, PostForm
-from blueprints.admin.two_factor import start_second_step
 from blueprints.blog.comments import ModerationAction, moderate_comments, moderation_queue_query
 from blueprints.blog.editing import (
     SlugTakenError,

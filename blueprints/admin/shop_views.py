@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.core.errors import UserError
 from blueprints.core.layout import format_money
 from blueprints.core.security import staff_required

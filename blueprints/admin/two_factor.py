@@ -22,7 +22,7 @@ from blueprints.account.sign_in import (
     pending_sign_in,
     sign_in_failed,
 )
-from blueprints.admin import bp
+from blueprints.admin.blueprint import bp
 from blueprints.admin.forms import CodeForm
 from blueprints.core.security import staff_required
 from extensions import db, limiter

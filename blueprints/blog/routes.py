@@ -19,7 +19,8 @@ from flask import (
     url_for,
 )
 
-from blueprints.blog import bp, comments, posts
+from blueprints.blog import comments, posts
+from blueprints.blog.blueprint import bp
 from blueprints.blog.cache_tags import BLOG_TAG, post_page_tags
 from blueprints.blog.forms import COMMENT_LIMITS, CommentForm
 from blueprints.blog.links import post_url

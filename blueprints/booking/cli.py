@@ -2,7 +2,8 @@
 
 import click
 
-from blueprints.booking import bp, holds, services
+from blueprints.booking import holds, services
+from blueprints.booking.blueprint import bp
 from blueprints.core.outbox import send_committed
 from extensions import db
 

@@ -16,7 +16,8 @@ from flask import (
 )
 from markupsafe import Markup
 
-from blueprints.booking import availability, bp, changes, holds, links, policy, services
+from blueprints.booking import availability, changes, holds, links, policy, services
+from blueprints.booking.blueprint import bp
 from blueprints.booking.cache_tags import times_page_tags, types_page_tags
 from blueprints.booking.display import (
     ALL_ZONES,

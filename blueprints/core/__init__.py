@@ -1,7 +1,4 @@
 """Shared pieces: layout, security, time zones, the outbox, Stripe plumbing, health."""
 
-from flask import Blueprint
-
-bp = Blueprint("core", __name__)
-
-from blueprints.core import routes, stripe  # noqa: E402,F401  (routes attach to bp)
+from blueprints.core import routes, stripe  # noqa: F401  (routes attach to bp)
+from blueprints.core.blueprint import bp  # noqa: F401  (app.py registers it)

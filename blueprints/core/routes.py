@@ -1,11 +1,12 @@
 """Site-wide endpoints that belong to no single area."""
 
-from flask import Response, jsonify, url_for
+from flask import Response, jsonify, render_template, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from blueprints.core import bp
+from blueprints.core.blueprint import bp
 from blueprints.core.cache import cached_page
+from blueprints.core.sitemap import collect_urls, sitemap_tags
 from extensions import db, limiter
 
 
@@ -35,12 +36,8 @@ def robots():
 
 
 @bp.get("/sitemap.xml")
-@cached_page(tags=["blog", "catalogue", "booking"], timeout=300)
+@cached_page(tags=sitemap_tags, timeout=300)
 def sitemap():
     """Every public page we want indexed; each area lists its own URLs."""
-    from flask import render_template
-
-    from blueprints.core.sitemap import collect_urls
-
     xml = render_template("core/sitemap.xml", urls=collect_urls())
     return Response(xml, mimetype="application/xml")

@@ -13,20 +13,26 @@ def _providers(app):
     return app.extensions.setdefault(_EXTENSION, [])
 
 
-def register_sitemap(bp, provider):
-    """``provider()`` lists this blueprint's area's public pages in the sitemap."""
+def register_sitemap(bp, provider, tags=()):
+    """``provider()`` lists this blueprint's area's public pages in the sitemap; ``tags``
+    are the page-cache tags of what it lists (a change to them clears the sitemap)."""
 
     def record(state):
         providers = _providers(state.app)
-        if provider not in providers:
-            providers.append(provider)
+        if all(known is not provider for known, _ in providers):
+            providers.append((provider, tuple(tags)))
 
     bp.record_once(record)
+
+
+def sitemap_tags():
+    """The cache tags of every area's listed pages."""
+    return sorted({tag for _, tags in _providers(current_app) for tag in tags})
 
 
 def collect_urls():
     """A list of ``(absolute_url, lastmod_datetime_or_None)`` for every public page."""
     urls = []
-    for provider in _providers(current_app):
+    for provider, _ in _providers(current_app):
         urls.extend(provider())
     return urls

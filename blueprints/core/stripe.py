@@ -13,7 +13,7 @@ import stripe
 from flask import abort, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.core import bp
+from blueprints.core.blueprint import bp
 from blueprints.core.models import StripeEvent
 from extensions import csrf, db, limiter
 

@@ -1,7 +1,4 @@
 """The free weekly newsletter: signup, double opt-in, unsubscribe, weekly send."""
 
-from flask import Blueprint
-
-bp = Blueprint("newsletter", __name__, url_prefix="/newsletter", cli_group="newsletter")
-
-from blueprints.newsletter import cli, routes  # noqa: E402,F401
+from blueprints.newsletter import cli, routes  # noqa: F401
+from blueprints.newsletter.blueprint import bp  # noqa: F401  (app.py registers it)

@@ -5,7 +5,7 @@ from datetime import UTC
 import click
 from flask import current_app
 
-from blueprints.newsletter import bp
+from blueprints.newsletter.blueprint import bp
 from blueprints.newsletter.sending import send_weekly
 
 

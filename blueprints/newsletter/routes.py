@@ -11,7 +11,8 @@ from types import SimpleNamespace
 from flask import current_app, redirect, render_template, url_for
 
 from blueprints.core.cache import cached_page
-from blueprints.newsletter import bp, cache_tags
+from blueprints.newsletter import cache_tags
+from blueprints.newsletter.blueprint import bp
 from blueprints.newsletter.forms import SignupForm
 from blueprints.newsletter.models import (
     CONFIRM_LINK_HOURS,

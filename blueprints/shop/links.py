@@ -17,6 +17,7 @@ from datetime import timedelta
 from flask import url_for
 from itsdangerous import BadSignature
 
+from blueprints.core.addresses import normalise_email
 from blueprints.core.links import external_url, signer
 from blueprints.core.types import MAX_ID
 from blueprints.shop.models import Order
@@ -32,7 +33,7 @@ PROGRAMS_LINK_MAX_AGE = timedelta(days=30)
 
 
 def programs_token(email):
-    return signer(PROGRAMS_SALT).dumps(email.strip().lower())
+    return signer(PROGRAMS_SALT).dumps(normalise_email(email))
 
 
 def email_from_programs_token(token):

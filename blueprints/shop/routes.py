@@ -10,7 +10,8 @@ from blueprints.blog.related import POSTS_TAG, related_posts
 from blueprints.core.cache import cached_page
 from blueprints.core.headers import no_store
 from blueprints.core.types import MAX_ID
-from blueprints.shop import bp, cache_tags, cart, catalogue, checkout, fulfilment, holds, links
+from blueprints.shop import cache_tags, cart, catalogue, checkout, fulfilment, holds, links
+from blueprints.shop.blueprint import bp
 from blueprints.shop.errors import QUANTITY_MESSAGE, PaymentUnavailable, ShopError
 from blueprints.shop.forms import (
     AddToCartForm,

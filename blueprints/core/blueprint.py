@@ -1,0 +1,6 @@
+"""The core blueprint, in a module of its own: the modules that attach views or commands
+to it import it from here, so none of them imports its package back."""
+
+from flask import Blueprint
+
+bp = Blueprint("core", __name__)

@@ -1,0 +1,6 @@
+"""The newsletter blueprint, in a module of its own: the modules that attach views or commands
+to it import it from here, so none of them imports its package back."""
+
+from flask import Blueprint
+
+bp = Blueprint("newsletter", __name__, url_prefix="/newsletter", cli_group="newsletter")
