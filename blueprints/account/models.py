@@ -34,6 +34,10 @@ class User(UserMixin, db.Model):
     # and the time step of the last code accepted, so the same code never works twice.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column()
+    # Wrong codes at the sign-in's second step, counted here (not in the session, which a
+    # client could replay): five lock the step until totp_locked_until.
+    totp_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    totp_locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def has_totp(self):

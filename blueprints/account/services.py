@@ -2,6 +2,7 @@
 
 import hmac
 from contextlib import suppress
+from datetime import timedelta
 
 import pyotp
 from argon2 import PasswordHasher
@@ -134,6 +135,42 @@ def verify_totp(user, code, at=None):
     ).rowcount
     db.session.refresh(user)
     return won == 1
+
+
+MAX_CODE_FAILURES = 5
+CODE_LOCK = timedelta(minutes=15)
+
+
+def code_step_locked(user, now=None):
+    """True while wrong codes have locked ``user``'s second step."""
+    return user.totp_locked_until is not None and (now or utcnow()) < user.totp_locked_until
+
+
+def record_code_failure(user, now=None):
+    """Count one wrong code against the account (one UPDATE, so parallel guesses all
+    count); the fifth locks the step for :data:`CODE_LOCK`. Returns True once locked."""
+    now = now or utcnow()
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(totp_failures=User.totp_failures + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.totp_failures >= MAX_CODE_FAILURES)
+        .values(totp_failures=0, totp_locked_until=now + CODE_LOCK)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user)
+    return code_step_locked(user, now)
+
+
+def clear_code_failures(user):
+    """A right code: the count starts again. Flushes."""
+    user.totp_failures = 0
+    user.totp_locked_until = None
+    db.session.flush()
 
 
 def enable_totp(user, secret, code, at=None):

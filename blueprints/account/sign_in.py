@@ -3,7 +3,8 @@
 session, and the limit on failed attempts.
 
 After the password of someone with a second factor, the session holds only a pending
-state (user id, session token, when, how many codes tried) for a few minutes.
+state (user id, session token, when) for a few minutes; wrong codes are counted on the
+account (account/services.py), not here.
 """
 
 import time
@@ -25,7 +26,6 @@ def start_second_step(user, next_url):
         "uid": user.id,
         "token": user.session_token,
         "at": int(time.time()),
-        "tries": 0,
         "next": next_url,
     }
 

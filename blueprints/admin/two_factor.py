@@ -8,8 +8,12 @@ from flask import flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_user
 
 from blueprints.account.services import (
+    CODE_LOCK,
+    clear_code_failures,
+    code_step_locked,
     enable_totp,
     new_totp_secret,
+    record_code_failure,
     reset_totp,
     totp_uri,
     verify_totp,
@@ -24,41 +28,50 @@ from blueprints.account.sign_in import (
 )
 from blueprints.admin.blueprint import bp
 from blueprints.admin.forms import CodeForm
+from blueprints.core.errors import render_error
 from blueprints.core.security import staff_required
 from extensions import db, limiter
 
 ENROL_KEY = "totp_enrol"
-MAX_CODE_TRIES = 5
 CODE_FAILED = "That code did not work. Codes change every 30 seconds: please try the newest one."
+CODE_LOCKED = (
+    f"Too many wrong codes were tried for this account. The code step is locked for "
+    f"{int(CODE_LOCK.total_seconds()) // 60} minutes; please sign in again after that."
+)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"], deduct_when=sign_in_failed)
 def login_code():
-    """The second step: the 6-digit code. Wrong codes count towards the same limit as
-    wrong passwords, and five of them send the person back to the password."""
+    """The second step: the 6-digit code. Wrong codes count towards the same limit per
+    address as wrong passwords, and towards the account's own count on the server: five
+    lock the step for 15 minutes, whatever session or cookie the guesses come with."""
     user, pending = pending_sign_in()
     if user is None:
         session.pop(PENDING_KEY, None)
         flash("Please sign in again.", "error")
         return redirect(url_for("admin.login"), code=303)
+    if code_step_locked(user):
+        session.pop(PENDING_KEY, None)
+        return render_error(429, CODE_LOCKED)
     form = CodeForm()
     error = None
     if form.validate_on_submit():
         if verify_totp(user, form.code.data):
             next_url = pending.get("next") or url_for("admin.dashboard")
+            clear_code_failures(user)
             complete_sign_in(user)
             db.session.commit()
             return redirect(next_url, code=303)
         error = CODE_FAILED
     if form.is_submitted():
         count_failed_attempt()
-        db.session.rollback()
-        pending["tries"] = pending.get("tries", 0) + 1
-        session[PENDING_KEY] = pending
-        if pending["tries"] >= MAX_CODE_TRIES:
+        db.session.rollback()  # nothing of the attempt but the count is kept
+        locked = record_code_failure(user)
+        db.session.commit()
+        if locked:
             session.pop(PENDING_KEY, None)
-            flash("Too many codes tried. Please sign in again.", "error")
+            flash(CODE_LOCKED, "error")
             return redirect(url_for("admin.login"), code=303)
     form.code.data = ""
     status = 400 if form.is_submitted() else 200

@@ -3,6 +3,7 @@ throttled codes, and the reset command."""
 
 import re
 import time
+from datetime import timedelta
 
 import pyotp
 from flask import g
@@ -150,3 +151,47 @@ def test_staff_can_turn_it_off_with_a_current_code(app, client, auth):
     assert response.status_code == 303
     assert _user().totp_secret is None
     assert client.get("/admin/").status_code == 200  # still signed in here
+
+
+def _replay_pending(client, saved):
+    with client.session_transaction() as session:
+        session.clear()
+        session.update(saved)
+
+
+def test_replaying_the_pending_cookie_gives_no_fresh_code_tries(app, client, auth):
+    """Tries are counted on the server, per account: a saved copy of the session from just
+    after the password (0 tries) replayed before each guess does not reset them."""
+    app.config["RATELIMIT_ENABLED"] = False  # the per-address limit is another lock: off here
+    secret = _enrol(client, auth)
+    auth.logout()
+    auth.login()
+    with client.session_transaction() as session:
+        saved = dict(session)
+    for _ in range(5):
+        _replay_pending(client, saved)
+        client.post("/admin/login/code", data={"code": "123456"})
+    _replay_pending(client, saved)
+    response = client.post("/admin/login/code", data={"code": _code_for_next_step(secret)})
+    assert response.status_code == 429
+    assert "15 minutes" in response.text
+    assert client.get("/admin/").status_code == 302  # not signed in
+    user = _user()
+    assert user.totp_locked_until is not None
+
+
+def test_the_code_step_opens_again_after_fifteen_minutes(app, client, auth):
+    app.config["RATELIMIT_ENABLED"] = False
+    secret = _enrol(client, auth)
+    auth.logout()
+    auth.login()
+    for _ in range(5):
+        client.post("/admin/login/code", data={"code": "123456"})
+    user = _user()
+    user.totp_locked_until = user.totp_locked_until - timedelta(minutes=15, seconds=1)
+    db.session.commit()
+    auth.login()
+    response = client.post("/admin/login/code", data={"code": _code_for_next_step(secret)})
+    assert response.status_code == 303
+    assert client.get("/admin/").status_code == 200
+    assert _user().totp_failures == 0
