@@ -183,6 +183,13 @@ def create_emulator(
             time.sleep(0.2 * (attempt + 1))
         return None
 
+    def send_event_later(event_type, obj):
+        """Send the event from a thread of its own, after the API call has answered, as
+        Stripe does: the caller of an API call (a refund, an expiry) is often the site
+        itself, mid-transaction, and on SQLite its webhook could not write until that
+        transaction ends."""
+        threading.Thread(target=send_event, args=(event_type, obj), daemon=True).start()
+
     def idempotent(view):
         """Replay the first answer for a repeated Idempotency-Key, as Stripe does, and
         refuse the key when it comes back with other parameters (Stripe answers 400
@@ -232,10 +239,7 @@ def create_emulator(
                 session["status"] = "expired"
             snapshots = [_public(session) for session in overdue]
         for snapshot in snapshots:
-            # In the background: the caller may be the site itself, mid-transaction.
-            threading.Thread(
-                target=send_event, args=("checkout.session.expired", snapshot), daemon=True
-            ).start()
+            send_event_later("checkout.session.expired", snapshot)
 
     @app.before_request
     def _check_key():
@@ -406,7 +410,7 @@ def create_emulator(
                 )
             session["status"] = "expired"
             snapshot = _public(session)
-        send_event("checkout.session.expired", snapshot)
+        send_event_later("checkout.session.expired", snapshot)
         return jsonify(snapshot)
 
     # --- Refunds -----------------------------------------------------------------------
@@ -447,7 +451,7 @@ def create_emulator(
             charge["refunds"]["data"].insert(0, refund)
             charge["refunds"]["total_count"] += 1
             snapshot = json.loads(json.dumps(charge))
-        send_event("charge.refunded", snapshot)
+        send_event_later("charge.refunded", snapshot)
         return jsonify(refund)
 
     @app.get("/v1/refunds")
