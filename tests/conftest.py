@@ -1,5 +1,6 @@
 """Shared fixtures: the app on a clean database per test, a CSRF-aware client, a real
-SMTP server, staff sign-in, a SQL query counter, and (in tests/browser) Chromium.
+SMTP server, the fake Stripe API, staff sign-in, a SQL query counter, and (in
+tests/browser) Chromium.
 
 The database is SQLite in a temporary file by default and PostgreSQL when
 TEST_DATABASE_URL is set. The schema is built once per run; every test starts with
@@ -22,6 +23,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from app import create_app
 from extensions import db
+from tests.stripe_fake import FakeStripe
 
 # The PostgreSQL server to test on (TEST_DATABASE_URL names any database on it). Each
 # run, and each xdist worker, creates a database of its own there and drops it at the
@@ -136,25 +138,26 @@ def free_port():
         return sock.getsockname()[1]
 
 
+# --- Stripe ---------------------------------------------------------------------------
+
+
 @pytest.fixture
-def stalled_stripe(httpserver):
+def stripe_api(httpserver):
+    """The fake Stripe API (tests/stripe_fake.py). An area's ``app_config`` points the
+    app at it with ``stripe_config(httpserver)``."""
+    return FakeStripe(httpserver)
+
+
+@pytest.fixture
+def stalled_stripe(stripe_api):
     """A Stripe whose Checkout Session call does not answer until the test is over.
 
-    `answered` is set once it finally answers, so a test can tell that our own client
-    timeout ended the call, without timing anything.
+    The event it gives is set once it finally answers, so a test can tell that our own
+    client timeout ended the call, without timing anything.
     """
-    from werkzeug import Response
-
-    gate, answered = threading.Event(), threading.Event()
-
-    def stalled(request):
-        gate.wait(timeout=30)
-        answered.set()
-        return Response("{}", content_type="application/json")
-
-    httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(stalled)
+    answered = stripe_api.stall_checkout()
     yield answered
-    gate.set()
+    stripe_api.release()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,6 @@
-"""Factories for the staff-area tests: posts, comments, and a signed-in staff client."""
+"""Fixtures for the staff-area tests: numbered posts (drafts unless told) and comments
+(pending unless told) on the makers in tests/factories.py, a signed-in staff client,
+and a reader's account."""
 
 from datetime import timedelta
 
@@ -6,10 +8,10 @@ import pytest
 
 from blueprints.account.models import User
 from blueprints.account.services import hash_password
-from blueprints.blog.models import Comment, CommentStatus, Post, PostStatus
-from blueprints.core.markdown import render_comment, render_post
+from blueprints.blog.models import CommentStatus, PostStatus
 from blueprints.core.types import utcnow
 from extensions import db
+from tests import factories
 
 
 @pytest.fixture
@@ -18,18 +20,13 @@ def make_post(app):
 
     def make(title=None, status=PostStatus.DRAFT, slug=None, body="Some **bold** words."):
         counter["n"] += 1
-        title = title or f"Post number {counter['n']}"
-        post = Post(
-            title=title,
-            slug=slug or f"post-number-{counter['n']}",
-            body_md=body,
-            body_html=render_post(body),
+        return factories.make_post(
+            title or f"Post number {counter['n']}",
+            body,
             status=status,
             published_at=utcnow() if status == PostStatus.PUBLISHED else None,
+            slug=slug or f"post-number-{counter['n']}",
         )
-        db.session.add(post)
-        db.session.commit()
-        return post
 
     return make
 
@@ -38,21 +35,18 @@ def make_post(app):
 def make_comment(app):
     counter = {"n": 0}
 
-    def make(post, status=CommentStatus.PENDING, body="Thank you for this.", parent=None):
+    def make(post, status=CommentStatus.PENDING, body="Thank you for this.", parent=None, **kw):
         counter["n"] += 1
-        comment = Comment(
-            post=post,
-            parent_id=parent.id if parent else None,
-            author_name=f"Reader {counter['n']}",
-            author_email=f"reader{counter['n']}@example.com",
-            body_md=body,
-            body_html=render_comment(body),
+        kw.setdefault("name", f"Reader {counter['n']}")
+        kw.setdefault("email", f"reader{counter['n']}@example.com")
+        return factories.make_comment(
+            post,
+            body,
             status=status,
+            parent=parent,
             created_at=utcnow() - timedelta(minutes=100 - counter["n"]),
+            **kw,
         )
-        db.session.add(comment)
-        db.session.commit()
-        return comment
 
     return make
 

@@ -1,4 +1,5 @@
-"""Factories for blog tests: posts (published, draft or scheduled) and comments."""
+"""Blog fixtures: posts (published, draft or scheduled) and comments, numbered, on the
+makers in tests/factories.py; a comment form; an inspector of rendered markup."""
 
 import itertools
 from datetime import timedelta
@@ -6,11 +7,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from blueprints.blog.editing import create_post
-from blueprints.blog.models import Comment, CommentStatus
-from blueprints.core.markdown import render_comment
+from blueprints.blog.models import CommentStatus, PostStatus
 from blueprints.core.types import utcnow
-from extensions import db
+from tests import factories
 
 
 @pytest.fixture
@@ -39,10 +38,10 @@ def make_post(app):
             published_at = utcnow() + timedelta(days=3)
         else:
             published_at = utcnow() - timedelta(days=number if days_ago is None else days_ago)
-        post = create_post(title, body, published_at=published_at, **kwargs)
-        if commit:
-            db.session.commit()
-        return post
+        status = PostStatus.DRAFT if draft else PostStatus.PUBLISHED
+        return factories.make_post(
+            title, body, status=status, published_at=published_at, commit=commit, **kwargs
+        )
 
     return factory
 
@@ -63,23 +62,16 @@ def make_comment(app):
         commit=True,
     ):
         number = next(numbers)
-        body = body or f"Comment number {number}: thank you for this article."
-        comment = Comment(
-            post_id=post.id,
-            parent_id=parent.id if parent is not None else None,
-            author_name=name or f"Reader {number}",
-            author_email=email or f"reader{number}@example.com",
-            body_md=body,
-            body_html=render_comment(body),
+        return factories.make_comment(
+            post,
+            body or f"Comment number {number}: thank you for this article.",
             status=status,
+            parent=parent,
+            name=name or f"Reader {number}",
+            email=email or f"reader{number}@example.com",
             created_at=utcnow() - timedelta(minutes=10_000 - number),
+            commit=commit,
         )
-        db.session.add(comment)
-        if commit:
-            db.session.commit()
-        else:
-            db.session.flush()
-        return comment
 
     return factory
 

@@ -1,17 +1,11 @@
-"""Booking fixtures: demo types and hours, a fake Stripe API (pytest-httpserver), signed
-webhook events, and staff sign-in straight through the session."""
+"""Booking fixtures and factories: demo types and hours, confirmed bookings, a booking
+paid on the fake Stripe API (tests/stripe_fake.py), and staff sign-in straight through
+the session."""
 
-import hashlib
-import hmac
-import json
-import re
-import time as _time
 from datetime import UTC, datetime, time, timedelta
-from itertools import count
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug import Response
 
 from blueprints.booking import availability, holds
 from blueprints.booking.models import (
@@ -22,17 +16,12 @@ from blueprints.booking.models import (
     WeeklyHours,
 )
 from extensions import db
-
-WEBHOOK_SECRET = "whsec_test_secret"
-_ids = count(1)
+from tests.stripe_fake import new_id, stripe_config
 
 
 @pytest.fixture
 def app_config(httpserver):
-    return {
-        "STRIPE_API_BASE": httpserver.url_for("").rstrip("/"),
-        "RATELIMIT_ENABLED": False,
-    }
+    return {**stripe_config(httpserver), "RATELIMIT_ENABLED": False}
 
 
 @pytest.fixture
@@ -66,122 +55,23 @@ def types(app):
     return {"initial": initial, "follow_up": follow_up}
 
 
-class FakeStripe:
-    """Stripe's side of a booking's payment on pytest-httpserver: creates Checkout
-    Sessions (remembering each, as Stripe does), answers their retrieval and refunds.
-    ``log`` is every request the SDK sent."""
-
-    def __init__(self, httpserver):
-        self.httpserver = httpserver
-        self.sessions = {}  # Stripe's own record of each Checkout Session, by id
-        httpserver.expect_request("/v1/checkout/sessions", method="POST").respond_with_handler(
-            self._create_session
-        )
-        httpserver.expect_request(
-            re.compile(r"^/v1/checkout/sessions/[^/]+$"), method="GET"
-        ).respond_with_handler(self._retrieve_session)
-        httpserver.expect_request("/v1/refunds", method="POST").respond_with_handler(
-            self._create_refund
-        )
-
-    @property
-    def log(self):
-        return self.httpserver.log
-
-    def _create_session(self, request):
-        n = next(_ids)
-        session = {
-            "id": f"cs_test_{n}",
-            "object": "checkout.session",
-            "url": f"https://checkout.stripe.com/c/pay/cs_test_{n}",
-            "payment_status": "unpaid",
-            "status": "open",
-            "amount_total": int(request.form["line_items[0][price_data][unit_amount]"]),
-            "currency": request.form["line_items[0][price_data][currency]"],
-            "payment_intent": None,
-            "metadata": {
-                "kind": request.form.get("metadata[kind]"),
-                "id": request.form.get("metadata[id]"),
-            },
-        }
-        self.sessions[session["id"]] = session
-        return _json(session)
-
-    def _retrieve_session(self, request):
-        session = self.sessions.get(request.path.rsplit("/", 1)[1])
-        if session is None:
-            return _json({"error": {"type": "invalid_request_error", "message": "none"}}, 404)
-        return _json(session)
-
-    def _create_refund(self, request):
-        body = {
-            "id": f"re_test_{next(_ids)}",
-            "object": "refund",
-            "amount": int(request.form["amount"]),
-            "payment_intent": request.form["payment_intent"],
-            "status": "succeeded",
-        }
-        return _json(body)
-
-    def pay(self, booking, amount=None, currency=None):
-        """Stripe's record of ``booking``'s Checkout Session once she has paid
-        (``amount``, ``currency``: what Stripe took, by default the booking's price).
-        Returns the session, the object of its ``checkout.session.completed`` event."""
-        session_id = booking.stripe_session_id or f"cs_test_{next(_ids)}"
-        session = self.sessions.setdefault(
-            session_id,
-            {
-                "id": session_id,
-                "object": "checkout.session",
-                "metadata": {"kind": "booking", "id": str(booking.id)},
-            },
-        )
-        session.update(
-            payment_status="paid",
-            status="complete",
-            payment_intent=session.get("payment_intent") or f"pi_test_{booking.id}_{next(_ids)}",
-            amount_total=booking.price_cents if amount is None else amount,
-            currency=currency or booking.currency,
-        )
-        return dict(session)
-
-
-def _json(body, status=200):
-    return Response(json.dumps(body), status=status, content_type="application/json")
-
-
-@pytest.fixture
-def stripe_api(httpserver):
-    """A fake Stripe API (see :class:`FakeStripe`)."""
-    return FakeStripe(httpserver)
-
-
-def stripe_requests(httpserver, path):
-    return [req for req, _ in httpserver.log if req.path == path]
-
-
-def signed_event(event_type, obj, event_id=None):
-    payload = json.dumps(
-        {
-            "id": event_id or f"evt_{next(_ids)}",
-            "object": "event",
-            "type": event_type,
-            "data": {"object": obj},
-        }
+def pay_booking(stripe_api, booking, amount=None, currency=None):
+    """Stripe's record of ``booking``'s Checkout Session once she has paid (``amount``,
+    ``currency``: what Stripe took, by default the booking's price). Returns a copy of
+    the session, the object of its ``checkout.session.completed`` event."""
+    session = stripe_api.sessions.get(booking.stripe_session_id) or stripe_api.add_session(
+        booking.stripe_session_id,
+        amount_total=booking.price_cents,
+        currency=booking.currency,
+        metadata={"kind": "booking", "id": str(booking.id)},
     )
-    stamp = int(_time.time())
-    signature = hmac.new(
-        WEBHOOK_SECRET.encode(), f"{stamp}.{payload}".encode(), hashlib.sha256
-    ).hexdigest()
-    return payload, {
-        "Stripe-Signature": f"t={stamp},v1={signature}",
-        "Content-Type": "application/json",
-    }
-
-
-def post_event(client, event_type, obj, event_id=None):
-    payload, headers = signed_event(event_type, obj, event_id)
-    return client.post("/stripe/webhook", data=payload, headers=headers, csrf=False)
+    paid = stripe_api.pay(
+        session["id"],
+        amount_total=booking.price_cents if amount is None else amount,
+        currency=currency or booking.currency,
+        payment_intent=session["payment_intent"] or new_id("pi"),
+    )
+    return dict(paid)
 
 
 def form_data(slot, **overrides):
@@ -229,12 +119,12 @@ def make_confirmed(ctype, starts_at, email="client@example.com", zone="Europe/Lo
     }
     now = starts_at - timedelta(days=7)
     booking = holds.hold_slot(ctype, starts_at, details, now=now)
-    booking.stripe_session_id = f"cs_test_{next(_ids)}"
+    booking.stripe_session_id = new_id("cs")
     booking.status = BookingStatus.CONFIRMED
     booking.hold_expires_at = None
     booking.confirmed_at = now
     if paid:
-        booking.stripe_payment_intent_id = f"pi_test_{next(_ids)}"
+        booking.stripe_payment_intent_id = new_id("pi")
         booking.paid_cents = booking.price_cents
     db.session.commit()
     return booking

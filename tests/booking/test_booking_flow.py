@@ -19,15 +19,9 @@ from blueprints.booking.models import (
 from blueprints.core.states import InvalidTransition, StatusRefused, change_status, claim_status
 from blueprints.core.types import utcnow
 from extensions import db
-from tests.booking.conftest import (
-    booking_count,
-    form_data,
-    free,
-    make_confirmed,
-    post_event,
-    stripe_requests,
-)
+from tests.booking.conftest import booking_count, form_data, free, make_confirmed, pay_booking
 from tests.conftest import html_part, text_part
+from tests.stripe_fake import make_event, post_event, stripe_requests
 
 
 def _first_slot(ctype, days_ahead=3):
@@ -140,7 +134,9 @@ def test_stripe_error_releases_the_hold_at_once(client, types, httpserver):
 
 
 def _confirm_through_webhook(client, stripe_api, booking):
-    response = post_event(client, "checkout.session.completed", stripe_api.pay(booking))
+    response = post_event(
+        client, make_event("checkout.session.completed", pay_booking(stripe_api, booking))
+    )
     assert response.status_code == 200, response.text
     db.session.expire_all()
     return db.session.get(Booking, booking.id)
@@ -186,7 +182,9 @@ def test_paid_webhook_confirms_and_emails_both_zones_with_ics(client, types, str
     assert int(event["sequence"]) == 0
 
     # A second delivery of the same event changes nothing and sends nothing more.
-    again = post_event(client, "checkout.session.completed", stripe_api.pay(booking))
+    again = post_event(
+        client, make_event("checkout.session.completed", pay_booking(stripe_api, booking))
+    )
     assert again.status_code == 200
     assert len(mailbox.messages) == 1
 
@@ -214,7 +212,7 @@ def test_checkout_expired_webhook_releases_the_time(client, types, stripe_api):
         "object": "checkout.session",
         "metadata": {"kind": "booking", "id": str(booking.id)},
     }
-    assert post_event(client, "checkout.session.expired", obj).status_code == 200
+    assert post_event(client, make_event("checkout.session.expired", obj)).status_code == 200
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == BookingStatus.EXPIRED
     assert slot in free(types["follow_up"])

@@ -23,8 +23,9 @@ from blueprints.booking.models import (
 from blueprints.core.models import OutboxMessage
 from blueprints.core.types import utcnow
 from extensions import db
-from tests.booking.conftest import form_data, free, make_confirmed, stripe_requests
+from tests.booking.conftest import form_data, free, make_confirmed
 from tests.conftest import STAFF_EMAIL, is_postgres
+from tests.stripe_fake import stripe_requests
 
 REQUESTS = 10
 

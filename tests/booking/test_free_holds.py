@@ -16,8 +16,9 @@ from blueprints.booking import display, links
 from blueprints.booking.models import Booking, BookingSlotClaim, BookingStatus
 from blueprints.core.types import utcnow
 from extensions import db
-from tests.booking.conftest import form_data, free, post_event
+from tests.booking.conftest import form_data, free, pay_booking
 from tests.conftest import is_postgres
+from tests.stripe_fake import make_event, post_event, stripe_config
 
 VISITOR = "203.0.113.7"
 
@@ -25,7 +26,7 @@ VISITOR = "203.0.113.7"
 @pytest.fixture
 def app_config(httpserver):
     return {
-        "STRIPE_API_BASE": httpserver.url_for("").rstrip("/"),
+        **stripe_config(httpserver),
         "RATELIMIT_ENABLED": False,
         "TRUSTED_PROXIES": 1,
     }
@@ -145,7 +146,9 @@ def test_holds_that_ran_out_or_were_paid_no_longer_count(client, types, stripe_a
     first.hold_expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     assert _hold(client, ctype, slots[2]).status_code == 303
-    assert post_event(client, "checkout.session.completed", stripe_api.pay(second)).status_code
+    assert post_event(
+        client, make_event("checkout.session.completed", pay_booking(stripe_api, second))
+    ).status_code
     db.session.expire_all()
     assert db.session.get(Booking, second.id).status == BookingStatus.CONFIRMED
     assert _hold(client, ctype, slots[3]).status_code == 303

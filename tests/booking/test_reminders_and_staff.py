@@ -16,8 +16,9 @@ from blueprints.booking.models import (
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
 from extensions import db
-from tests.booking.conftest import free, login_staff, make_confirmed, stripe_requests
+from tests.booking.conftest import free, login_staff, make_confirmed
 from tests.conftest import text_part
+from tests.stripe_fake import stripe_requests
 
 
 def _booking_starting_in(ctype, hours, email):

@@ -11,7 +11,8 @@ from blueprints.booking.models import Booking, BookingEvent, BookingSlotClaim, B
 from blueprints.core.models import OutboxMessage
 from blueprints.core.types import utcnow
 from extensions import db
-from tests.booking.conftest import form_data, free, post_event, stripe_requests
+from tests.booking.conftest import form_data, free, pay_booking
+from tests.stripe_fake import make_event, post_event, stripe_requests
 
 
 def _hold(client, ctype):
@@ -24,7 +25,7 @@ def _hold(client, ctype):
 
 
 def _deliver(client, session):
-    response = post_event(client, "checkout.session.completed", session)
+    response = post_event(client, make_event("checkout.session.completed", session))
     assert response.status_code == 200, response.text
     db.session.expire_all()
 
@@ -44,7 +45,7 @@ def test_one_cent_paid_for_a_350_dollar_booking_is_refunded_and_never_confirmed(
 ):
     booking, slot = _hold(client, types["initial"])
     assert booking.price_cents == 35000
-    paid = stripe_api.pay(booking, amount=1)  # what Stripe took, and what the event says
+    paid = pay_booking(stripe_api, booking, amount=1)  # what Stripe took, and what the event says
     _deliver(client, paid)
     booking = db.session.get(Booking, booking.id)
     assert booking.status != BookingStatus.CONFIRMED
@@ -81,7 +82,7 @@ def test_a_paid_event_is_checked_against_the_session_stripe_reports(client, type
 
 def test_what_stripe_took_is_recorded_not_what_the_body_says(client, types, stripe_api):
     booking, _slot = _hold(client, types["initial"])
-    paid = stripe_api.pay(booking)
+    paid = pay_booking(stripe_api, booking)
     _deliver(client, {**paid, "amount_total": 1, "payment_intent": "pi_from_the_body"})
     booking = db.session.get(Booking, booking.id)
     assert booking.status == BookingStatus.CONFIRMED
@@ -93,7 +94,7 @@ def test_the_right_amount_in_another_currency_is_refunded_and_never_confirmed(
     client, types, stripe_api
 ):
     booking, _slot = _hold(client, types["follow_up"])
-    _deliver(client, stripe_api.pay(booking, currency="jpy"))
+    _deliver(client, pay_booking(stripe_api, booking, currency="jpy"))
     booking = db.session.get(Booking, booking.id)
     assert booking.status != BookingStatus.CONFIRMED
     assert "amount_mismatch" in _kinds(booking)
@@ -103,7 +104,7 @@ def test_the_right_amount_in_another_currency_is_refunded_and_never_confirmed(
 
 def test_a_wrong_amount_delivered_twice_is_refunded_and_recorded_once(client, types, stripe_api):
     booking, _slot = _hold(client, types["initial"])
-    paid = stripe_api.pay(booking, amount=100)
+    paid = pay_booking(stripe_api, booking, amount=100)
     _deliver(client, paid)
     _deliver(client, paid)  # Stripe retries with a new event id
     booking = db.session.get(Booking, booking.id)
@@ -115,7 +116,7 @@ def test_a_late_payment_of_the_wrong_amount_is_not_confirmed_either(client, type
     booking, slot = _hold(client, types["follow_up"])
     booking.hold_expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    _deliver(client, stripe_api.pay(booking, amount=1))
+    _deliver(client, pay_booking(stripe_api, booking, amount=1))
     booking = db.session.get(Booking, booking.id)
     assert booking.status != BookingStatus.CONFIRMED
     assert "amount_mismatch" in _kinds(booking)
@@ -126,7 +127,7 @@ def test_her_manage_page_says_the_payment_was_not_the_price_and_was_refunded(
     client, types, stripe_api
 ):
     booking, _slot = _hold(client, types["initial"])
-    _deliver(client, stripe_api.pay(booking, amount=1))
+    _deliver(client, pay_booking(stripe_api, booking, amount=1))
     page = client.get(f"/consultations/manage/{links.manage_token(booking)}")
     assert "was not the price of this consultation" in page.text
     assert "we refunded $0.01 to your card" in page.text

@@ -10,10 +10,11 @@ import pytest
 from flask import abort, flash, g, make_response, redirect, render_template_string, request
 from sqlalchemy import select
 
-from blueprints.blog.models import Post, PostStatus
+from blueprints.blog.models import Post
 from blueprints.core.cache import CSRF_PLACEHOLDER, cached_page
 from blueprints.core.cache_tags import bump_tags, invalidate_after_commit
 from extensions import cache, db
+from tests.factories import make_post
 
 PAGE = """{% extends "base.html" %}
 {% block content %}
@@ -103,15 +104,12 @@ def site(app):
         return redirect(f"/t/post/{slug}")
 
     for slug, title in (("spine", "Spinal bone density"), ("hips", "Strong hips")):
-        db.session.add(
-            Post(
-                slug=slug,
-                title=title,
-                body_md="Body",
-                body_html="<p>Body</p>",
-                status=PostStatus.PUBLISHED,
-                published_at=datetime(2026, 3, 3, 3, 30, tzinfo=UTC),
-            )
+        make_post(
+            title,
+            "Body",
+            slug=slug,
+            published_at=datetime(2026, 3, 3, 3, 30, tzinfo=UTC),
+            commit=False,
         )
     db.session.commit()
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.shop.conftest import FakeStripe
+from tests.stripe_fake import FakeStripe
 
 ALLOWED = {400, 404, 409, 413, 422, 429}
 

@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from blueprints.blog.models import Post, PostStatus
+from blueprints.blog.models import PostStatus
 from blueprints.core.types import utcnow
 from blueprints.newsletter.models import Subscriber, SubscriberStatus
 from extensions import db, mail
+from tests import factories
 from tests.conftest import free_port
 
 
@@ -52,19 +53,14 @@ def make_subscribers(count, prefix="reader"):
 
 
 def make_post(title, published_at=None, status=PostStatus.PUBLISHED, summary=None):
-    slug = title.lower().replace(" ", "-").replace(",", "")
-    post = Post(
-        slug=slug,
-        title=title,
-        summary=summary if summary is not None else f"What to know about {title.lower()}.",
-        body_md="Body",
-        body_html="<p>Body</p>",
+    """A post for an issue to send (tests/factories.py), published an hour ago."""
+    return factories.make_post(
+        title,
+        "Body",
         status=status,
         published_at=published_at or (utcnow() - timedelta(hours=1)),
+        summary=summary if summary is not None else f"What to know about {title.lower()}.",
     )
-    db.session.add(post)
-    db.session.commit()
-    return post
 
 
 class ScriptedSMTP:

@@ -8,34 +8,13 @@ from sqlalchemy import select
 from blueprints.shop.models import Order, OrderStatus, Product, Variant
 from extensions import db
 from tests.conftest import text_part
-from tests.shop.conftest import (
-    add_to_cart,
-    checkout,
-    make_event,
-    make_program,
-    make_vest,
-    post_event,
-)
+from tests.shop.conftest import make_program, make_vest, paid_order
 
 
 @pytest.fixture
 def staff_client(client, auth):
     auth.login()
     return client
-
-
-def _paid_order(client, fake_stripe, product, quantity=1):
-    add_to_cart(client, product.variants[0], quantity)
-    checkout(client)
-    db.session.expire_all()
-    order = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
-    fake_stripe.pay(order.stripe_session_id, email="buyer@example.com")
-    post_event(
-        client,
-        make_event("checkout.session.completed", fake_stripe.sessions[order.stripe_session_id]),
-    )
-    db.session.expire_all()
-    return db.session.get(Order, order.id)
 
 
 def test_shop_admin_pages_are_for_staff_only(client):
@@ -45,9 +24,9 @@ def test_shop_admin_pages_are_for_staff_only(client):
         assert "/admin/login" in response.headers["Location"]
 
 
-def test_orders_are_filtered_by_state(staff_client, fake_stripe, mailbox):
-    vest_order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
-    program_order = _paid_order(staff_client, fake_stripe, make_program())
+def test_orders_are_filtered_by_state(staff_client, stripe_api, mailbox):
+    vest_order = paid_order(staff_client, stripe_api, make_vest({"VEST-M-08": 3}))
+    program_order = paid_order(staff_client, stripe_api, make_program())
 
     to_ship = staff_client.get("/admin/orders?state=to_ship").get_data(as_text=True)
     fulfilled = staff_client.get("/admin/orders?state=fulfilled").get_data(as_text=True)
@@ -59,9 +38,9 @@ def test_orders_are_filtered_by_state(staff_client, fake_stripe, mailbox):
 
 
 def test_marking_shipped_records_an_event_and_emails_the_tracking_number(
-    staff_client, fake_stripe, mailbox
+    staff_client, stripe_api, mailbox
 ):
-    order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
+    order = paid_order(staff_client, stripe_api, make_vest({"VEST-M-08": 3}))
     mailbox.wait_for(1)
     page = staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
     assert "Mark shipped" in page and "created" in page and "paid" in page
@@ -85,8 +64,8 @@ def test_marking_shipped_records_an_event_and_emails_the_tracking_number(
     assert again.status_code in (400, 409)
 
 
-def test_shipping_without_a_tracking_number_is_refused(staff_client, fake_stripe, mailbox):
-    order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
+def test_shipping_without_a_tracking_number_is_refused(staff_client, stripe_api, mailbox):
+    order = paid_order(staff_client, stripe_api, make_vest({"VEST-M-08": 3}))
     response = staff_client.post(f"/admin/orders/{order.id}/ship", data={"tracking_number": ""})
     assert response.status_code == 400
     assert "Enter the tracking number." in response.get_data(as_text=True)
@@ -99,9 +78,9 @@ def _refund_key(page):
 
 
 def test_partial_then_full_refund_goes_through_stripe_with_idempotency_keys(
-    staff_client, fake_stripe, mailbox
+    staff_client, stripe_api, mailbox
 ):
-    order = _paid_order(staff_client, fake_stripe, make_program(price_cents=4900))
+    order = paid_order(staff_client, stripe_api, make_program(price_cents=4900))
     page = staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
     key = _refund_key(page)
 
@@ -114,7 +93,7 @@ def test_partial_then_full_refund_goes_through_stripe_with_idempotency_keys(
     )
 
     assert first.status_code == 303
-    refund_calls = [r for r in fake_stripe.requests if r[1] == "/v1/refunds"]
+    refund_calls = [r for r in stripe_api.requests if r[1] == "/v1/refunds"]
     assert [c[2]["amount"] for c in refund_calls][0] == "1000"
     assert refund_calls[0][2]["payment_intent"] == order.stripe_payment_intent_id
     assert refund_calls[0][3]["Idempotency-Key"] == f"order-{order.id}-refund-{key}"
@@ -137,14 +116,14 @@ def test_partial_then_full_refund_goes_through_stripe_with_idempotency_keys(
 
 @pytest.mark.parametrize("amount", ["0", "-5", "abc", "49.001", "1000"])
 def test_bad_refund_amounts_are_refused_without_calling_stripe(
-    staff_client, fake_stripe, mailbox, amount
+    staff_client, stripe_api, mailbox, amount
 ):
-    order = _paid_order(staff_client, fake_stripe, make_program(price_cents=4900))
+    order = paid_order(staff_client, stripe_api, make_program(price_cents=4900))
     response = staff_client.post(
         f"/admin/orders/{order.id}/refund", data={"amount": amount, "request_key": "k1"}
     )
     assert response.status_code in (400, 409)
-    assert not [r for r in fake_stripe.requests if r[1] == "/v1/refunds"]
+    assert not [r for r in stripe_api.requests if r[1] == "/v1/refunds"]
     db.session.expire_all()
     assert db.session.get(Order, order.id).refunded_cents == 0
 
@@ -209,8 +188,8 @@ def test_staff_add_a_product_and_an_option(staff_client):
     assert "Balance Class" in staff_client.get("/shop/").get_data(as_text=True)
 
 
-def test_staff_clear_a_flag_and_the_log_keeps_it(staff_client, fake_stripe, mailbox):
-    order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
+def test_staff_clear_a_flag_and_the_log_keeps_it(staff_client, stripe_api, mailbox):
+    order = paid_order(staff_client, stripe_api, make_vest({"VEST-M-08": 3}))
     order.needs_attention = True
     db.session.commit()
     assert "Needs attention" in staff_client.get("/admin/orders?state=attention").get_data(
@@ -224,8 +203,8 @@ def test_staff_clear_a_flag_and_the_log_keeps_it(staff_client, fake_stripe, mail
     assert order.events[-1].kind == "checked"
 
 
-def test_order_events_cannot_be_edited_or_deleted(staff_client, fake_stripe, mailbox):
-    order = _paid_order(staff_client, fake_stripe, make_program())
+def test_order_events_cannot_be_edited_or_deleted(staff_client, stripe_api, mailbox):
+    order = paid_order(staff_client, stripe_api, make_program())
     event = order.events[0]
     event.message = "rewritten"
     with pytest.raises(ValueError, match="append-only"):

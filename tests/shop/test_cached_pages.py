@@ -19,7 +19,7 @@ def test_the_product_page_is_cached_for_anonymous_readers(client):
     assert _page(client).headers["X-Cache"] == "HIT"
 
 
-def test_buying_the_last_vest_shows_sold_out_at_once(app, client, fake_stripe):
+def test_buying_the_last_vest_shows_sold_out_at_once(app, client, stripe_api):
     vest = make_vest({"VEST-M-08": 1})
     reader = app.test_client()
     assert "Sold out" not in _page(reader).text
@@ -33,7 +33,7 @@ def test_buying_the_last_vest_shows_sold_out_at_once(app, client, fake_stripe):
     assert "Sold out" in _page(reader, "/shop/").text
 
 
-def test_a_cancelled_checkout_puts_the_vest_back_on_sale_at_once(app, client, fake_stripe):
+def test_a_cancelled_checkout_puts_the_vest_back_on_sale_at_once(app, client, stripe_api):
     vest = make_vest({"VEST-M-08": 1})
     add_to_cart(client, vest.variants[0])
     checkout(client)

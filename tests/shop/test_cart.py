@@ -120,7 +120,7 @@ def test_asking_for_more_than_the_stock_says_how_many_are_left(client):
     assert "only 2 of Weighted Vest (Size M, 8 lb) left" in response.get_data(as_text=True)
 
 
-def test_bad_input_never_leaves_a_pending_order(client, fake_stripe):
+def test_bad_input_never_leaves_a_pending_order(client, stripe_api):
     vest = make_vest({"VEST-M-08": 0})
     for quantity in ("0", "-1", "1000000", "abc"):
         client.post("/cart/add", data={"variant_id": vest.variants[0].id, "quantity": quantity})

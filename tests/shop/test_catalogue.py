@@ -3,13 +3,14 @@
 
 from datetime import timedelta
 
-from blueprints.blog.models import Post, PostStatus, Tag
+from blueprints.blog.models import PostStatus, Tag
 from blueprints.core.types import utcnow
 from blueprints.shop.links import programs_token
 from blueprints.shop.models import ProgramAccess
 from blueprints.shop.seed import seed
 from blueprints.shop.sitemap import sitemap_urls
 from extensions import db
+from tests.factories import make_post
 from tests.shop.conftest import make_program, make_vest
 
 
@@ -45,16 +46,15 @@ def test_shop_page_lists_active_products_with_prices(client):
 
 
 def _post(slug, tag, published=True):
-    post = Post(
+    post = make_post(
+        slug.replace("-", " ").title(),
+        "x",
         slug=slug,
-        title=slug.replace("-", " ").title(),
-        body_md="x",
-        body_html="<p>x</p>",
         status=PostStatus.PUBLISHED if published else PostStatus.DRAFT,
         published_at=utcnow() - timedelta(days=1) if published else None,
+        commit=False,
     )
     post.tags = [tag]
-    db.session.add(post)
     return post
 
 

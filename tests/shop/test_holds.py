@@ -42,7 +42,7 @@ def _sold_out_options():
     return db.session.scalar(select(func.count()).select_from(Variant).where(Variant.stock == 0))
 
 
-def test_one_address_cannot_make_every_vest_option_sold_out(app, fake_stripe):
+def test_one_address_cannot_make_every_vest_option_sold_out(app, stripe_api):
     vest = make_vest(TWELVE)
     answers = []
     for variant in vest.variants:  # a fresh session for each, as a script would
@@ -60,7 +60,7 @@ def test_one_address_cannot_make_every_vest_option_sold_out(app, fake_stripe):
     assert page.count("Sold out") < len(TWELVE)
 
 
-def test_one_cart_cannot_hold_more_than_ten_units(app, fake_stripe):
+def test_one_cart_cannot_hold_more_than_ten_units(app, stripe_api):
     vest = make_vest(TWELVE)
     visitor = _visitor(app)
     for variant in vest.variants:
@@ -71,10 +71,10 @@ def test_one_cart_cannot_hold_more_than_ten_units(app, fake_stripe):
     assert response.status_code == 429
     assert "10" in response.get_data(as_text=True)
     assert _held_units() == 0 and _open_checkouts() == 0 and _sold_out_options() == 0
-    assert fake_stripe.created() == []
+    assert stripe_api.created() == []
 
 
-def test_at_most_three_of_one_vest_option_per_order(app, fake_stripe):
+def test_at_most_three_of_one_vest_option_per_order(app, stripe_api):
     vest = make_vest({"VEST-M-08": 8})
     visitor = _visitor(app)
     response = add_to_cart(visitor, vest.variants[0], 4)
@@ -84,7 +84,7 @@ def test_at_most_three_of_one_vest_option_per_order(app, fake_stripe):
     assert add_to_cart(visitor, vest.variants[0], 1).status_code == 400
 
 
-def test_the_per_option_cap_is_a_setting(app, fake_stripe):
+def test_the_per_option_cap_is_a_setting(app, stripe_api):
     app.config["SHOP_MAX_PER_OPTION"] = 5
     vest = make_vest({"VEST-M-08": 8})
     visitor = _visitor(app)
@@ -93,7 +93,7 @@ def test_the_per_option_cap_is_a_setting(app, fake_stripe):
     assert _held_units() == 5
 
 
-def test_other_addresses_and_a_new_checkout_from_the_same_cart_still_work(app, fake_stripe):
+def test_other_addresses_and_a_new_checkout_from_the_same_cart_still_work(app, stripe_api):
     vest = make_vest(TWELVE)
     visitors = [_visitor(app) for _ in range(3)]
     for visitor, variant in zip(visitors, vest.variants, strict=False):
@@ -107,7 +107,7 @@ def test_other_addresses_and_a_new_checkout_from_the_same_cart_still_work(app, f
     assert checkout(neighbour).status_code == 303
 
 
-def test_checkouts_at_once_from_one_address_hold_at_most_three(app, fake_stripe):
+def test_checkouts_at_once_from_one_address_hold_at_most_three(app, stripe_api):
     vest = make_vest(TWELVE)
     visitors = []
     for variant in vest.variants[:8]:
@@ -134,7 +134,7 @@ def test_checkouts_at_once_from_one_address_hold_at_most_three(app, fake_stripe)
     assert _open_checkouts() == 3 and _held_units() == 3
 
 
-def test_leaving_stripes_page_the_buyer_can_release_the_items_at_once(app, fake_stripe):
+def test_leaving_stripes_page_the_buyer_can_release_the_items_at_once(app, stripe_api):
     vest = make_vest({"VEST-M-08": 3})
     visitor = _visitor(app)
     add_to_cart(visitor, vest.variants[0], 3)
@@ -151,5 +151,5 @@ def test_leaving_stripes_page_the_buyer_can_release_the_items_at_once(app, fake_
 
     assert visitor.post(url, data={}).status_code == 303
     assert _open_checkouts() == 0 and _sold_out_options() == 0
-    assert fake_stripe.sessions[order.stripe_session_id]["status"] == "expired"
+    assert stripe_api.sessions[order.stripe_session_id]["status"] == "expired"
     assert "Release these items" not in visitor.get(url).get_data(as_text=True)

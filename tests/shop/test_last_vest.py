@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from blueprints.shop.models import Cart, CartLine, Order, OrderStatus, Variant
 from extensions import db
 from tests.shop.conftest import make_vest
+from tests.stripe_fake import stripe_config
 
 BUYERS = 20
 
@@ -20,7 +21,7 @@ BUYERS = 20
 @pytest.fixture
 def app_config(httpserver):
     return {
-        "STRIPE_API_BASE": httpserver.url_for("").rstrip("/"),
+        **stripe_config(httpserver),
         "RATELIMIT_ENABLED": False,  # twenty buyers share 127.0.0.1 here
     }
 
@@ -37,7 +38,7 @@ def _buyer_client(app, variant_id, n):
     return client
 
 
-def test_twenty_buyers_for_the_last_vest_exactly_one_checks_out(app, fake_stripe):
+def test_twenty_buyers_for_the_last_vest_exactly_one_checks_out(app, stripe_api):
     vest = make_vest({"VEST-M-08": 1})
     variant_id = vest.variants[0].id
     clients = [_buyer_client(app, variant_id, n) for n in range(BUYERS)]
@@ -65,5 +66,5 @@ def test_twenty_buyers_for_the_last_vest_exactly_one_checks_out(app, fake_stripe
     assert db.session.get(Variant, variant_id).stock == 0
     orders = db.session.scalars(select(Order)).all()
     assert [o.status for o in orders] == [OrderStatus.PENDING]
-    assert len(fake_stripe.created()) == 1
+    assert len(stripe_api.created()) == 1
     assert db.session.scalar(select(func.min(Variant.stock))) == 0

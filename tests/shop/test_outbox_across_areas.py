@@ -16,7 +16,8 @@ from blueprints.shop.models import Order, OrderStatus
 from extensions import db
 from tests.booking.conftest import form_data, free, types  # noqa: F401  (fixture)
 from tests.conftest import Mailbox, free_port
-from tests.shop.conftest import add_to_cart, checkout, make_event, make_vest, post_event
+from tests.shop.conftest import add_to_cart, checkout, make_vest
+from tests.stripe_fake import make_event, post_event, stripe_config
 
 MAIL_PORT = free_port()
 
@@ -24,7 +25,7 @@ MAIL_PORT = free_port()
 @pytest.fixture
 def app_config(httpserver):
     # Nothing listens on MAIL_PORT until the test starts its own server there.
-    return {"STRIPE_API_BASE": httpserver.url_for("").rstrip("/"), "MAIL_PORT": MAIL_PORT}
+    return {**stripe_config(httpserver), "MAIL_PORT": MAIL_PORT}
 
 
 def _outbox():
@@ -35,7 +36,7 @@ def _outbox():
 def test_mail_server_down_loses_nothing_and_each_email_arrives_exactly_once(
     app,
     client,
-    fake_stripe,
+    stripe_api,
     runner,
     types,  # noqa: F811
 ):
@@ -44,7 +45,7 @@ def test_mail_server_down_loses_nothing_and_each_email_arrives_exactly_once(
     add_to_cart(client, vest.variants[0])
     assert checkout(client).status_code == 303
     order = db.session.scalar(select(Order))
-    session = fake_stripe.pay(order.stripe_session_id, email="olive@example.com")
+    session = stripe_api.pay(order.stripe_session_id, email="olive@example.com")
     assert post_event(client, make_event("checkout.session.completed", session)).status_code == 200
 
     # A booking, paid the same way.
@@ -57,7 +58,7 @@ def test_mail_server_down_loses_nothing_and_each_email_arrives_exactly_once(
     )
     assert response.status_code == 303
     booking = db.session.scalar(select(Booking))
-    paid = fake_stripe.pay(booking.stripe_session_id, email="gwen@example.com")
+    paid = stripe_api.pay(booking.stripe_session_id, email="gwen@example.com")
     paid["amount_total"] = booking.price_cents
     assert post_event(client, make_event("checkout.session.completed", paid)).status_code == 200
 

@@ -5,14 +5,10 @@ import re
 from collections import deque
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-
 from blueprints.core.links import signer
-from blueprints.core.markdown import render_post
-from blueprints.shop.models import Order, Product, ProductKind, ProgramLesson, Variant
-from extensions import db
 from tests.conftest import text_part
-from tests.shop.conftest import add_to_cart, checkout, make_event, post_event
+from tests.shop.conftest import add_to_cart, checkout, latest_order, make_program
+from tests.stripe_fake import make_event, post_event
 
 VICTIM = "victim@example.com"
 VICTIM_LESSON = "Private lesson of the twelve-week program"
@@ -20,41 +16,26 @@ CHEAP_LESSON = "Lesson of the cheapest program"
 
 
 def _program(slug, name, price_cents, lesson_text, position=0):
-    product = Product(
+    return make_program(
+        price_cents,
+        lessons=2,
         slug=slug,
         name=name,
-        kind=ProductKind.PROGRAM,
+        sku=slug.upper(),
         summary=f"{name}.",
-        description_md="Weekly lessons.",
-        description_html=render_post("Weekly lessons."),
+        lesson_text=lesson_text + " number {n}.",
         position=position,
     )
-    product.variants.append(
-        Variant(sku=slug.upper(), name="Online program", price_cents=price_cents, stock=None)
-    )
-    for n in (1, 2):
-        body = f"{lesson_text} number {n}."
-        product.lessons.append(
-            ProgramLesson(position=n, title=f"Week {n}", body_md=body, body_html=render_post(body))
-        )
-    db.session.add(product)
-    db.session.commit()
-    return product
 
 
-def _latest_order():
-    db.session.expire_all()
-    return db.session.scalars(select(Order).order_by(Order.id.desc())).first()
-
-
-def _buy(app, fake_stripe, product, email):
+def _buy(app, stripe_api, product, email):
     """A visitor of their own buys ``product``, typing ``email`` on Stripe's page; the
     success page they land on."""
     buyer = app.test_client()
     add_to_cart(buyer, product.variants[0])
     assert checkout(buyer).status_code == 303
-    session_id = _latest_order().stripe_session_id
-    fake_stripe.pay(session_id, email=email)
+    session_id = latest_order().stripe_session_id
+    stripe_api.pay(session_id, email=email)
     page = buyer.get(f"/shop/success?session_id={session_id}")
     assert page.status_code == 200
     return buyer, page.get_data(as_text=True)
@@ -96,15 +77,15 @@ def _order_link(html):
     return link
 
 
-def test_a_typed_email_opens_only_the_programs_of_that_order(app, fake_stripe, mailbox):
+def test_a_typed_email_opens_only_the_programs_of_that_order(app, stripe_api, mailbox):
     twelve_week = _program("back-program", "12-Week Back Program", 14900, VICTIM_LESSON)
     cheapest = _program("stretch-basics", "Stretch Basics", 900, CHEAP_LESSON, position=1)
-    victim, victim_page = _buy(app, fake_stripe, twelve_week, VICTIM)
+    victim, victim_page = _buy(app, stripe_api, twelve_week, VICTIM)
     victim_pages = _crawl(victim, victim_page)
     assert any(VICTIM_LESSON in text for _status, text in victim_pages.values())
 
     # The attacker buys the cheapest program, typing the victim's email at Stripe.
-    attacker, success_page = _buy(app, fake_stripe, cheapest, VICTIM)
+    attacker, success_page = _buy(app, stripe_api, cheapest, VICTIM)
     pages = _crawl(attacker, success_page)
 
     assert VICTIM_LESSON not in success_page
@@ -122,21 +103,21 @@ def test_a_typed_email_opens_only_the_programs_of_that_order(app, fake_stripe, m
     assert guess.status_code == 404 and VICTIM_LESSON not in guess.get_data(as_text=True)
 
 
-def test_the_order_email_links_only_to_that_order(app, fake_stripe, mailbox):
+def test_the_order_email_links_only_to_that_order(app, stripe_api, mailbox):
     program = _program("back-program", "12-Week Back Program", 14900, VICTIM_LESSON)
-    _buy(app, fake_stripe, program, VICTIM)
+    _buy(app, stripe_api, program, VICTIM)
     body = text_part(mailbox.wait_for(1)[0])
     assert "/account/order/" in body and "/account/programs/" not in body
 
 
-def test_a_full_refund_ends_the_order_link_at_once(app, fake_stripe, mailbox):
+def test_a_full_refund_ends_the_order_link_at_once(app, stripe_api, mailbox):
     program = _program("back-program", "12-Week Back Program", 14900, VICTIM_LESSON)
-    buyer, page = _buy(app, fake_stripe, program, VICTIM)
+    buyer, page = _buy(app, stripe_api, program, VICTIM)
     link = _order_link(page)
     assert VICTIM_LESSON in buyer.get(link + "/back-program/1").get_data(as_text=True)
-    order = _latest_order()
+    order = latest_order()
     payment_intent = order.stripe_payment_intent_id
-    fake_stripe.add_refund(payment_intent, "re_full", order.total_cents)
+    stripe_api.add_refund(payment_intent, "re_full", order.total_cents)
     charge = {
         "id": f"ch_{order.id}",
         "object": "charge",
@@ -154,11 +135,11 @@ def test_a_full_refund_ends_the_order_link_at_once(app, fake_stripe, mailbox):
     assert lesson.status_code == 404 and VICTIM_LESSON not in lesson.get_data(as_text=True)
 
 
-def test_a_tampered_order_link_opens_nothing(app, fake_stripe, mailbox):
+def test_a_tampered_order_link_opens_nothing(app, stripe_api, mailbox):
     program = _program("back-program", "12-Week Back Program", 14900, VICTIM_LESSON)
-    buyer, page = _buy(app, fake_stripe, program, VICTIM)
+    buyer, page = _buy(app, stripe_api, program, VICTIM)
     link = _order_link(page)
-    order = _latest_order()
+    order = latest_order()
     forged = signer("shop.order-programs").dumps([order.id, "not-the-key"])
     for url in (link[:-3] + "xyz", f"/account/order/{forged}"):
         response = buyer.get(url)
@@ -166,9 +147,9 @@ def test_a_tampered_order_link_opens_nothing(app, fake_stripe, mailbox):
         assert "12-Week Back Program" not in response.get_data(as_text=True)
 
 
-def test_all_programs_of_an_address_go_only_to_that_mailbox(app, client, fake_stripe, mailbox):
+def test_all_programs_of_an_address_go_only_to_that_mailbox(app, client, stripe_api, mailbox):
     program = _program("back-program", "12-Week Back Program", 14900, VICTIM_LESSON)
-    _buy(app, fake_stripe, program, VICTIM)
+    _buy(app, stripe_api, program, VICTIM)
     mailbox.clear()
 
     form = client.get("/account/programs")
@@ -188,9 +169,9 @@ def test_all_programs_of_an_address_go_only_to_that_mailbox(app, client, fake_st
     assert VICTIM_LESSON in client.get(link + "/back-program/1").get_data(as_text=True)
 
 
-def test_an_address_wide_link_from_before_the_fix_no_longer_opens(app, fake_stripe, mailbox):
+def test_an_address_wide_link_from_before_the_fix_no_longer_opens(app, stripe_api, mailbox):
     program = _program("back-program", "12-Week Back Program", 14900, VICTIM_LESSON)
-    buyer, _page = _buy(app, fake_stripe, program, VICTIM)
+    buyer, _page = _buy(app, stripe_api, program, VICTIM)
     # What the success page used to show anyone who typed this address at Stripe.
     leaked = signer("shop.my-programs").dumps(VICTIM)
     response = buyer.get(f"/account/programs/{leaked}")

@@ -15,14 +15,8 @@ from sqlalchemy.orm import Session
 from blueprints.account.services import create_staff
 from blueprints.shop.models import Order, OrderEvent, OrderEventKind, Product, Refund, Variant
 from extensions import db
-from tests.shop.conftest import (
-    add_to_cart,
-    checkout,
-    make_event,
-    make_program,
-    make_vest,
-    post_event,
-)
+from tests.shop.conftest import make_program, make_vest, paid_order
+from tests.stripe_fake import stripe_config
 
 PASSWORD = "correct horse battery staple"
 
@@ -30,7 +24,7 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def app_config(httpserver):
     return {
-        "STRIPE_API_BASE": httpserver.url_for("").rstrip("/"),
+        **stripe_config(httpserver),
         "RATELIMIT_ENABLED": False,  # both staff share 127.0.0.1 here
     }
 
@@ -159,31 +153,15 @@ def test_two_staff_adding_the_same_new_sku_one_saved_one_form_error(
     assert len(db.session.scalars(select(Variant).where(Variant.sku == "VEST-XL-04")).all()) == 1
 
 
-def _paid_program_order(client, fake_stripe):
-    product = make_program(price_cents=4900)
-    add_to_cart(client, product.variants[0], 1)
-    checkout(client)
-    order = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
-    fake_stripe.pay(order.stripe_session_id, email="buyer@example.com")
-    post_event(
-        client,
-        make_event("checkout.session.completed", fake_stripe.sessions[order.stripe_session_id]),
-    )
-    db.session.expire_all()
-    return db.session.get(Order, order.id)
-
-
-def test_two_staff_refunding_one_order_at_once_make_one_refund(
-    app, two_staff, fake_stripe, mailbox
-):
-    order = _paid_program_order(app.test_client(), fake_stripe)
+def test_two_staff_refunding_one_order_at_once_make_one_refund(app, two_staff, stripe_api, mailbox):
+    order = paid_order(app.test_client(), stripe_api, make_program(price_cents=4900))
     # Each staff member has the order page open, each with their own form.
     keys = {}
     for client in two_staff:
         with app.app_context():
             page = client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
         keys[id(client)] = re.search(r'name="request_key"[^>]*value="([^"]+)"', page).group(1)
-    fake_stripe.refund_delay = 0.3  # Stripe takes a moment, as it does
+    stripe_api.refund_delay = 0.3  # Stripe takes a moment, as it does
 
     results = _at_once(
         two_staff,
@@ -195,7 +173,7 @@ def test_two_staff_refunding_one_order_at_once_make_one_refund(
 
     statuses = sorted(status for status, _body in results)
     assert statuses == [303, 409], results
-    refund_calls = [r for r in fake_stripe.requests if r[1] == "/v1/refunds"]
+    refund_calls = [r for r in stripe_api.requests if r[1] == "/v1/refunds"]
     assert len(refund_calls) == 1
     db.session.expire_all()
     order = db.session.get(Order, order.id)

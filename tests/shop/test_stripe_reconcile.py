@@ -31,16 +31,16 @@ def _order_and_booking(app, types):  # noqa: F811
 
 def test_reconcile_recovers_paid_order_and_booking_whose_webhooks_were_dropped_once(
     app,
-    fake_stripe,
+    stripe_api,
     mailbox,
     runner,
     types,  # noqa: F811
 ):
     vest, order, booking = _order_and_booking(app, types)
     # Both customers pay; Stripe's webhooks never arrive (nothing is posted to us).
-    fake_stripe.pay(order.stripe_session_id, email="olive@example.com")
-    fake_stripe.pay(booking.stripe_session_id, email="gwen@example.com")
-    fake_stripe.sessions[booking.stripe_session_id]["amount_total"] = booking.price_cents
+    stripe_api.pay(order.stripe_session_id, email="olive@example.com")
+    stripe_api.pay(booking.stripe_session_id, email="gwen@example.com")
+    stripe_api.sessions[booking.stripe_session_id]["amount_total"] = booking.price_cents
 
     result = runner.invoke(args=["stripe", "reconcile"])
 
@@ -68,12 +68,12 @@ def test_reconcile_recovers_paid_order_and_booking_whose_webhooks_were_dropped_o
 
 def test_reconcile_releases_expired_checkouts_and_reports_old_pending(
     app,
-    fake_stripe,
+    stripe_api,
     runner,
     types,  # noqa: F811
 ):
     vest, order, booking = _order_and_booking(app, types)
-    fake_stripe.sessions[order.stripe_session_id]["status"] = "expired"
+    stripe_api.sessions[order.stripe_session_id]["status"] = "expired"
     # A second order stays open at Stripe and has waited two hours.
     late_client = app.test_client()
     add_to_cart(late_client, vest.variants[0], 1)
@@ -94,7 +94,7 @@ def test_reconcile_releases_expired_checkouts_and_reports_old_pending(
     assert db.session.get(Variant, vest.variants[0].id).stock == 2  # the expired 2 came back
 
 
-def test_reconcile_lists_only_the_last_three_days_and_follows_pagination(app, fake_stripe, runner):
+def test_reconcile_lists_only_the_last_three_days_and_follows_pagination(app, stripe_api, runner):
     vest = make_vest({"VEST-M-08": 9})
     for n in range(5):
         client = app.test_client()
@@ -102,13 +102,13 @@ def test_reconcile_lists_only_the_last_three_days_and_follows_pagination(app, fa
         add_to_cart(client, vest.variants[0], 1)
         checkout(client)
     first = db.session.scalars(select(Order).order_by(Order.id)).first()
-    fake_stripe.sessions[first.stripe_session_id]["created"] -= 4 * 86400
-    fake_stripe.pay(first.stripe_session_id)
+    stripe_api.sessions[first.stripe_session_id]["created"] -= 4 * 86400
+    stripe_api.pay(first.stripe_session_id)
 
     result = runner.invoke(args=["stripe", "reconcile"])
 
     assert "Checked 4 session(s)" in result.output  # 4 recent ones, over 2 pages
-    lists = [r for r in fake_stripe.requests if r[0] == "GET"]
+    lists = [r for r in stripe_api.requests if r[0] == "GET"]
     assert len(lists) == 2
     db.session.expire_all()
     assert db.session.get(Order, first.id).status == OrderStatus.PENDING  # too old to list

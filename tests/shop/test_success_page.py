@@ -4,24 +4,17 @@ visits; private shop pages are never stored by a browser or a proxy."""
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from blueprints.core.types import utcnow
-from blueprints.shop.models import Order, OrderStatus
+from blueprints.shop.models import OrderStatus
 from extensions import db
 from tests.conftest import text_part
-from tests.shop.conftest import add_to_cart, checkout, make_program, make_vest
+from tests.shop.conftest import add_to_cart, checkout, latest_order, make_program, make_vest
 
 
-def _order():
-    db.session.expire_all()
-    return db.session.scalars(select(Order).order_by(Order.id.desc())).first()
-
-
-def _asked_stripe(fake_stripe, session_id):
+def _asked_stripe(stripe_api, session_id):
     return sum(
         1
-        for method, path, _form, _headers in fake_stripe.requests
+        for method, path, _form, _headers in stripe_api.requests
         if method == "GET" and path == f"/v1/checkout/sessions/{session_id}"
     )
 
@@ -30,10 +23,10 @@ def _pending_order(client):
     vest = make_vest({"VEST-M-08": 3})
     add_to_cart(client, vest.variants[0])
     assert checkout(client).status_code == 303
-    return _order()
+    return latest_order()
 
 
-def test_the_success_page_asks_stripe_at_most_once_every_ten_seconds(app, client, fake_stripe):
+def test_the_success_page_asks_stripe_at_most_once_every_ten_seconds(app, client, stripe_api):
     order = _pending_order(client)
     url = f"/shop/success?session_id={order.stripe_session_id}"
 
@@ -41,39 +34,39 @@ def test_the_success_page_asks_stripe_at_most_once_every_ten_seconds(app, client
     pages = [client.get(url) for _ in range(4)] + [app.test_client().get(url) for _ in range(4)]
 
     assert all(page.status_code == 200 for page in pages)
-    assert _asked_stripe(fake_stripe, order.stripe_session_id) == 1
+    assert _asked_stripe(stripe_api, order.stripe_session_id) == 1
     waiting = pages[-1].get_data(as_text=True)
     assert "Checking" in waiting and re.search(r'http-equiv="refresh" content="\d+"', waiting)
 
     # Ten seconds on, the page asks again and finds the payment.
     order.stripe_checked_at = utcnow() - timedelta(seconds=11)
     db.session.commit()
-    fake_stripe.pay(order.stripe_session_id)
+    stripe_api.pay(order.stripe_session_id)
     paid = client.get(url).get_data(as_text=True)
     assert "Thank you for your order" in paid and 'http-equiv="refresh"' not in paid
-    assert _order().status == OrderStatus.PAID
-    assert _asked_stripe(fake_stripe, order.stripe_session_id) == 2
+    assert latest_order().status == OrderStatus.PAID
+    assert _asked_stripe(stripe_api, order.stripe_session_id) == 2
 
     # Once paid, Stripe is never asked again.
-    order = _order()
+    order = latest_order()
     order.stripe_checked_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
     for _ in range(3):
         assert client.get(url).status_code == 200
-    assert _asked_stripe(fake_stripe, order.stripe_session_id) == 2
+    assert _asked_stripe(stripe_api, order.stripe_session_id) == 2
 
 
 def _links(html, prefix):
     return [h for h in re.findall(r'href="([^"]+)"', html) if h.startswith(prefix)]
 
 
-def test_private_shop_pages_are_never_stored(app, client, fake_stripe, mailbox):
+def test_private_shop_pages_are_never_stored(app, client, stripe_api, mailbox):
     program = make_program()
     add_to_cart(client, program.variants[0])
     private = ["/cart"]
     assert checkout(client).status_code == 303
-    order = _order()
-    fake_stripe.pay(order.stripe_session_id)
+    order = latest_order()
+    stripe_api.pay(order.stripe_session_id)
     success = f"/shop/success?session_id={order.stripe_session_id}"
     private.append(success)
     [order_link] = _links(client.get(success).get_data(as_text=True), "/account/order/")
