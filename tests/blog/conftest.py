@@ -112,3 +112,22 @@ def inspect_markup(html):
     inspector.feed(html)
     inspector.close()
     return inspector
+
+
+@pytest.fixture
+def known_commenter(app):
+    """``known_commenter(client, email)``: the client's browser proves ``email`` as a
+    commenter would, by following the "confirm it's you" link emailed to that address."""
+
+    def confirm(client, email, slug="strong-backs"):
+        from urllib.parse import urlsplit
+
+        from blueprints.blog.links import known_commenter_url
+
+        path = urlsplit(known_commenter_url(email, slug)).path
+        assert client.get(path).status_code == 200
+        response = client.post(path, data={})
+        assert response.status_code == 303
+        return response
+
+    return confirm
