@@ -3,10 +3,12 @@
 import itertools
 from datetime import timedelta
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 
 from blueprints.blog.editing import create_post
+from blueprints.blog.links import known_commenter_url
 from blueprints.blog.models import Comment, CommentStatus
 from blueprints.core.markdown import render_comment
 from blueprints.core.types import utcnow
@@ -120,10 +122,6 @@ def known_commenter(app):
     commenter would, by following the "confirm it's you" link emailed to that address."""
 
     def confirm(client, email, slug="strong-backs"):
-        from urllib.parse import urlsplit
-
-        from blueprints.blog.links import known_commenter_url
-
         path = urlsplit(known_commenter_url(email, slug)).path
         assert client.get(path).status_code == 200
         response = client.post(path, data={})
