@@ -362,7 +362,8 @@ def comment_reply(comment_id):
         )
         db.session.commit()
         flash(f"Your reply to {comment.author_name} is published.", "success")
-        return redirect(url_for("admin.comments", **_filter_args()), code=303)
+        # From the post page, back to it; from the queue, back to the queue.
+        return redirect(safe_next(url_for("admin.comments", **_filter_args())), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("admin/comment_reply.html", comment=comment, form=form), status
 

@@ -20,6 +20,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 
 from blueprints.blog import bp, comments, posts
 from blueprints.blog.cache_tags import BLOG_TAG, post_page_tags
@@ -202,6 +203,9 @@ def _render_post(post, form, *, status=200, notice=None):
         comment_count=sum(1 + len(t.replies) for t in threads),
         replying_to=replying_to,
         notice=notice,
+        # Staff never get a cached page (their session is private): their copy links each
+        # comment to the staff reply, which carries the "Author" badge.
+        staff_replies=current_user.is_authenticated and current_user.is_staff,
         previous=previous,
         following=following,
         recent=recent,

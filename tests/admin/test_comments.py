@@ -2,6 +2,7 @@
 spam / delete one at a time or several at once. Nothing changes on GET or without CSRF."""
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from blueprints.blog.models import Comment, CommentStatus, PostStatus
@@ -355,3 +356,40 @@ def test_approving_from_the_queue_emails_each_commenter_once_with_a_confirm_link
     # Approving again moves nothing and sends nothing.
     staff_client.post("/admin/comments", data={"one": f"{first.id}:approve"})
     assert len(mailbox.messages) == 2
+
+
+def test_staff_reply_from_the_post_page_returns_to_the_post_with_the_badge(
+    app, staff_client, post, make_comment
+):
+    shown = make_comment(post, status=CommentStatus.APPROVED, body="Can I run?")
+    page = staff_client.get(f"/blog/{post.slug}").get_data(as_text=True)
+    link = f"/admin/comments/{shown.id}/reply?next=/blog/{post.slug}%23comments"
+    assert f'href="{link}"' in page
+    assert "Reply as Author" in page
+    # Readers see the ordinary reply link, never the staff one. (A real request has its
+    # own ``g``; these share the test's, where Flask-Login keeps the signed-in user.)
+    g.pop("_login_user", None)
+    reader_page = app.test_client().get(f"/blog/{post.slug}").text
+    assert "Reply as Author" not in reader_page
+    assert f"?reply_to={shown.id}#add-comment" in reader_page
+    g.pop("_login_user", None)
+
+    assert staff_client.get(link).status_code == 200
+    response = staff_client.post(link, data={"body": "Yes, gently."})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/blog/{post.slug}#comments")
+    [reply] = _replies_to(shown)
+    assert reply.by_staff is True
+    page = staff_client.get(f"/blog/{post.slug}").get_data(as_text=True)
+    reply_html = page[page.index(f'id="comment-{reply.id}"') :]
+    assert (
+        '<span class="status author-badge">Author</span>' in reply_html[: reply_html.index("</p>")]
+    )
+
+
+def test_a_staff_reply_never_leaves_the_site(staff_client, post, make_comment):
+    shown = make_comment(post, status=CommentStatus.APPROVED)
+    response = staff_client.post(
+        f"/admin/comments/{shown.id}/reply?next=//evil.example/", data={"body": "Hi"}
+    )
+    assert response.headers["Location"].endswith("/admin/comments")
