@@ -74,7 +74,10 @@ class CommentForm(FlaskForm):
     email = EmailField(
         "Your email address",
         filters=[_strip],
-        description="We never show it. We only use it if we need to contact you.",
+        description=(
+            "We never show it. We email you when your comment is published, and otherwise "
+            "only if we need to contact you."
+        ),
         validators=[
             DataRequired("Please enter your email address."),
             Length(max=MAX_EMAIL, message="Please enter a shorter email address."),
