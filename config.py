@@ -115,6 +115,18 @@ class DefaultConfig:
     BOOKING_MAX_OPEN_HOLDS = 2
     POSTS_PER_PAGE = 10
     COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # per address, on the comment POST
+    # Names always held from the public comment form (blueprints/blog/commenters.py).
+    # Titles, initials and suffixes are ignored when comparing, so "Susan E. Brown" also
+    # covers "Dr. Susan Brown, PhD"; a one-word entry ("Dr. Brown" is "brown") matches
+    # only a name of that one word.
+    RESERVED_COMMENT_NAMES = (
+        "Susan E. Brown",
+        "Dr. Brown",
+        "Better Bones",
+        "Admin",
+        "Administrator",
+        "Moderator",
+    )
     HSTS = False
 
     # The page cache (blueprints/core/cache.py). In-process by default; set

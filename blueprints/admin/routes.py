@@ -2,6 +2,7 @@
 
 from flask import (
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -23,7 +24,12 @@ from blueprints.account.sign_in import (
 from blueprints.admin.blueprint import bp
 from blueprints.admin.dashboard import Panel, PanelLink, build_panels, dashboard_panel
 from blueprints.admin.forms import LoginForm, ModerationForm, PostForm
-from blueprints.blog.comments import ModerationAction, moderate_comments, moderation_queue_query
+from blueprints.blog.comments import (
+    ModerationAction,
+    add_staff_reply,
+    moderate_comments,
+    moderation_queue_query,
+)
 from blueprints.blog.editing import (
     SlugTakenError,
     blog_counts,
@@ -35,7 +41,8 @@ from blueprints.blog.editing import (
     save_post,
     unpublish_post,
 )
-from blueprints.blog.models import CommentStatus, Post, PostStatus
+from blueprints.blog.forms import StaffReplyForm
+from blueprints.blog.models import Comment, CommentStatus, Post, PostStatus
 from blueprints.core.markdown import render_post
 from blueprints.core.security import is_safe_next, safe_next, staff_required
 from blueprints.core.types import parse_id
@@ -328,6 +335,30 @@ def comments_moderate():
     noun = "comment" if done == 1 else "comments"
     flash(f"{_DONE[action]}: {done} {noun}.", "success")
     return redirect(url_for("admin.comments", **_filter_args()), code=303)
+
+
+@bp.route("/comments/<int:comment_id>/reply", methods=["GET", "POST"])
+@staff_required
+def comment_reply(comment_id):
+    """A staff reply: published at once with the "Author" badge, under the signed-in
+    account's name, and approving the comment it answers."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        abort(404)
+    form = StaffReplyForm()
+    if form.validate_on_submit():
+        add_staff_reply(
+            comment,
+            author_name=current_user.name or current_app.config["SITE_NAME"],
+            author_email=current_user.email,
+            body=form.body.data,
+        )
+        db.session.commit()
+        flash(f"Your reply to {comment.author_name} is published.", "success")
+        # From the post page, back to it; from the queue, back to the queue.
+        return redirect(safe_next(url_for("admin.comments", **_filter_args())), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/comment_reply.html", comment=comment, form=form), status
 
 
 def _filter_args():

@@ -1,4 +1,5 @@
-"""The comment form: what a reader may send, and the messages when it is not right."""
+"""The blog's forms: a reader's comment (what she may send, and the messages when it is
+not right), a staff reply, and the "confirm it's you" button."""
 
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
@@ -73,7 +74,10 @@ class CommentForm(FlaskForm):
     email = EmailField(
         "Your email address",
         filters=[_strip],
-        description="We never show it. We only use it if we need to contact you.",
+        description=(
+            "We never show it. We email you when your comment is published, and otherwise "
+            "only if we need to contact you."
+        ),
         validators=[
             DataRequired("Please enter your email address."),
             Length(max=MAX_EMAIL, message="Please enter a shorter email address."),
@@ -109,3 +113,26 @@ class CommentForm(FlaskForm):
     def parent_id_value(self):
         value = self.parent_id.data
         return int(value) if _is_id(value) else None
+
+
+class StaffReplyForm(FlaskForm):
+    """A reply written by someone signed in as staff: only the text. Who wrote it comes
+    from the signed-in account, never from a field."""
+
+    body = TextAreaField(
+        "Your reply",
+        filters=[_normalise_newlines],
+        description="Published at once with the “Author” badge, under your account's name.",
+        validators=[
+            DataRequired("Please write your reply."),
+            Length(
+                max=MAX_BODY,
+                message=f"Please shorten your reply to {MAX_BODY:,} characters or fewer.",
+            ),
+            _no_control_characters(allow_newlines=True),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """The "confirm it's you" button: nothing but its CSRF token."""

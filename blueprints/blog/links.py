@@ -1,7 +1,18 @@
 """The blog's absolute links (feed, sitemap, emails), on ``SITE_URL`` whatever host
-asked: imported by the blog's services, routes and emails."""
+asked, and the signed "confirm it's you" link: imported by the blog's services, routes
+and emails."""
 
-from blueprints.core.links import external_url
+from datetime import timedelta
+from typing import NamedTuple
+
+from itsdangerous import BadData, SignatureExpired
+
+from blueprints.core.addresses import normalise_email
+from blueprints.core.links import external_url, signer
+
+KNOWN_COMMENTER_SALT = "blog-known-commenter-link"
+# The link in a "your comment is published" email works this long.
+KNOWN_COMMENTER_LINK_LIFETIME = timedelta(days=14)
 
 
 def post_url(slug):
@@ -17,3 +28,39 @@ def tag_url(slug):
 def moderation_url():
     """The staff page where comments wait for moderation."""
     return external_url("admin.comments")
+
+
+def known_commenter_url(email, slug):
+    """The emailed link by which a commenter proves ``email`` is hers: confirming it
+    sets the known-commenter cookie in her browser and shows her the post ``slug``."""
+    token = signer(KNOWN_COMMENTER_SALT).dumps({"email": normalise_email(email), "post": slug})
+    return external_url("blog.known_commenter", token=token)
+
+
+class KnownCommenterLink(NamedTuple):
+    """What a valid confirm link names; ``expired`` when it is older than
+    ``KNOWN_COMMENTER_LINK_LIFETIME``."""
+
+    email: str
+    slug: str
+    expired: bool = False
+
+
+def read_known_commenter_link(token):
+    """The ``KnownCommenterLink`` a token names, or None for an altered or foreign one."""
+    max_age = int(KNOWN_COMMENTER_LINK_LIFETIME.total_seconds())
+    expired = False
+    try:
+        data = signer(KNOWN_COMMENTER_SALT).loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        data, expired = error.payload, True
+        if data is not None:
+            data = signer(KNOWN_COMMENTER_SALT).load_payload(data)
+    except BadData:
+        return None
+    if not (isinstance(data, dict) and {"email", "post"} <= data.keys()):
+        return None
+    email, slug = data["email"], data["post"]
+    if not (isinstance(email, str) and isinstance(slug, str)):
+        return None
+    return KnownCommenterLink(email, slug, expired)

@@ -5,6 +5,7 @@ from typing import ClassVar
 
 from sqlalchemy import (
     DDL,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     literal_column,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -238,7 +240,8 @@ class Reference(db.Model):
 
 
 class Comment(db.Model):
-    """A reader's comment; replies go one level deep (a reply's parent has no parent)."""
+    """A reader's comment, or a staff member's reply; replies go one level deep (a
+    reply's parent has no parent)."""
 
     __tablename__ = "comment"
     TRANSITIONS: ClassVar[Transitions] = COMMENT_TRANSITIONS
@@ -261,6 +264,9 @@ class Comment(db.Model):
     status: Mapped[CommentStatus] = mapped_column(
         enum_column(CommentStatus, name="comment_status"), default=CommentStatus.PENDING
     )
+    # The "Author" badge: written only by ``comments.add_staff_reply``, for someone signed
+    # in as staff; no form field reaches it.
+    by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -1,8 +1,10 @@
-"""Blog pages: home, index, tags, search, the Atom feed, posts and their comments.
+"""Blog pages: home, index, tags, search, the Atom feed, posts and their comments, and
+the "confirm it's you" page of a commenter.
 
 Views stay thin: they read the request, call the blog's services (``posts``, ``search``,
-``comments``) and render. The one POST (a comment) validates, calls
-``comments.add_comment``, commits once and redirects.
+``comments``) and render. A comment POST validates, calls ``comments.add_comment`` (with
+whether the browser's known-commenter cookie proves the address), commits once and
+redirects.
 """
 
 import logging
@@ -18,12 +20,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 
 from blueprints.blog import comments, posts
 from blueprints.blog.blueprint import bp
 from blueprints.blog.cache_tags import BLOG_TAG, post_page_tags
-from blueprints.blog.forms import COMMENT_LIMITS, CommentForm
-from blueprints.blog.links import post_url
+from blueprints.blog.commenters import KNOWN_COMMENTER_COOKIE, cookie_proves, remember_commenter
+from blueprints.blog.forms import COMMENT_LIMITS, CommentForm, ConfirmForm
+from blueprints.blog.links import post_url, read_known_commenter_link
 from blueprints.blog.models import DEFAULT_AUTHOR
 from blueprints.blog.search import MAX_SEARCH_LENGTH, parse_search, search_posts
 from blueprints.core.cache import cached_page, query_args_unused
@@ -161,12 +165,16 @@ def comment(slug):
                 )
                 form.parent_id.data = ""
         if not form.errors:
+            # The cookie is read here only: the post page itself never looks at it, so a
+            # known commenter's pages stay shared and cached.
+            proven = cookie_proves(request.cookies.get(KNOWN_COMMENTER_COOKIE), form.email.data)
             new = comments.add_comment(
                 found,
                 name=form.name.data,
                 email=form.email.data,
                 body=form.body.data,
                 parent=parent,
+                proven=proven,
             )
             db.session.commit()
             session[NOTICE_KEY] = {"status": new.status.value, "id": new.id}
@@ -198,9 +206,40 @@ def _render_post(post, form, *, status=200, notice=None):
         comment_count=sum(1 + len(t.replies) for t in threads),
         replying_to=replying_to,
         notice=notice,
+        # Staff never get a cached page (their session is private): their copy links each
+        # comment to the staff reply, which carries the "Author" badge.
+        staff_replies=current_user.is_authenticated and current_user.is_staff,
         previous=previous,
         following=following,
         recent=recent,
         canonical_url=post_url(post.slug),
     )
     return html, status
+
+
+# --- "confirm it's you" ----------------------------------------------------------------------
+
+
+@bp.get("/blog/commenter/<token>")
+def known_commenter(token):
+    """The link from a "your comment is published" email: a button, so that opening the
+    link (or a mail scanner fetching it) sets nothing."""
+    link = read_known_commenter_link(token)
+    if link is None or link.expired:
+        return render_template("blog/known_commenter.html", confirm_link=link, form=None), 400
+    return render_template("blog/known_commenter.html", confirm_link=link, form=ConfirmForm())
+
+
+@bp.post("/blog/commenter/<token>")
+def known_commenter_confirm(token):
+    """Remember this browser as the commenter the link names, then show her the post."""
+    link = read_known_commenter_link(token)
+    form = ConfirmForm()
+    if link is None or link.expired or not form.validate_on_submit():
+        return render_template("blog/known_commenter.html", confirm_link=link, form=None), 400
+    if posts.published_post(link.slug) is not None:
+        session[NOTICE_KEY] = {"status": "known"}
+        target = url_for("blog.post", slug=link.slug, _anchor="comment-notice")
+    else:
+        target = url_for("blog.index")
+    return remember_commenter(redirect(target, 303), link.email)

@@ -2,6 +2,7 @@
 spam / delete one at a time or several at once. Nothing changes on GET or without CSRF."""
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from blueprints.blog.models import Comment, CommentStatus, PostStatus
@@ -242,3 +243,153 @@ def test_queue_has_a_caption_and_labelled_checkboxes(staff_client, post, make_co
     assert "<caption>" in html
     assert f'<label for="select-{comment.id}"' in html
     assert db.session.scalar(select(Comment.status).where(Comment.id == comment.id)) == "pending"
+
+
+# --- staff replies: the "Author" badge ------------------------------------------------------
+
+
+def _replies_to(comment):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(Comment).where(Comment.parent_id == comment.id).order_by(Comment.id)
+    ).all()
+
+
+def test_staff_reply_from_the_queue_shows_the_author_badge_and_approves_the_comment(
+    staff_client, post, make_comment, mailbox
+):
+    waiting = make_comment(post, body="Is walking enough for my hips?")
+    queue = staff_client.get("/admin/comments").get_data(as_text=True)
+    assert f'href="/admin/comments/{waiting.id}/reply"' in queue
+
+    form = staff_client.get(f"/admin/comments/{waiting.id}/reply")
+    assert form.status_code == 200
+    assert "Is walking enough for my hips?" in form.get_data(as_text=True)
+    response = staff_client.post(
+        f"/admin/comments/{waiting.id}/reply", data={"body": "Walking *helps*; add stairs."}
+    )
+    assert response.status_code == 303
+
+    [reply] = _replies_to(waiting)
+    assert reply.by_staff is True
+    assert reply.status == CommentStatus.APPROVED
+    assert reply.author_name == "Susan Brown"  # the signed-in account's name
+    assert _status(waiting.id) == CommentStatus.APPROVED  # replying published the question
+    staff_client.post("/admin/logout", data={})
+    page = staff_client.get(f"/blog/{post.slug}").get_data(as_text=True)
+    assert "Is walking enough for my hips?" in page
+    reply_html = page[page.index(f'id="comment-{reply.id}"') :]
+    author = reply_html[: reply_html.index("</p>")]
+    assert 'Susan Brown <span class="status author-badge">Author</span>' in author
+    assert "<p>Walking <em>helps</em>; add stairs.</p>" in reply_html
+    # The reader whose comment the reply published hears so, with her confirm link.
+    [message] = mailbox.wait_for(1)
+    assert waiting.author_email in str(message["To"])
+    assert "/blog/commenter/" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_staff_reply_to_a_reply_joins_the_thread_and_publishes_both(
+    staff_client, post, make_comment
+):
+    top = make_comment(post, status=CommentStatus.PENDING)
+    answer = make_comment(post, status=CommentStatus.PENDING, parent=top)
+    staff_client.post(f"/admin/comments/{answer.id}/reply", data={"body": "Thank you both."})
+    replies = _replies_to(top)
+    assert [r.by_staff for r in replies] == [False, True]
+    assert _status(top.id) == _status(answer.id) == CommentStatus.APPROVED
+
+
+def test_an_empty_staff_reply_is_refused_and_changes_nothing(staff_client, post, make_comment):
+    waiting = make_comment(post)
+    response = staff_client.post(f"/admin/comments/{waiting.id}/reply", data={"body": "  "})
+    assert response.status_code == 400
+    assert "Please write your reply." in response.get_data(as_text=True)
+    assert _replies_to(waiting) == []
+    assert _status(waiting.id) == CommentStatus.PENDING
+
+
+def test_staff_reply_to_a_missing_comment_is_404(staff_client, post):
+    assert staff_client.get("/admin/comments/999999/reply").status_code == 404
+    assert staff_client.post("/admin/comments/999999/reply", data={"body": "Hi"}).status_code == 404
+
+
+def test_visitors_and_readers_cannot_post_a_staff_reply(
+    app, client, post, make_comment, reader_account
+):
+    waiting = make_comment(post)
+    anonymous = client.post(f"/admin/comments/{waiting.id}/reply", data={"body": "I am staff"})
+    assert anonymous.status_code == 302 and "/admin/login" in anonymous.headers["Location"]
+    reader = app.test_client()
+    reader.post(
+        "/admin/login", data={"email": "reader@example.com", "password": "a reader's long password"}
+    )
+    refused = reader.post(f"/admin/comments/{waiting.id}/reply", data={"body": "I am staff"})
+    assert refused.status_code in (302, 403)
+    assert _replies_to(waiting) == []
+    assert _status(waiting.id) == CommentStatus.PENDING
+
+
+def test_staff_reply_without_csrf_changes_nothing(staff_client, post, make_comment):
+    waiting = make_comment(post)
+    response = staff_client.post(
+        f"/admin/comments/{waiting.id}/reply", data={"body": "Hello"}, csrf=False
+    )
+    assert response.status_code == 400
+    assert _replies_to(waiting) == []
+
+
+def test_approving_from_the_queue_emails_each_commenter_once_with_a_confirm_link(
+    staff_client, post, make_comment, mailbox
+):
+    first = make_comment(post)
+    second = make_comment(post)
+    staff_client.post(
+        "/admin/comments", data={"ids": [str(first.id), str(second.id)], "action": "approve"}
+    )
+    messages = mailbox.wait_for(2)
+    assert sorted(str(m["To"]) for m in messages) == sorted(
+        [first.author_email, second.author_email]
+    )
+    for message in messages:
+        assert "is published" in message["Subject"]
+        assert "/blog/commenter/" in message.get_body(preferencelist=("plain",)).get_content()
+    # Approving again moves nothing and sends nothing.
+    staff_client.post("/admin/comments", data={"one": f"{first.id}:approve"})
+    assert len(mailbox.messages) == 2
+
+
+def test_staff_reply_from_the_post_page_returns_to_the_post_with_the_badge(
+    app, staff_client, post, make_comment
+):
+    shown = make_comment(post, status=CommentStatus.APPROVED, body="Can I run?")
+    page = staff_client.get(f"/blog/{post.slug}").get_data(as_text=True)
+    link = f"/admin/comments/{shown.id}/reply?next=/blog/{post.slug}%23comments"
+    assert f'href="{link}"' in page
+    assert "Reply as Author" in page
+    # Readers see the ordinary reply link, never the staff one. (A real request has its
+    # own ``g``; these share the test's, where Flask-Login keeps the signed-in user.)
+    g.pop("_login_user", None)
+    reader_page = app.test_client().get(f"/blog/{post.slug}").text
+    assert "Reply as Author" not in reader_page
+    assert f"?reply_to={shown.id}#add-comment" in reader_page
+    g.pop("_login_user", None)
+
+    assert staff_client.get(link).status_code == 200
+    response = staff_client.post(link, data={"body": "Yes, gently."})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/blog/{post.slug}#comments")
+    [reply] = _replies_to(shown)
+    assert reply.by_staff is True
+    page = staff_client.get(f"/blog/{post.slug}").get_data(as_text=True)
+    reply_html = page[page.index(f'id="comment-{reply.id}"') :]
+    assert (
+        '<span class="status author-badge">Author</span>' in reply_html[: reply_html.index("</p>")]
+    )
+
+
+def test_a_staff_reply_never_leaves_the_site(staff_client, post, make_comment):
+    shown = make_comment(post, status=CommentStatus.APPROVED)
+    response = staff_client.post(
+        f"/admin/comments/{shown.id}/reply?next=//evil.example/", data={"body": "Hi"}
+    )
+    assert response.headers["Location"].endswith("/admin/comments")

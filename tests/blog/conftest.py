@@ -4,9 +4,11 @@ makers in tests/factories.py; a comment form; an inspector of rendered markup.""
 import itertools
 from datetime import timedelta
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 
+from blueprints.blog.links import known_commenter_url
 from blueprints.blog.models import CommentStatus, PostStatus
 from blueprints.core.types import utcnow
 from tests import factories
@@ -104,3 +106,18 @@ def inspect_markup(html):
     inspector.feed(html)
     inspector.close()
     return inspector
+
+
+@pytest.fixture
+def known_commenter(app):
+    """``known_commenter(client, email)``: the client's browser proves ``email`` as a
+    commenter would, by following the "confirm it's you" link emailed to that address."""
+
+    def confirm(client, email, slug="strong-backs"):
+        path = urlsplit(known_commenter_url(email, slug)).path
+        assert client.get(path).status_code == 200
+        response = client.post(path, data={})
+        assert response.status_code == 303
+        return response
+
+    return confirm

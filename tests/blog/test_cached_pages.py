@@ -86,9 +86,12 @@ def test_deleting_a_comment_removes_it_from_the_cached_post(client, make_post, m
     assert "Spam that slipped through." not in _get(client, "/blog/walking-for-bones").text
 
 
-def test_an_auto_approved_comment_shows_to_the_next_reader(app, client, make_post, make_comment):
+def test_an_auto_approved_comment_shows_to_the_next_reader(
+    app, client, make_post, make_comment, known_commenter
+):
     post = make_post("Walking for bones")
     make_comment(post, email="joan@example.com")  # an approved address is trusted
+    known_commenter(client, "joan@example.com", "walking-for-bones")  # and proved
     other = app.test_client()
     _get(other, "/blog/walking-for-bones")
     response = client.post(
@@ -158,3 +161,27 @@ def test_search_is_cached_per_query(client, make_post):
     assert hit.headers["X-Cache"] == "HIT" and "Walking for bones" in hit.text
     other = _get(client, "/blog/search?q=calcium")
     assert other.headers["X-Cache"] == "MISS" and "Walking for bones" not in other.text
+
+
+def test_a_known_commenters_cookie_leaves_the_post_page_cached_and_shared(
+    app, client, make_post, make_comment, known_commenter
+):
+    post = make_post("Walking for bones")
+    make_comment(post, email="joan@example.com")
+    reader = app.test_client()
+    _get(reader, "/blog/walking-for-bones")  # stored for every reader
+    known_commenter(client, "joan@example.com", "walking-for-bones")
+    _get(client, "/blog/walking-for-bones")  # the one-off "thank you" notice, uncached
+    page = _get(client, "/blog/walking-for-bones")
+    assert page.headers["X-Cache"] == "HIT"  # the cookie does not make her pages private
+    assert "Set-Cookie" not in page.headers
+    # Her comment, sent with the page token of that shared page, is read with the cookie.
+    g.pop("csrf_token", None)
+    [token] = _tokens(page.text)
+    response = client.post(
+        "/blog/walking-for-bones",
+        data={**comment_form(body="Straight onto the cached page."), "csrf_token": token},
+        headers={"Origin": "http://localhost"},
+    )
+    assert response.status_code == 303
+    assert "Straight onto the cached page." in _get(reader, "/blog/walking-for-bones").text

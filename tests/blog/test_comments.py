@@ -33,10 +33,11 @@ def test_first_comment_is_held_and_reader_sees_awaiting_moderation(client, post)
     assert "awaiting moderation" not in client.get("/blog/strong-backs").get_data(as_text=True)
 
 
-def test_comment_from_an_address_with_an_approved_comment_appears_at_once(
-    client, post, make_comment
+def test_comment_from_a_known_commenter_with_an_approved_comment_appears_at_once(
+    client, post, make_comment, known_commenter
 ):
     make_comment(post, email="joan@example.com", body="My first, approved.")
+    known_commenter(client, "joan@example.com")  # her browser proved the address
     response = client.post(
         "/blog/strong-backs", data=comment_form(email="Joan@Example.com", body="Second *one*")
     )
@@ -49,8 +50,11 @@ def test_comment_from_an_address_with_an_approved_comment_appears_at_once(
     assert f'id="comment-{newest.id}"' in page
 
 
-def test_trusted_address_is_still_held_with_more_than_two_links(client, post, make_comment):
+def test_trusted_address_is_still_held_with_more_than_two_links(
+    client, post, make_comment, known_commenter
+):
     make_comment(post, email="joan@example.com")
+    known_commenter(client, "joan@example.com")
     two = "See [a](https://a.example) and [b](https://b.example)."
     three = two + " Also [c](https://c.example)."
     client.post("/blog/strong-backs", data=comment_form(body=two))
@@ -74,9 +78,10 @@ def test_commenter_email_is_never_shown_on_public_pages(client, post, make_comme
     assert "Private Person" in client.get("/blog/strong-backs").get_data(as_text=True)
 
 
-def test_reply_is_shown_under_its_comment(client, post, make_comment):
+def test_reply_is_shown_under_its_comment(client, post, make_comment, known_commenter):
     parent = make_comment(post, name="Margaret", email="margaret@example.com")
     make_comment(post, email="joan@example.com")  # Joan is trusted: her reply shows at once
+    known_commenter(client, "joan@example.com")
     response = client.post(
         "/blog/strong-backs", data=comment_form(body="I agree!", parent_id=str(parent.id))
     )
@@ -171,9 +176,10 @@ def test_staff_get_an_email_on_the_smtp_server_when_a_comment_waits(
 
 
 def test_no_staff_email_when_the_comment_appears_at_once(
-    client, post, staff_user, mailbox, make_comment
+    client, post, staff_user, mailbox, make_comment, known_commenter
 ):
     make_comment(post, email="joan@example.com")
+    known_commenter(client, "joan@example.com")
     client.post("/blog/strong-backs", data=comment_form())
     assert stored_comments()[-1].status == CommentStatus.APPROVED
     assert mailbox.messages == []
@@ -284,8 +290,11 @@ def assert_harmless(html):
 
 
 @pytest.mark.parametrize("payload", XSS_PAYLOADS)
-def test_xss_payloads_are_stored_and_rendered_harmless(client, post, make_comment, payload):
+def test_xss_payloads_are_stored_and_rendered_harmless(
+    client, post, make_comment, known_commenter, payload
+):
     make_comment(post, email="joan@example.com")  # trusted, so the comment shows at once
+    known_commenter(client, "joan@example.com")
     response = client.post("/blog/strong-backs", data=comment_form(body=payload))
     assert response.status_code == 303
     comment = stored_comments()[-1]
@@ -300,8 +309,9 @@ def test_xss_payloads_are_stored_and_rendered_harmless(client, post, make_commen
 
 
 @pytest.mark.parametrize("payload", XSS_PAYLOADS[:6])
-def test_markup_in_the_name_is_shown_as_text(client, post, make_comment, payload):
+def test_markup_in_the_name_is_shown_as_text(client, post, make_comment, known_commenter, payload):
     make_comment(post, email="joan@example.com")
+    known_commenter(client, "joan@example.com")  # so the comment, and its name, show
     client.post("/blog/strong-backs", data=comment_form(name=payload[:80]))
     page = client.get("/blog/strong-backs").get_data(as_text=True)
     comments = page[page.index('<ol class="comment-list">') : page.index('id="add-comment"')]
@@ -309,8 +319,9 @@ def test_markup_in_the_name_is_shown_as_text(client, post, make_comment, payload
     assert "onerror=alert" not in comments.replace("&lt;img src=x onerror=alert", "")
 
 
-def test_links_in_comments_get_nofollow_ugc_noopener(client, post, make_comment):
+def test_links_in_comments_get_nofollow_ugc_noopener(client, post, make_comment, known_commenter):
     make_comment(post, email="joan@example.com")
+    known_commenter(client, "joan@example.com")
     client.post("/blog/strong-backs", data=comment_form(body="[my site](https://joan.example)"))
     assert (
         '<a href="https://joan.example" rel="nofollow ugc noopener">my site</a>'

@@ -20,7 +20,7 @@ def seeded(app):
 
 def sample_view_args():
     """Real values for every URL variable the site uses, from the seeded rows."""
-    from blueprints.blog.models import Post
+    from blueprints.blog.models import Comment, Post
     from blueprints.booking import availability, display, links
     from blueprints.booking.models import ConsultationType
     from blueprints.core.types import utcnow
@@ -35,6 +35,7 @@ def sample_view_args():
     product = db.session.scalars(select(Product).order_by(Product.id)).first()
     return {
         "post_id": post.id,
+        "comment_id": db.session.scalars(select(Comment.id).order_by(Comment.id)).first(),
         "product_id": product.id,
         "variant_id": db.session.scalars(select(Variant.id)).first(),
         "booking_id": booking.id,

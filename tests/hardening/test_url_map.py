@@ -28,6 +28,7 @@ GET_AND_POST_FORMS = {
     "admin.two_factor": "the second-factor page: shows the key, POST confirms it",
     "admin.post_new": "the new-post form",
     "admin.post_edit": "the post editor",
+    "admin.comment_reply": "a staff reply to one comment",
     "admin.product_edit": "the product editor (new and existing)",
     "booking.book": "the booking form for a chosen time",
     "booking.cancel": "the cancellation page that states the refund before she confirms",
