@@ -20,7 +20,12 @@ from blueprints.booking.models import (
 )
 from blueprints.core.reconcile import COMPLETED, outstanding_check, stale_report
 from blueprints.core.states import claim_status
-from blueprints.core.stripe import create_refund, retrieve_checkout_session, webhook_handler
+from blueprints.core.stripe import (
+    create_refund,
+    refunds_of,
+    retrieve_checkout_session,
+    webhook_handler,
+)
 from blueprints.core.types import utcnow
 from extensions import db
 
@@ -221,12 +226,15 @@ def on_checkout_expired(session, event):
 
 @webhook_handler("charge.refunded", "booking")
 def on_charge_refunded(charge, event):
-    """Record refunds made in Stripe's dashboard too, so our books agree with Stripe."""
+    """Record refunds made in Stripe's dashboard too, so our books agree with Stripe.
+
+    The event only names the booking: the amount refunded is what Stripe answers for the
+    booking's own payment, never what the event's body says."""
     charge = _plain(charge)
     booking = _booking_for(charge)
-    if booking is None:
+    if booking is None or booking.stripe_payment_intent_id is None:
         return
-    refunded = int(charge.get("amount_refunded") or 0)
+    refunded = sum(r["amount"] for r in refunds_of(booking.stripe_payment_intent_id))
     if refunded > booking.refunded_cents and refunded <= booking.paid_cents:
         record_event(
             booking, BookingEventKind.REFUND_RECORDED, actor="stripe", amount_cents=refunded

@@ -108,6 +108,18 @@ def create_refund(payment_intent_id, amount_cents, idempotency_key, metadata=Non
     return get_client().v1.refunds.create(params, {"idempotency_key": idempotency_key})
 
 
+def refunds_of(payment_intent_id):
+    """Every refund Stripe itself has for this payment (succeeded or on its way), all
+    pages of them. A ``charge.refunded`` event says where to look; this says what is so."""
+    listing = get_client().v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
+    return [
+        refund
+        for refund in listing.auto_paging_iter()
+        if refund["payment_intent"] == payment_intent_id
+        and refund["status"] in ("succeeded", "pending")
+    ]
+
+
 def object_kind(obj):
     # stripe>=15 objects are not dicts (``.get`` raises), so index them instead.
     try:

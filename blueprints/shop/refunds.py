@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueprints.core.layout import format_money
 from blueprints.core.states import StatusRefused, claim_status
-from blueprints.core.stripe import create_refund, get_client
+from blueprints.core.stripe import create_refund, refunds_of
 from blueprints.core.types import utcnow
 from blueprints.shop.errors import ShopError
 from blueprints.shop.events import record_event
@@ -68,12 +68,6 @@ def record_refund(order, refund_id, amount_cents, currency, actor="stripe"):
     return True
 
 
-def _stripe_refunds(payment_intent_id):
-    """Every refund Stripe itself has for this payment, all pages of them."""
-    listing = get_client().v1.refunds.list({"payment_intent": payment_intent_id, "limit": 100})
-    return listing.auto_paging_iter()
-
-
 def apply_charge_refunded(charge):
     """``charge.refunded``: record, once each, the refunds Stripe has for the order.
 
@@ -90,11 +84,8 @@ def apply_charge_refunded(charge):
     payment_intent = order.stripe_payment_intent_id
     if payment_intent is None:
         return order  # never paid: Stripe can have no refund of it
-    for refund in _stripe_refunds(payment_intent):
-        if stripe_value(refund, "payment_intent") != payment_intent:
-            continue
-        if stripe_value(refund, "status") in ("succeeded", "pending"):
-            record_refund(order, refund["id"], refund["amount"], refund["currency"])
+    for refund in refunds_of(payment_intent):
+        record_refund(order, refund["id"], refund["amount"], refund["currency"])
     return order
 
 

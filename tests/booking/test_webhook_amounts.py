@@ -11,7 +11,7 @@ from blueprints.booking.models import Booking, BookingEvent, BookingSlotClaim, B
 from blueprints.core.models import OutboxMessage
 from blueprints.core.types import utcnow
 from extensions import db
-from tests.booking.conftest import form_data, free, pay_booking
+from tests.booking.conftest import form_data, free, make_confirmed, pay_booking
 from tests.stripe_fake import make_event, post_event, stripe_requests
 
 
@@ -132,3 +132,39 @@ def test_her_manage_page_says_the_payment_was_not_the_price_and_was_refunded(
     assert "was not the price of this consultation" in page.text
     assert "we refunded $0.01 to your card" in page.text
     assert "given to someone else" not in page.text
+
+
+def _charge_of(booking, amount_refunded):
+    return {
+        "id": "ch_forged",
+        "object": "charge",
+        "amount": booking.paid_cents,
+        "amount_refunded": amount_refunded,
+        "currency": "usd",
+        "payment_intent": booking.stripe_payment_intent_id,
+        "metadata": {"kind": "booking", "id": str(booking.id)},
+        "refunded": True,
+    }
+
+
+def test_a_signed_refund_event_stripe_does_not_confirm_records_no_refund(
+    app, client, types, stripe_api
+):
+    """A charge.refunded event whose body claims a full refund, for a payment Stripe has
+    refunded nothing of: the booking's books follow Stripe, not the body."""
+    booking = make_confirmed(types["initial"], free(types["initial"])[0])
+    response = post_event(client, make_event("charge.refunded", _charge_of(booking, 35000)))
+    assert response.status_code == 200
+    db.session.expire_all()
+    booking = db.session.get(Booking, booking.id)
+    assert booking.refunded_cents == 0
+    assert "refund_recorded" not in _kinds(booking)
+
+
+def test_a_refund_made_in_stripe_is_recorded_at_stripes_amount(app, client, types, stripe_api):
+    booking = make_confirmed(types["initial"], free(types["initial"])[0])
+    stripe_api.add_refund(booking.stripe_payment_intent_id, "re_dashboard", 5000)
+    # The body says more was refunded than Stripe has: Stripe's figure counts.
+    post_event(client, make_event("charge.refunded", _charge_of(booking, 35000)))
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).refunded_cents == 5000
