@@ -165,3 +165,20 @@ def test_search_index_upgrades_and_downgrades_on_postgresql(index):
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.mark.postgres_only
+def test_each_test_run_uses_a_postgresql_database_of_its_own(database_url):
+    """Two runs (or two xdist workers) on one server never share tables: the harness
+    makes a database per run from TEST_DATABASE_URL and drops it at the end (issue 17,
+    finding 12). Before, every run used the fixed ``test`` database."""
+    from tests import conftest
+
+    run = sa.engine.make_url(database_url)
+    server = sa.engine.make_url(conftest._SERVER_URL)
+    assert run.database != server.database
+    assert run.database.startswith("bb_test_")
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT current_database()")).scalar() == run.database
+    engine.dispose()
