@@ -9,7 +9,12 @@ from blueprints.newsletter.subscriptions import InvalidAddress, normalize_addres
 
 
 class SignupForm(Form):
-    email = StringField("Email address")
+    email = StringField(
+        "Email address",
+        validators=[
+            PlainText("An email address cannot contain line breaks or special characters.")
+        ],
+    )
     first_name = StringField(
         "First name (optional)",
         validators=[
