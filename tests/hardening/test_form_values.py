@@ -290,3 +290,21 @@ def test_staff_schedule_at_year_1_or_9999_shows_today_instead(staff_client, day,
     response = staff_client.get("/admin/schedule", query_string={"day": day, "view": view})
 
     assert response.status_code == 200
+
+
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def test_every_form_on_the_site_is_built_on_the_shared_base(app):
+    from flask_wtf import FlaskForm
+
+    from blueprints.core.forms import Form
+
+    # The app has imported every area's views, so every form class exists by now.
+    site_forms = [f for f in _subclasses(FlaskForm) if f.__module__.startswith("blueprints.")]
+    assert len(site_forms) > 20
+    outside = [f.__qualname__ for f in site_forms if not issubclass(f, Form)]
+    assert outside == []
