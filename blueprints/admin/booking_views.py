@@ -15,15 +15,19 @@ from blueprints.core.errors import UserError
 from blueprints.core.layout import format_money
 from blueprints.core.security import staff_required
 from blueprints.core.timezones import practitioner_zone
-from blueprints.core.types import utcnow
+from blueprints.core.types import CALENDAR_YEARS, utcnow
 from extensions import db
 
 
 def _day_arg():
     try:
-        return date.fromisoformat(request.args.get("day", ""))
+        day = date.fromisoformat(request.args.get("day", ""))
     except ValueError:
+        day = None
+    # Year 1 or 9999 would overflow the week's first and last days.
+    if day is None or day.year not in CALENDAR_YEARS:
         return utcnow().astimezone(practitioner_zone()).date()
+    return day
 
 
 @bp.get("/schedule")

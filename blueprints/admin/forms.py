@@ -3,7 +3,6 @@
 
 import unicodedata
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -24,6 +23,7 @@ from blueprints.blog.editing import (
     parse_references,
 )
 from blueprints.blog.posts import MAX_SLUG_LENGTH, SLUG_PATTERN
+from blueprints.core.forms import Form
 
 
 def _strip(value):
@@ -44,7 +44,7 @@ MAX_TAGS_TEXT_LENGTH = 1000
 MAX_REFERENCES_TEXT_LENGTH = 20_000
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(
         "Email address",
         filters=[_strip],
@@ -62,7 +62,7 @@ def _optional_text(field_class, label, description, max_length):
     )
 
 
-class PostForm(FlaskForm):
+class PostForm(Form):
     title = StringField(
         "Title",
         filters=[_strip],
@@ -144,7 +144,7 @@ class _Value:
         return text
 
 
-class ModerationForm(FlaskForm):
+class ModerationForm(Form):
     """The queue's bulk action; the comment ids come as repeated ``ids`` values."""
 
     action = SelectField(
@@ -157,11 +157,11 @@ class ModerationForm(FlaskForm):
     )
 
 
-class CSRFOnlyForm(FlaskForm):
+class CSRFOnlyForm(Form):
     """For buttons that only need the CSRF check (publish, unpublish, sign out)."""
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     code = StringField(
         "6-digit code from your authenticator app",
         filters=[lambda v: v.replace(" ", "").strip() if isinstance(v, str) else v],

@@ -2,11 +2,10 @@
 not right), a staff reply, and the "confirm it's you" button."""
 
 from email_validator import EmailNotValidError, validate_email
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from blueprints.blog.comments import has_control_characters
+from blueprints.core.forms import Form, PlainText
 from blueprints.core.types import MAX_ID
 
 MAX_NAME = 80
@@ -26,14 +25,11 @@ def _normalise_newlines(value):
 
 
 def _no_control_characters(allow_newlines):
-    def check(form, field):
-        if field.data and has_control_characters(field.data, allow_newlines=allow_newlines):
-            raise ValidationError(
-                "Please remove the unusual invisible characters (for example from a "
-                "copy and paste) and try again."
-            )
-
-    return check
+    return PlainText(
+        "Please remove the unusual invisible characters (for example from a copy and "
+        "paste) and try again.",
+        multiline=allow_newlines,
+    )
 
 
 def _deliverable_looking_email(form, field):
@@ -61,7 +57,7 @@ def _whole_number(form, field):
         raise ValidationError("The comment you replied to could not be found.")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     name = StringField(
         "Your name",
         filters=[_strip],

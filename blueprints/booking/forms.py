@@ -1,6 +1,5 @@
 """Booking forms: the client's details and intake questions, and staff availability."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,8 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from blueprints.booking.models import CALENDAR_YEARS
-from blueprints.core.form_text import PlainText
+from blueprints.core.forms import Form, PlainText
 from blueprints.core.timezones import all_zone_names
 
 AGE_RANGES = [
@@ -38,16 +36,10 @@ AGE_RANGES = [
 ]
 
 
-def _sane_date(form, field):
-    if field.data and field.data.year not in CALENDAR_YEARS:
-        first, last = CALENDAR_YEARS[0], CALENDAR_YEARS[-1]
-        raise ValidationError(f"Please give a date between the years {first} and {last}.")
-
-
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-class BookingForm(FlaskForm):
+class BookingForm(Form):
     slot = HiddenField(validators=[DataRequired(message="Please choose a time.")])
     # The name reaches the staff email's headers: one line, nothing that could end it.
     name = StringField(
@@ -124,11 +116,11 @@ class BookingForm(FlaskForm):
             self.call_type.data = self.call_type.choices[0][0]
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(Form):
     slot = HiddenField(validators=[DataRequired(message="Please choose a time.")])
 
 
-class WeeklyHoursForm(FlaskForm):
+class WeeklyHoursForm(Form):
     weekday = SelectField("Day", choices=[(str(i), d) for i, d in enumerate(WEEKDAYS)])
     start_time = TimeField("From", validators=[InputRequired(message="Please give a start time.")])
     end_time = TimeField("Until", validators=[InputRequired(message="Please give an end time.")])
@@ -138,32 +130,35 @@ class WeeklyHoursForm(FlaskForm):
             raise ValidationError("The end must be after the start.")
 
 
-class OverrideForm(FlaskForm):
-    on_date = DateField(
-        "Date", validators=[InputRequired(message="Please give a date."), _sane_date]
-    )
+class OverrideForm(Form):
+    on_date = DateField("Date", validators=[InputRequired(message="Please give a date.")])
     day_off = BooleanField("Day off (no consultations that day)")
     start_time = TimeField("From", validators=[Optional()])
     end_time = TimeField("Until", validators=[Optional()])
     note = StringField("Note", validators=[Optional(), Length(max=200), PlainText()])
 
-    def validate_end_time(self, field):
-        if self.day_off.data:
-            return
-        if not self.start_time.data or not field.data:
-            raise ValidationError("Give both times, or tick day off.")
-        if field.data <= self.start_time.data:
-            raise ValidationError("The end must be after the start.")
+    def validate(self, extra_validators=None):
+        """The times are checked together, after each field's own checks: an empty
+        (Optional) time stops its field's checks, so a ``validate_end_time`` never saw
+        a missing end and the database refused the row instead."""
+        valid = super().validate(extra_validators)
+        if self.day_off.data or self.start_time.errors or self.end_time.errors:
+            return valid
+        if not self.start_time.data or not self.end_time.data:
+            self.end_time.errors.append("Give both times, or tick day off.")
+            return False
+        if self.end_time.data <= self.start_time.data:
+            self.end_time.errors.append("The end must be after the start.")
+            return False
+        return valid
 
 
-class BlockForm(FlaskForm):
-    on_date = DateField(
-        "Date", validators=[InputRequired(message="Please give a date."), _sane_date]
-    )
+class BlockForm(Form):
+    on_date = DateField("Date", validators=[InputRequired(message="Please give a date.")])
     start_time = TimeField("From", validators=[InputRequired(message="Please give a start time.")])
     end_date = DateField(
         "Until date",
-        validators=[Optional(), _sane_date],
+        validators=[Optional()],
         description="Leave empty for the same day.",
     )
     end_time = TimeField("Until", validators=[InputRequired(message="Please give an end time.")])

@@ -29,9 +29,6 @@ from extensions import db
 # Every booking starts on this grid and covers whole cells (duration and buffer).
 GRID_MINUTES = 15
 GRID = timedelta(minutes=GRID_MINUTES)
-# A date or time given from outside (a posted slot, staff's dates) must fall in these
-# years: far from year 1 and 9999, every sum and change of zone on it stays in range.
-CALENDAR_YEARS = range(2000, 3000)
 
 
 class CallType(StrEnum):

@@ -16,7 +16,6 @@ from sqlalchemy import or_, select, update
 from blueprints.booking import emails
 from blueprints.booking.events import record_event
 from blueprints.booking.models import (
-    CALENDAR_YEARS,
     Booking,
     BookingEventKind,
     BookingStatus,
@@ -25,7 +24,7 @@ from blueprints.booking.models import (
 )
 from blueprints.booking.policy import REMINDER_LEAD
 from blueprints.core.links import external_url
-from blueprints.core.types import utcnow
+from blueprints.core.types import CALENDAR_YEARS, utcnow
 from extensions import db
 
 # What staff's schedule lists (a hold still running, and every outcome but a hold that

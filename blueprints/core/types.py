@@ -52,9 +52,15 @@ def enum_column(enum_cls, **kwargs):
     )
 
 
-# The largest id a row can have (PostgreSQL INTEGER). A bigger number from a form or a URL
-# cannot name a row, and passing it to the database would fail with a DataError.
-MAX_ID = 2**31 - 1
+# The largest number a PostgreSQL INTEGER column holds; past it the database refuses the
+# row with a DataError.
+MAX_INTEGER = 2**31 - 1
+# The largest id a row can have. A bigger number from a form or a URL cannot name a row.
+MAX_ID = MAX_INTEGER
+# A date or time given from outside (a posted slot, a date typed into any form) must fall
+# in these years: far from year 1 and 9999, every sum and change of zone on it stays in
+# range, and no stored date is a typing slip centuries away.
+CALENDAR_YEARS = range(2000, 3000)
 
 
 def parse_id(value, maximum=MAX_ID):

@@ -1,8 +1,5 @@
 """Shop forms. Quantities are validated here and again by the services and the schema."""
 
-from decimal import Decimal, InvalidOperation
-
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -21,38 +18,15 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
-    ValidationError,
 )
 
+from blueprints.core.forms import Dollars, Form, parse_dollars
 from blueprints.core.types import MAX_ID
 from blueprints.shop.errors import QUANTITY_MESSAGE
 from blueprints.shop.models import MAX_LINE_QUANTITY, ProductKind
 
-
-def parse_dollars(text):
-    """The cents in an amount typed in dollars ("25", "$1,234.50"), or None when it is
-    not dollars and whole cents."""
-    try:
-        amount = Decimal((text or "").strip().lstrip("$").replace(",", ""))
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        return None
-    return int(amount * 100)
-
-
-class Dollars:
-    """Validator: the field is an amount in dollars and cents (above zero if
-    ``positive``)."""
-
-    def __init__(self, message, positive=False):
-        self.message = message
-        self.positive = positive
-
-    def __call__(self, form, field):
-        cents = parse_dollars(field.data)
-        if cents is None or (self.positive and cents <= 0):
-            raise ValidationError(self.message)
+# The most stock staff can enter for one option: well inside an INTEGER column.
+MAX_STOCK = 1_000_000
 
 
 class QuantityField(IntegerField):
@@ -66,7 +40,7 @@ class QuantityField(IntegerField):
             raise ValueError(QUANTITY_MESSAGE) from exc
 
 
-class AddToCartForm(FlaskForm):
+class AddToCartForm(Form):
     variant_id = IntegerField(
         "Choose an option",
         validators=[
@@ -84,7 +58,7 @@ class AddToCartForm(FlaskForm):
     )
 
 
-class CartLineForm(FlaskForm):
+class CartLineForm(Form):
     line_id = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
     quantity = QuantityField(
         "Quantity",
@@ -95,22 +69,22 @@ class CartLineForm(FlaskForm):
     )
 
 
-class RemoveLineForm(FlaskForm):
+class RemoveLineForm(Form):
     line_id = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     """Only the CSRF token: everything else comes from the cart in the database."""
 
 
-class ShipForm(FlaskForm):
+class ShipForm(Form):
     tracking_number = StringField(
         "Tracking number",
         validators=[DataRequired("Enter the tracking number."), Length(max=100)],
     )
 
 
-class RefundForm(FlaskForm):
+class RefundForm(Form):
     amount = StringField(
         "Amount to refund, in dollars",
         validators=[
@@ -129,7 +103,7 @@ class RefundForm(FlaskForm):
 # --- staff forms ---
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name = StringField("Name", validators=[DataRequired("Enter a name."), Length(max=200)])
     slug = StringField(
         "Web address",
@@ -164,7 +138,7 @@ class ProductForm(FlaskForm):
         return {name: value for name, value in self.data.items() if name != "csrf_token"}
 
 
-class VariantForm(FlaskForm):
+class VariantForm(Form):
     sku = StringField("SKU", validators=[DataRequired("Enter a SKU."), Length(max=64)])
     name = StringField("Option name", validators=[DataRequired("Enter a name."), Length(max=120)])
     price = StringField(
@@ -177,7 +151,10 @@ class VariantForm(FlaskForm):
     stock = IntegerField(
         "Stock",
         description="Leave empty for unlimited (programs).",
-        validators=[Optional(), NumberRange(min=0, message="Stock cannot be below zero.")],
+        validators=[
+            Optional(),
+            NumberRange(0, MAX_STOCK, f"Stock must be a whole number from 0 to {MAX_STOCK:,}."),
+        ],
     )
     active = BooleanField("For sale", default=True)
 
@@ -192,7 +169,7 @@ class VariantForm(FlaskForm):
         }
 
 
-class ProgramsLinkForm(FlaskForm):
+class ProgramsLinkForm(Form):
     """Ask for the link to every program of an address (sent to that address)."""
 
     email = EmailField(
@@ -209,6 +186,6 @@ class ProgramsLinkForm(FlaskForm):
     )
 
 
-class ReleaseCheckoutForm(FlaskForm):
+class ReleaseCheckoutForm(Form):
     """Only the CSRF token: the order comes from Stripe's return link, checked against
     the visitor's cart."""

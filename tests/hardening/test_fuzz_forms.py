@@ -1,12 +1,15 @@
-"""Hostile input into every public form and query string: never a 500, never a header
-with an injected line. Rate limits are off here so the forms themselves are reached."""
+"""Hostile input into every form, public and staff, and every query string: never a
+500, never a header with an injected line. Rate limits are off here so the forms
+themselves are reached. Runs on PostgreSQL too (TEST_DATABASE_URL), which refuses a NUL
+in text and a number past INTEGER where SQLite stores them."""
 
 import os
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from tests.stripe_fake import FakeStripe
 
@@ -56,6 +59,16 @@ NASTY = [
     "@",
     "a" * 300 + "@example.com",
     "x@" + "a" * 300 + ".com",
+    "Infinity",
+    "-Infinity",
+    "1e30",
+    "12345678901234567890",
+    "$1,000,000.01",
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-30",
+    "23:59",
+    "24:00",
     "2026-02-30T25:61:00Z",
     "9999-12-31T23:59:59Z",
     "0001-01-01T00:00:00Z",
@@ -69,16 +82,25 @@ hostile = st.one_of(
     st.sampled_from(NASTY),
     st.text(max_size=40),
     st.text(st.characters(max_codepoint=0x1F), max_size=10),
+    # A plausible answer with one control character in it (a NUL, an escape, a C1 code).
+    st.tuples(
+        st.sampled_from(["Ann", "1Z999", "2030-01-02", "19.00", "ann@example.com", "5"]),
+        st.sampled_from(["\x00", "\x1b", "\x7f", "\x85"]) | st.characters(categories=["Cc"]),
+    ).map(lambda pair: pair[0][:2] + pair[1] + pair[0][2:]),
     st.text(st.characters(min_codepoint=0x7F, exclude_categories=["Cs"]), max_size=20),
     st.integers().map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
 )
 
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 FUZZ = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+# The staff forms post to several pages per example: fewer examples keep each test to a
+# few seconds on PostgreSQL.
+STAFF_FUZZ = settings(FUZZ, max_examples=max(EXAMPLES // 2, 1))
 
 
 @pytest.fixture
@@ -108,17 +130,58 @@ def fields(names):
     return st.fixed_dictionaries({}, optional={name: hostile for name in names})
 
 
+def spoiled(valid):
+    """A valid form with some of its fields left out or given hostile values, so the
+    deep paths (the service, the INSERT) are reached as well as the form's checks."""
+    names = st.sampled_from(list(valid))
+    # One or two bad answers at a time: with more, the form is refused before the deep
+    # paths are reached.
+    return st.tuples(st.sets(names, max_size=1), st.dictionaries(names, hostile, max_size=2)).map(
+        lambda drop_and_bad: {
+            **{k: v for k, v in valid.items() if k not in drop_and_bad[0]},
+            **drop_and_bad[1],
+        }
+    )
+
+
+def nul_in_each_field(**valid_forms):
+    """Explicit examples beside the generated ones: each field of each form in turn with a
+    NUL in it, the rest valid, so PostgreSQL's refusal of a NUL in text is met on every
+    run, not only when the generator happens on it."""
+
+    def decorate(test):
+        for arg, valid in valid_forms.items():
+            for name, value in valid.items():
+                bad = {**valid, name: value[:1] + "\x00" + value[1:]}
+                test = example(**{**valid_forms, arg: bad})(test)
+        return test
+
+    return decorate
+
+
+@pytest.fixture
+def staff(client, auth):
+    """The client, signed in as staff once for all of a test's examples."""
+    auth.login()
+    return client
+
+
 def _cart_with_a_line(client, seeded):
     client.post("/cart/add", data={"variant_id": seeded["variant_id"], "quantity": 1})
 
 
+@nul_in_each_field(data={"name": "Ann", "email": "ann@example.com", "body": "Thank you."})
 @given(data=fields(["name", "email", "body", "parent_id", "website"]))
 @FUZZ
 def test_comment_form_survives_hostile_input(client, seeded, data):
     check(client.post(f"/blog/{seeded['post_slug']}", data=data))
 
 
-@given(data=fields(["email", "first_name", "website"]))
+VALID_SIGNUP = {"email": "ann@example.com", "first_name": "Ann", "website": ""}
+
+
+@nul_in_each_field(data=VALID_SIGNUP)
+@given(data=spoiled(VALID_SIGNUP))
 @FUZZ
 def test_newsletter_signup_survives_hostile_input(client, seeded, data):
     check(client.post("/newsletter/", data=data))
@@ -220,6 +283,121 @@ def test_query_strings_survive_hostile_values(
     check(client.get("/shop/success", query_string={"session_id": session_id}))
     check(client.get(f"/shop/{quote(q[:500], safe='') or 'x'}"))
     check(client.get("/newsletter/", query_string={"email": q}))
+
+
+@nul_in_each_field(data={"email": "ann@example.com"}, release={"order": "1"})
+@given(data=fields(["email"]), release=fields(["order", "session_id"]))
+@FUZZ
+def test_programs_link_and_release_checkout_survive_hostile_input(client, seeded, data, release):
+    check(client.post("/account/programs", data=data))
+    check(client.post("/shop/cancelled", data=release, query_string=release))
+
+
+# --- staff forms -----------------------------------------------------------------------
+
+VALID_POST = {
+    "title": "Bones and balance",
+    "slug": "",
+    "summary": "Short.",
+    "body": "Some **words**.",
+    "tags": "exercise, balance",
+    "references": "A study. https://example.com/study",
+    "reviewed_on": "2030-01-02",
+    "action": "save",
+}
+
+
+@nul_in_each_field(data=VALID_POST)
+@given(data=spoiled(VALID_POST))
+@STAFF_FUZZ
+def test_post_editor_survives_hostile_input(staff, seeded, data):
+    check(staff.post("/admin/posts/new", data=data))
+    check(staff.post(f"/admin/posts/{seeded['post_id']}/edit", data=data))
+
+
+VALID_PRODUCT = {
+    "name": "Balance class",
+    "slug": "balance-class",
+    "kind": "program",
+    "summary": "Six lessons.",
+    "description_md": "**Steady** feet.",
+    "image_path": "",
+    "image_alt": "",
+    "active": "y",
+    "position": "4",
+}
+VALID_VARIANT = {"sku": "BAL-1", "name": "Online", "price": "19.00", "stock": "5", "active": "y"}
+
+
+@nul_in_each_field(product=VALID_PRODUCT, variant=VALID_VARIANT)
+@given(product=spoiled(VALID_PRODUCT), variant=spoiled(VALID_VARIANT))
+@STAFF_FUZZ
+def test_product_and_variant_editors_survive_hostile_input(staff, seeded, product, variant):
+    check(staff.post("/admin/products/new", data=product))
+    check(staff.post(f"/admin/products/{seeded['product_id']}", data=product))
+    check(staff.post(f"/admin/products/{seeded['product_id']}/variants", data=variant))
+    check(staff.post(f"/admin/variants/{seeded['variant_id']}", data=variant))
+
+
+VALID_SHIP = {"tracking_number": "1Z999"}
+VALID_REFUND = {"amount": "1.00", "request_key": "k"}
+
+
+@nul_in_each_field(ship=VALID_SHIP, refund=VALID_REFUND)
+@given(ship=spoiled(VALID_SHIP), refund=spoiled(VALID_REFUND))
+@STAFF_FUZZ
+def test_order_ship_and_refund_forms_survive_hostile_input(
+    staff, seeded, fake_stripe, ship, refund
+):
+    from blueprints.shop.models import Order
+    from extensions import db
+
+    order_id = db.session.scalar(select(Order.id).order_by(Order.id))
+    check(staff.post(f"/admin/orders/{order_id}/ship", data=ship))
+    check(staff.post(f"/admin/orders/{order_id}/refund", data=refund))
+
+
+VALID_HOURS = {"hours-weekday": "1", "hours-start_time": "09:00", "hours-end_time": "12:00"}
+VALID_OVERRIDE = {
+    "override-on_date": "2030-01-02",
+    "override-day_off": "",
+    "override-start_time": "09:00",
+    "override-end_time": "12:00",
+    "override-note": "Clinic",
+}
+VALID_BLOCK = {
+    "block-on_date": "2030-01-03",
+    "block-start_time": "09:00",
+    "block-end_date": "2030-01-03",
+    "block-end_time": "10:00",
+    "block-reason": "Dentist",
+}
+
+
+@nul_in_each_field(
+    hours=VALID_HOURS, override=VALID_OVERRIDE, block=VALID_BLOCK, refund={"refund": "yes"}
+)
+@given(
+    hours=spoiled(VALID_HOURS),
+    override=spoiled(VALID_OVERRIDE),
+    block=spoiled(VALID_BLOCK),
+    refund=fields(["refund"]),
+)
+@STAFF_FUZZ
+def test_availability_and_staff_booking_forms_survive_hostile_input(
+    staff, seeded, fake_stripe, hours, override, block, refund
+):
+    check(staff.post("/admin/availability/hours", data=hours))
+    check(staff.post("/admin/availability/overrides", data=override))
+    check(staff.post("/admin/availability/blocks", data=block))
+    check(staff.post(f"/admin/bookings/{seeded['booking_id']}/cancel", data=refund))
+
+
+@nul_in_each_field(data={"code": "123456"})
+@given(data=fields(["code"]))
+@FUZZ
+def test_two_factor_setup_survives_hostile_input(staff, seeded, data):
+    check(staff.post("/admin/two-factor", data=data))
 
 
 @given(one=hostile, ids=st.lists(hostile, max_size=3), page=hostile, status=hostile)
