@@ -111,7 +111,7 @@ class CommentForm(Form):
         return int(value) if _is_id(value) else None
 
 
-class StaffReplyForm(FlaskForm):
+class StaffReplyForm(Form):
     """A reply written by someone signed in as staff: only the text. Who wrote it comes
     from the signed-in account, never from a field."""
 
@@ -130,5 +130,5 @@ class StaffReplyForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """The "confirm it's you" button: nothing but its CSRF token."""
