@@ -12,8 +12,8 @@ from blueprints.blog.models import Post
 from blueprints.newsletter.models import Subscriber
 from blueprints.shop.models import Order, Product, Variant
 from extensions import db
-from tests.shop.conftest import FakeStripe, make_program, make_vest
-from tests.shop.test_admin import _paid_order
+from tests.shop.conftest import make_program, make_vest, paid_order
+from tests.stripe_fake import stripe_config
 
 CONTROL_CHARACTERS = ["Ann\x00", "a\x00b", "\x1b[31mAnn", "Ann\x07", "Ann\x7f", "Ann\x85"]
 NOT_NUMBERS = ["Infinity", "-Infinity", "NaN", "1e30", "1e3", "1E2"]
@@ -22,12 +22,7 @@ TWENTY_DIGITS = "12345678901234567890"
 
 @pytest.fixture
 def app_config(httpserver):
-    return {"STRIPE_API_BASE": httpserver.url_for("").rstrip("/"), "RATELIMIT_ENABLED": False}
-
-
-@pytest.fixture
-def fake_stripe(httpserver):
-    return FakeStripe(httpserver)
+    return {**stripe_config(httpserver), "RATELIMIT_ENABLED": False}
 
 
 @pytest.fixture
@@ -206,36 +201,36 @@ def test_product_editor_refuses_control_characters(staff_client, field, bad):
 
 @pytest.mark.parametrize("amount", [*NOT_NUMBERS, "99999999999", "1000000.01"])
 def test_refund_amount_refuses_what_is_not_plain_dollars_without_calling_stripe(
-    staff_client, fake_stripe, mailbox, amount
+    staff_client, stripe_api, mailbox, amount
 ):
-    order = _paid_order(staff_client, fake_stripe, make_program(price_cents=4900))
+    order = paid_order(staff_client, stripe_api, make_program(price_cents=4900))
 
     response = staff_client.post(
         f"/admin/orders/{order.id}/refund", data={"amount": amount, "request_key": "k1"}
     )
 
     _refused_with_the_form_back(response, amount)
-    assert not [r for r in fake_stripe.requests if r[1] == "/v1/refunds"]
+    assert not [r for r in stripe_api.requests if r[1] == "/v1/refunds"]
     db.session.expire_all()
     assert db.session.get(Order, order.id).refunded_cents == 0
 
 
-def test_refund_request_key_with_a_nul_is_a_form_error(staff_client, fake_stripe, mailbox):
-    order = _paid_order(staff_client, fake_stripe, make_program(price_cents=4900))
+def test_refund_request_key_with_a_nul_is_a_form_error(staff_client, stripe_api, mailbox):
+    order = paid_order(staff_client, stripe_api, make_program(price_cents=4900))
 
     response = staff_client.post(
         f"/admin/orders/{order.id}/refund", data={"amount": "10.00", "request_key": "k\x00"}
     )
 
     assert response.status_code == 400
-    assert not [r for r in fake_stripe.requests if r[1] == "/v1/refunds"]
+    assert not [r for r in stripe_api.requests if r[1] == "/v1/refunds"]
 
 
 @pytest.mark.parametrize("bad", ["1Z\x00999", "1Z\x1b999", "1Z\r\n999"])
 def test_tracking_number_with_control_characters_is_a_form_error(
-    staff_client, fake_stripe, mailbox, bad
+    staff_client, stripe_api, mailbox, bad
 ):
-    order = _paid_order(staff_client, fake_stripe, make_vest({"VEST-M-08": 3}))
+    order = paid_order(staff_client, stripe_api, make_vest({"VEST-M-08": 3}))
 
     response = staff_client.post(f"/admin/orders/{order.id}/ship", data={"tracking_number": bad})
 
