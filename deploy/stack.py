@@ -205,6 +205,7 @@ class Stack:
     edge_cache_seconds: int = 2
     secret_key: str = ""
     webhook_secret: str = ""
+    stripe_key: str = ""  # the emulator's test key (made at start unless given)
     staff_password: str = ""
     python: str = sys.executable
 
@@ -271,7 +272,7 @@ class Stack:
             # Two databases of the stack's own Redis: rate limits 1, the page cache 2.
             FLASK_RATELIMIT_STORAGE_URI=self.redis_url(1),
             FLASK_CACHE_REDIS_URL=self.redis_url(2),
-            FLASK_STRIPE_SECRET_KEY="sk_test_stack_emulator",
+            FLASK_STRIPE_SECRET_KEY=self.stripe_key,
             FLASK_STRIPE_WEBHOOK_SECRET=self.webhook_secret,
             FLASK_STRIPE_API_BASE=self.emulator_url,
             FLASK_STRIPE_CHECKOUT_ORIGIN=self.emulator_url,
@@ -383,6 +384,8 @@ class Stack:
                 f"{self.url}/stripe/webhook",
                 "--webhook-secret",
                 self.webhook_secret,
+                "--api-key",
+                self.stripe_key,
                 "--async-webhooks",
             ],
             signature=f"--port {self.emulator_port}",
@@ -522,6 +525,8 @@ class Stack:
             raise StackError(f"a stack is already running from {self.run_dir}: stop it first")
         self.secret_key = self.secret_key or secrets.token_urlsafe(48)
         self.webhook_secret = self.webhook_secret or "whsec_" + secrets.token_hex(24)
+        # The emulator answers only the key it was started with, as Stripe does.
+        self.stripe_key = self.stripe_key or "sk_test_" + secrets.token_hex(12)
         self.staff_password = self.staff_password or secrets.token_urlsafe(12)
         self.save()
         try:

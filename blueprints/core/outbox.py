@@ -33,7 +33,9 @@ import json
 import logging
 import re
 import smtplib
+import threading
 import time
+import weakref
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -395,5 +397,24 @@ def init_outbox(app):
     def _send_after_response(response):
         ids = _take_committed()
         if ids:
-            response.call_on_close(partial(_deliver_after_response, app, ids))
+            deliver_once = _Once(partial(_deliver_after_response, app, ids))
+            response.call_on_close(deliver_once)
+            # Werkzeug's development server skips ``close`` when the browser drops the
+            # connection first (it reads what is left of the request, and a reset there
+            # ends it): the response is still let go of then, so delivery starts too.
+            weakref.finalize(response, deliver_once)
         return response
+
+
+class _Once:
+    """A callable that runs ``action`` the first time it is called, never again."""
+
+    def __init__(self, action):
+        self._action = action
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            action, self._action = self._action, None
+        if action is not None:
+            action()
