@@ -19,23 +19,23 @@ figures; asserts nothing.
 
 import argparse
 import gzip
-import re
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common import database_url as make_database_url  # noqa: E402
 from common import (  # noqa: E402  (the repository root must be importable first)
+    WRK,
     fetch,
     fill_database,
     gunicorn,
     require,
     site_env,
     workers,
+    wrk,
 )
+from common import database_url as make_database_url  # noqa: E402
 
 SEED_POST = "/blog/how-to-increase-spinal-bone-density-with-exercise"
 # The pages the issue names, at the addresses the seed data gives them (the free-times
@@ -64,8 +64,6 @@ VARIANTS = {
     "uncached": ("app:create_app()", False),
     "no-templates": ("bench.no_templates_app:create_app()", False),
 }
-WRK = "/usr/bin/wrk"
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
 def parse_args(argv=None):
@@ -105,22 +103,9 @@ def parse_args(argv=None):
 
 
 def run_wrk(url, args, seconds, latency=True, cookie=None):
-    command = [WRK, f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", url]
-    if latency:
-        command.insert(1, "--latency")
-    if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    result = {"rps": rps, "errors": 0}
-    for name, pct in (("p50", "50%"), ("p99", "99%")):
-        match = re.search(rf"^\s+{re.escape(pct)}\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)
-        result[name] = float(match.group(1)) * _UNITS[match.group(2)] if match else None
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    errors = re.search(r"Socket errors: .*", output)
-    result["errors"] = int(bad.group(1)) if bad else 0
-    result["socket_errors"] = errors.group(0) if errors else ""
-    return result
+    """``common.wrk`` with this script's threads and connections (and a session cookie)."""
+    headers = {"Cookie": cookie} if cookie else None
+    return wrk(url, seconds, args.threads, args.connections, headers=headers, latency=latency)
 
 
 def measure(url, args, cookie=None):
