@@ -175,6 +175,23 @@ def mailbox(smtp_controller):
     return smtp_controller.handler
 
 
+# --- Redis --------------------------------------------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_or_skip():
+    """A client of the machine's Redis, or skip the test when it is not running."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379 (start redis-server to run this)")
+    return client
+
+
 # --- the app and its database -------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from blueprints.blog.models import Post
 from blueprints.core.cache import CSRF_PLACEHOLDER, cached_page
 from blueprints.core.cache_tags import bump_tags, invalidate_after_commit
 from extensions import cache, db
+from tests.conftest import REDIS_URL, redis_or_skip
 from tests.factories import make_post
 
 PAGE = """{% extends "base.html" %}
@@ -463,26 +464,12 @@ class TestRedisUnreachable:
         )
 
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def _redis_or_skip():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.exceptions.RedisError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (start redis-server to run this)")
-    return client
-
-
 class TestRedisShared:
     """Two app instances stand for two gunicorn workers sharing one Redis."""
 
     @pytest.fixture
     def redis_prefix(self):
-        client = _redis_or_skip()
+        client = redis_or_skip()
         prefix = f"test-page-cache-{uuid.uuid4().hex}:"
         yield prefix
         keys = list(client.scan_iter(match=prefix + "*"))

@@ -13,21 +13,9 @@ from blueprints.blog.seed import SPINE_SLUG
 from blueprints.blog.seed import seed as seed_blog
 from blueprints.newsletter.models import Subscriber
 from extensions import cache, db, limiter
-from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
+from tests.conftest import REDIS_URL, STAFF_EMAIL, STAFF_PASSWORD, redis_or_skip
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 SEED_POST = f"/blog/{SPINE_SLUG}"
-
-
-def _redis_or_skip():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except redis.exceptions.RedisError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379 (start redis-server to run this)")
-    return client
 
 
 @pytest.fixture(params=["in-process", "redis"])
@@ -36,7 +24,7 @@ def backend(request):
     if request.param == "in-process":
         yield {"settings": {"CACHE_REDIS_URL": None, "CACHE_TYPE": "SimpleCache"}, "keys": None}
         return
-    client = _redis_or_skip()
+    client = redis_or_skip()
     prefix = f"test-flood-{uuid.uuid4().hex}:"
     yield {
         "settings": {"CACHE_REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": prefix},
