@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from flask import current_app, url_for
 from sqlalchemy import select
 
 from blueprints import area_modules
@@ -51,3 +52,14 @@ def sample_view_args():
         "ctype": ctype,
         "free_slot": display.slot_value(free_slot),
     }
+
+
+def url_for_rule(rule, values):
+    """The address of ``rule`` with its arguments taken from ``values`` (the ``seeded``
+    fixture's rows; a blog ``slug`` is the post's)."""
+    args = {}
+    for name in rule.arguments:
+        key = "post_slug" if (name == "slug" and rule.endpoint.startswith("blog.")) else name
+        args[name] = values[key]
+    with current_app.test_request_context():
+        return url_for(rule.endpoint, **args)

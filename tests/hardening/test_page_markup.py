@@ -8,7 +8,7 @@ from collections import Counter
 from html.parser import HTMLParser
 
 import pytest
-from flask import current_app, url_for
+from flask import url_for
 
 from blueprints.admin.forms import CodeForm, LoginForm, PostForm
 from blueprints.blog.forms import CommentForm
@@ -22,6 +22,7 @@ from blueprints.shop.forms import (
     ShipForm,
     VariantForm,
 )
+from tests.hardening.conftest import url_for_rule
 
 # The form class each POST endpoint validates, with the prefix its page renders it with.
 FORMS = {
@@ -101,22 +102,13 @@ def _markup(html):
     return parser
 
 
-def _url(rule, values):
-    args = {}
-    for name in rule.arguments:
-        key = "post_slug" if (name == "slug" and rule.endpoint.startswith("blog.")) else name
-        args[name] = values[key]
-    with current_app.test_request_context():
-        return url_for(rule.endpoint, **args)
-
-
 def _pages(app, client, values):
     """(url, html) of every GET page that answers 200 with HTML."""
     pages = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or "GET" not in rule.methods:
             continue
-        url = _url(rule, values)
+        url = url_for_rule(rule, values)
         if rule.endpoint == "booking.book":
             url += f"?slot={values['free_slot']}"  # the form for one free time
         response = client.get(url)

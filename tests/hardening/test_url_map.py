@@ -4,12 +4,13 @@ The walk covers ``app.url_map`` itself, so a route added later is checked too.
 """
 
 import pytest
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
 from extensions import db
+from tests.hardening.conftest import url_for_rule
 
 # POSTs that cannot carry our CSRF token, and what guards them instead.
 CSRF_EXEMPT = {
@@ -48,15 +49,6 @@ def _rules(app):
     return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
 
 
-def _url(rule, values):
-    args = {}
-    for name in rule.arguments:
-        key = "post_slug" if (name == "slug" and rule.endpoint.startswith("blog.")) else name
-        args[name] = values[key]
-    with current_app.test_request_context():
-        return url_for(rule.endpoint, **args)
-
-
 def _snapshot():
     """Every row of every table, to prove a request wrote nothing."""
     db.session.expire_all()
@@ -86,7 +78,7 @@ def test_post_only_routes_refuse_get_with_405(app, client, seeded, auth):
     for rule in _rules(app):
         if rule.methods - {"HEAD", "OPTIONS"} != {"POST"}:
             continue
-        url = _url(rule, seeded)
+        url = url_for_rule(rule, seeded)
         try:
             other, _args = adapter.match(url, method="GET")
         except RequestRedirect:  # /consultations/timezone -> /consultations/<slug>/
@@ -115,7 +107,7 @@ def test_every_post_without_a_csrf_token_is_refused_with_400_and_writes_nothing(
     for rule in _rules(app):
         if "POST" not in rule.methods or rule.endpoint in CSRF_EXEMPT:
             continue
-        response = client.post(_url(rule, seeded), data={"anything": "1"}, csrf=False)
+        response = client.post(url_for_rule(rule, seeded), data={"anything": "1"}, csrf=False)
         assert response.status_code == 400, f"POST {rule.rule} gave {response.status_code}"
         assert "This form had expired" in response.get_data(as_text=True)
         refused.append(rule.endpoint)
@@ -142,7 +134,7 @@ def test_get_on_the_listed_form_routes_reads_only(app, client, seeded, auth):
     for rule in _rules(app):
         if rule.endpoint not in GET_AND_POST_FORMS:
             continue
-        url = _url(rule, seeded)
+        url = url_for_rule(rule, seeded)
         if rule.endpoint == "booking.book":
             url += "?slot=" + seeded["free_slot"]
         response = client.get(url)
