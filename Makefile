@@ -18,16 +18,16 @@ bench-edge:  ## the seed post through nginx's edge cache against nginx serving i
 load:  ## 60 s of readers and writers on the production setup, then checks every write
 	$(PYTHON) bench/load.py
 
-load-stack:  ## the same load through nginx, with an app instance killed and Redis restarted
+load-stack:  ## the same load through nginx, an app instance killed, both Redis servers restarted
 	$(PYTHON) bench/load.py --stack
 
-stack:  ## nginx, two app instances, PostgreSQL, Redis and the Stripe emulator on 127.0.0.1
+stack:  ## nginx, two app instances, PostgreSQL, two Redis servers, the Stripe emulator on 127.0.0.1
 	PYTHON=$(PYTHON) scripts/run-stack
 
 stack-stop:  ## stop what `make stack` started
 	PYTHON=$(PYTHON) scripts/run-stack stop
 
-lighthouse:  ## Lighthouse scores for the key pages; fails below 95
+lighthouse:  ## Lighthouse scores for the key pages; fails below 100
 	$(PYTHON) bench/lighthouse.py
 
 test:  ## every test, on SQLite then PostgreSQL

@@ -141,8 +141,6 @@ def gunicorn(target, env=None, n_workers=None, port=None, log_path=None, extra_a
         str(ROOT / "gunicorn.conf.py"),
         "--workers",
         str(n_workers or workers()),
-        "--worker-class",
-        "sync",
         "--bind",
         f"127.0.0.1:{port}",
         "--log-level",

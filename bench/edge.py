@@ -33,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import OUT, fetch, free_port, gunicorn, require, workers, wrk  # noqa: E402
 
-from deploy.stack import NGINX, Stack, main_conf, nginx_user  # noqa: E402
+from deploy.stack import NGINX, Stack, main_conf, nginx_user, stack_database_url  # noqa: E402
 
 SEED_POST = "/blog/how-to-increase-spinal-bone-density-with-exercise"
-DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_edge"
+# STACK_DATABASE_URL's server and user (deploy/stack.py), a database of its own.
+DEFAULT_DATABASE = stack_database_url("bench_edge")
 
 
 def parse_args(argv=None):
@@ -48,7 +49,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--workers", type=int, default=workers(), help="gunicorn workers per app instance"
     )
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE, help="PostgreSQL database")
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_DATABASE,
+        help="PostgreSQL database (default: bench_edge on STACK_DATABASE_URL's server)",
+    )
     return parser.parse_args(argv)
 
 

@@ -20,19 +20,21 @@ any 5xx, any connection error, any answer the writers did not expect, or a faile
 Logs: bench/out/load-gunicorn.log (errors), load-access.log, load-emulator.log.
 
 ``--stack`` runs the same load through nginx against the production shape of
-deploy/stack.py (two gunicorn instances with ``--workers`` split between them, a Redis
-of the stack's own, the emulator's webhooks through nginx too), on free ports, and
-breaks it on purpose: one app instance is killed (SIGKILL, master and workers) at
-``--kill-at`` (default a third of the run, 20 s of 60) and started again at
-``--restart-at`` (two thirds, 40 s), and the stack's Redis is restarted, empty, at
-``--redis-restart-at`` (half way, 30 s). Visitors play a load balancer in front of
+deploy/stack.py (two gunicorn instances with ``--workers`` split between them, the
+stack's two Redis servers, the page cache's and the rate limiter's, the emulator's
+webhooks through nginx too), on free ports, and breaks it on purpose: one app instance
+is killed (SIGKILL, master and workers) at ``--kill-at`` (default a third of the run, 20
+s of 60) and started again at ``--restart-at`` (two thirds, 40 s), and both Redis
+servers are restarted, empty, at ``--redis-restart-at`` (half way, 30 s). Visitors play a load balancer in front of
 nginx (FLASK_TRUSTED_PROXIES=2: their X-Forwarded-For is the client's address). A GET
 must never see a 5xx or no answer (nginx passes it to the other instance); a POST that
 fails (5xx or no answer) is counted, and the checks show it was done once or not at
-all. Logs: bench/out/load-stack/ (nginx, each instance, Redis, the emulator).
+all. Logs: bench/out/load-stack/ (nginx, each instance, each Redis, the emulator).
 """
 
 import argparse
+import base64
+import hashlib
 import itertools
 import math
 import os
@@ -46,6 +48,7 @@ import uuid
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -67,9 +70,10 @@ from common import (  # noqa: E402
     workers,
 )
 
-from deploy.stack import Stack  # noqa: E402
+from deploy.stack import Stack, shown_url, stack_database_url  # noqa: E402
 
-DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_load"
+# STACK_DATABASE_URL's server and user (deploy/stack.py), a database of its own.
+DEFAULT_DATABASE = stack_database_url("bench_load")
 # A Redis database of its own, and key prefixes of its own inside it: the run clears
 # only keys under these prefixes, never the whole server.
 DEFAULT_REDIS = "redis://127.0.0.1:6379/5"
@@ -80,7 +84,8 @@ STRIPE_KEY = "sk_test_load_bench"  # the emulator answers only the key it was gi
 SEED_POST = "/blog/how-to-increase-spinal-bone-density-with-exercise"
 VEST = "/shop/weighted-walking-vest"
 CONSULTATION_TYPES = ("initial-consultation", "follow-up-call")
-WEEKS = 9  # the free-times pages: a 60-day horizon in weeks
+MONTHS = 3  # the free-times calendar: a 60-day horizon touches three months at most
+NEXT_MONTH_RE = re.compile(r'<a href="\?month=([0-9]{4}-[0-9]{2})">[^<]*&rarr;</a>')
 # How often and how long a booking writer reloads the manage page while the webhook is
 # on its way (the page itself refreshes every 4 s; a person would wait that long).
 CONFIRM_POLLS = 40
@@ -107,7 +112,11 @@ def parse_args(argv=None):
     parser.add_argument("--readers", type=int, default=8, help="reader threads")
     parser.add_argument("--writers", type=int, default=4, help="writer threads")
     parser.add_argument("--workers", type=int, default=workers(), help="gunicorn workers")
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE, help="PostgreSQL database")
+    parser.add_argument(
+        "--database-url",
+        default=DEFAULT_DATABASE,
+        help="PostgreSQL database (default: bench_load on STACK_DATABASE_URL's server)",
+    )
     parser.add_argument("--redis-url", default=DEFAULT_REDIS, help="page cache and rate limits")
     parser.add_argument("--timeout", type=float, default=15, help="seconds per request")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
@@ -138,7 +147,9 @@ class Stats:
         self.latencies = defaultdict(list)  # label -> [seconds]
         self.statuses = defaultdict(lambda: defaultdict(int))  # label -> class -> count
         self.errors = []  # (label, message) of the first few 5xx and connection errors
-        self.failed = Counter()  # method -> 5xx answers and requests with no answer
+        # method -> 5xx answers and requests with no answer, to the site (through nginx
+        # with --stack); the emulator's are counted as "<method> (emulator)".
+        self.failed = Counter()
 
     def record(self, label, status, seconds, note="", method="GET"):
         if status == 0:
@@ -220,6 +231,8 @@ class Visitor:
             if referer:
                 # Flask-WTF checks the Referer of every POST made over https.
                 headers["Referer"] = self.public + referer
+        # The site's failures by method; the emulator's apart (nginx is not in its way).
+        counted_as = method if self._to_site(url) else f"{method} (emulator)"
         started = time.perf_counter()
         try:
             response = self.http.request(
@@ -233,10 +246,14 @@ class Visitor:
             text = response.text
         except requests.RequestException as exc:
             note = f"{type(exc).__name__} {method} {url}"
-            self.stats.record(label, 0, time.perf_counter() - started, note, method)
+            self.stats.record(label, 0, time.perf_counter() - started, note, counted_as)
             return 0, {}, ""
         self.stats.record(
-            label, response.status_code, time.perf_counter() - started, f"{method} {url}", method
+            label,
+            response.status_code,
+            time.perf_counter() - started,
+            f"{method} {url}",
+            counted_as,
         )
         if self._to_site(url):
             self._keep_cookies(response)
@@ -267,6 +284,26 @@ def csrf_token(text):
     return match.group(1) if match else None
 
 
+def session_cart_token(cookies):
+    """The cart token in a visitor's session cookie, or None. Flask's session cookie is
+    signed, not secret: what it holds can be read without the key (nothing here trusts
+    it; the token only names the cart in the database's check)."""
+    from flask.json.tag import TaggedJSONSerializer
+    from itsdangerous import URLSafeTimedSerializer
+
+    reader = URLSafeTimedSerializer(
+        "not the site's key",
+        salt="cookie-session",
+        serializer=TaggedJSONSerializer(),
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+    for value in cookies.values():
+        _, data = reader.loads_unsafe(value)
+        if isinstance(data, dict) and data.get("cart_token"):
+            return data["cart_token"]
+    return None
+
+
 # --- the writers' record: what the site told them ----------------------------------------
 
 
@@ -293,7 +330,9 @@ class Ledger:
         self.signups = []  # addresses
         self.orders = []  # (Stripe session id, variant id)
         self.bookings = []  # Stripe session ids
-        self.failed = defaultdict(list)  # action -> markers or addresses of failed POSTs
+        # action -> what names each failed POST: a comment's marker, a signup's or a
+        # booking's address, an order's (step, variant id or cart token)
+        self.failed = defaultdict(list)
         self.counter = itertools.count(1)
 
     def next_number(self):
@@ -395,7 +434,9 @@ def write_order(v, ledger, rng, variants):
     form = {"csrf_token": token, "variant_id": str(variant_id), "quantity": "1"}
     status, headers, _ = v.post("order: add to cart", "/cart/add", form, referer=VEST)
     if status != 303:
-        return _refusal_or_unexpected(ledger, "order", status, "add to cart")
+        # No answer, so no session cookie: the cart it may have made is found by its line.
+        item = ("add to cart", variant_id)
+        return _refusal_or_unexpected(ledger, "order", status, "add to cart", item=item)
     status, _, page = v.get("order: cart", v.location(headers))
     token = csrf_token(page) if status == 200 else None
     if not token:
@@ -405,7 +446,8 @@ def write_order(v, ledger, rng, variants):
     )
     pay_url = headers.get("Location", "") if status == 303 else ""
     if not pay_url.startswith(v.emulator + "/pay/"):
-        return _refusal_or_unexpected(ledger, "order", status, "checkout")
+        item = ("checkout", session_cart_token(v.cookies))
+        return _refusal_or_unexpected(ledger, "order", status, "checkout", item=item)
     session_id = pay_url.rsplit("/", 1)[1]
     status, success = _pay_in_emulator(
         v, "order: emulator Pay", pay_url, f"{ledger.run_id}-o@example.com", shipping=True
@@ -439,14 +481,20 @@ def _wait_for_confirmation(v, label, url, done):
 
 
 def _free_times(v, rng, slug):
-    for week in range(WEEKS):
-        path = f"/consultations/{slug}/" + (f"?week={week}" if week else "")
+    """The free times of the first day that has some: the month calendar shows the
+    month's first free day's times; a full month links to the next one."""
+    path = f"/consultations/{slug}/"
+    for _month in range(MONTHS):
         status, _, page = v.get("booking: free times", path)
         if status != 200:
             return status, []
         slots = SLOT_RE.findall(page)
         if slots:
             return status, slots
+        later = NEXT_MONTH_RE.search(page)
+        if not later:
+            break
+        path = f"/consultations/{slug}/?month={later.group(1)}"
     return 200, []
 
 
@@ -480,7 +528,8 @@ def write_booking(v, ledger, rng):
     status, headers, _ = v.post("booking: hold (POST)", post_path, form, referer=form_path)
     pay_url = headers.get("Location", "") if status == 303 else ""
     if not pay_url.startswith(v.emulator + "/pay/"):
-        return _refusal_or_unexpected(ledger, "booking", status, "hold")
+        item = form["email"].lower()
+        return _refusal_or_unexpected(ledger, "booking", status, "hold", item=item)
     session_id = pay_url.rsplit("/", 1)[1]
     status, success = _pay_in_emulator(v, "booking: emulator Pay", pay_url, form["email"])
     if not success:
@@ -651,7 +700,11 @@ class Checks:
         return [r for r in self.results if not r[1]]
 
 
-def check_database(engine, ledger, initial_stock):
+ONCE_OR_NOT_AT_ALL = "whose POST failed are there once or not at all"
+
+
+def check_database(engine, ledger, initial_stock, since):
+    """The checks of what the database holds; ``since``: when the load began (UTC)."""
     import sqlalchemy as sa
 
     checks = Checks()
@@ -680,7 +733,7 @@ def check_database(engine, ledger, initial_stock):
         twice = [m for m in failed if found[m] > 1]
         once = sum(1 for m in failed if found[m] == 1)
         checks.add(
-            "comments whose POST failed are there once or not at all",
+            f"comments {ONCE_OR_NOT_AT_ALL}",
             not twice,
             f"{len(failed)} failed: {once} stored once, {len(failed) - once - len(twice)} not "
             f"stored, {len(twice)} more than once",
@@ -711,7 +764,7 @@ def check_database(engine, ledger, initial_stock):
         twice = [a for a in failed if len(by_address.get(a, [])) > 1]
         once = sum(1 for a in failed if len(by_address.get(a, [])) == 1)
         checks.add(
-            "signups whose POST failed are there once or not at all",
+            f"signups {ONCE_OR_NOT_AT_ALL}",
             not twice,
             f"{len(failed)} failed: {once} stored once, {len(failed) - once - len(twice)} not "
             f"stored, {len(twice)} more than once",
@@ -740,6 +793,41 @@ def check_database(engine, ledger, initial_stock):
             f"{len(told)} told paid, {len(missing)} missing, {len(not_paid)} not paid, "
             f"{len(paid_twice)} with other than one 'paid' event, {len(no_intent)} without a "
             f"payment intent; {len(paid_untold)} paid without the writer being told",
+        )
+
+        # Orders whose POST failed. Each visitor adds one vest once, so a failed "add to
+        # cart" done twice would leave a line of two in a cart of this run; a failed
+        # checkout, named by the cart token in the visitor's session, placed at most one
+        # order from that cart.
+        failed = ledger.failed["order"]
+        added = [variant for step, variant in failed if step == "add to cart"]
+        doubled_lines = conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM cart_line l JOIN cart c ON c.id = l.cart_id "
+                "WHERE c.created_at >= :since AND l.quantity > 1"
+            ),
+            {"since": since},
+        )
+        tokens = [token for step, token in failed if step == "checkout"]
+        placed = dict(
+            conn.execute(
+                sa.text(
+                    'SELECT c.token, count(o.id) FROM cart c LEFT JOIN "order" o '
+                    "ON o.cart_id = c.id WHERE c.token IN :tokens GROUP BY c.token"
+                ).bindparams(sa.bindparam("tokens", expanding=True)),
+                {"tokens": [t for t in tokens if t] or [""]},
+            ).all()
+        )
+        unnamed = sum(1 for t in tokens if not t)
+        twice = sum(1 for t in tokens if t and placed.get(t, 0) > 1)
+        once = sum(1 for t in tokens if t and placed.get(t, 0) == 1)
+        checks.add(
+            f"orders {ONCE_OR_NOT_AT_ALL}",
+            not doubled_lines and not twice and not unnamed,
+            f"{len(added)} failed adds to cart, {doubled_lines} cart lines of this run "
+            f"holding more than one; {len(tokens)} failed checkouts: {once} placed once, "
+            f"{len(tokens) - once - twice - unnamed} not placed, {twice} more than once, "
+            f"{unnamed} without a cart token",
         )
 
         # Stock: never below zero, and what is left plus what orders hold is what we had.
@@ -811,6 +899,27 @@ def check_database(engine, ledger, initial_stock):
             )
         ).all()
         bookings = {r[0]: r for r in rows}
+
+        # Bookings whose hold POST failed (each its own address): one booking or none.
+        failed = ledger.failed["booking"]
+        made = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT lower(email), count(*) FROM booking WHERE lower(email) IN :emails "
+                    "GROUP BY lower(email)"
+                ).bindparams(sa.bindparam("emails", expanding=True)),
+                {"emails": failed or [""]},
+            ).all()
+        )
+        twice = [a for a in failed if made.get(a, 0) > 1]
+        once = sum(1 for a in failed if made.get(a, 0) == 1)
+        checks.add(
+            f"bookings {ONCE_OR_NOT_AT_ALL}",
+            not twice,
+            f"{len(failed)} failed: {once} held once, {len(failed) - once - len(twice)} not "
+            f"held, {len(twice)} more than once",
+        )
+
         told = ledger.bookings
         missing = [s for s in told if s not in bookings]
         wrong = [s for s in told if s in bookings and bookings[s][1] != "confirmed"]
@@ -892,7 +1001,7 @@ def tail(path, lines=40):
 @contextmanager
 def direct_site(args, logs):
     """The site under gunicorn (production settings), with the client as its proxy."""
-    print(f"Recreating {args.database_url} (db upgrade, seed) ...", flush=True)
+    print(f"Recreating {shown_url(args.database_url)} (db upgrade, seed) ...", flush=True)
     recreate_postgres_database(args.database_url)
     fill_database(args.database_url, "demo")
     print(f"Cleared {clear_redis(args.redis_url)} old keys of this benchmark in Redis.")
@@ -914,6 +1023,7 @@ def direct_site(args, logs):
         FLASK_SITE_URL=f"https://127.0.0.1:{site_port}",
         # Production talks to "Stripe" only through these; FLASK_STRIPE_EMULATOR (the
         # test-mode banner) stays off, as production forces.
+        FLASK_DATA_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
         FLASK_STRIPE_SECRET_KEY=STRIPE_KEY,
         FLASK_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         FLASK_STRIPE_API_BASE=emulator,
@@ -950,11 +1060,13 @@ def stack_site(args):
         # names each visitor, so rate limits count people, as in production.
         trusted_proxies=2,
     )
-    print(f"Starting the stack on {stack.url} ({args.database_url}: db upgrade, seed) ...")
+    where = shown_url(args.database_url)
+    print(f"Starting the stack on {stack.url} ({where}: db upgrade, seed) ...")
     with stack:
         print(
             f"nginx in front of 2 gunicorn instances x {per_instance} sync workers "
-            f"(production settings, PostgreSQL, the stack's Redis), {args.readers} readers + "
+            f"(production settings, PostgreSQL, the stack's two Redis servers), "
+            f"{args.readers} readers + "
             f"{args.writers} writers for {args.duration:g} s; instance 0 killed at "
             f"{args.kill_at:g} s and started again at {args.restart_at:g} s, Redis restarted "
             f"at {args.redis_restart_at:g} s",
@@ -974,7 +1086,7 @@ def break_things(stack, args, started, events):
     plan = sorted(
         [
             (args.kill_at, "kill app instance 0 (SIGKILL)", lambda: stack.kill_app(0)),
-            (args.redis_restart_at, "restart Redis", stack.restart_redis),
+            (args.redis_restart_at, "restart both Redis servers", stack.restart_redis),
             (args.restart_at, "start app instance 0 again", lambda: stack.start_app(0)),
         ],
         key=lambda step: step[0],
@@ -1034,6 +1146,7 @@ def main(argv=None):
             for i in range(args.writers)
         ]
         started = time.monotonic()
+        started_at = datetime.now(UTC)
         for thread in threads:
             thread.start()
         if where["stack"]:
@@ -1057,22 +1170,25 @@ def main(argv=None):
         for at, what, outcome in events:
             print(f"  {at:6.1f} s  {what}: {outcome}")
 
-    checks = check_database(engine, ledger, initial_stock)
+    checks = check_database(engine, ledger, initial_stock, started_at)
     engine.dispose()
     errors = stats.total("err")
     unexpected = sum(o.unexpected for o in ledger.outcomes.values())
     if args.stack:
         gets = stats.failed["GET"]
-        posts = sum(n for method, n in stats.failed.items() if method != "GET")
+        posts = stats.failed["POST"]
+        named = sum(len(items) for items in ledger.failed.values())
+        once_or_not = [ok for name, ok, _ in checks.results if name.endswith(ONCE_OR_NOT_AT_ALL)]
         checks.add(
             "no GET answered 5xx or nothing (nginx tried the other instance)", gets == 0, f"{gets}"
         )
         checks.add(
-            "POSTs that failed (5xx or no answer) are counted; the checks above show each "
-            "was done once or not at all",
-            True,
-            f"{posts} failed POSTs, "
-            + ", ".join(f"{name} {o.failed}" for name, o in ledger.outcomes.items()),
+            "every POST to the site that failed (5xx or no answer) is named, and was done "
+            "once or not at all",
+            named == posts and len(once_or_not) == 4 and all(once_or_not),
+            f"{posts} failed POSTs, {named} named ("
+            + ", ".join(f"{name} {len(ledger.failed[name])}" for name in ledger.outcomes)
+            + f"); {sum(once_or_not)} of {len(once_or_not)} once-or-not-at-all checks passed",
         )
         planned = len(events) == 3 and all(o.startswith("done") for _, _, o in events)
         checks.add("every failure was made and recovered from", planned, f"{events}")

@@ -4,7 +4,19 @@ An area may also have ``seed.py`` with ``seed(large=False)``, which
 ``flask --app app seed`` calls in this order.
 """
 
-AREAS = ("core", "account", "blog", "admin", "newsletter", "shop", "booking")
+AREAS = (
+    "core",
+    "account",
+    "media",
+    "blog",
+    "admin",
+    "newsletter",
+    "shop",
+    "booking",
+    "my_account",
+    "privacy",
+    "pages",
+)
 
 
 def area_modules(name):

@@ -1,6 +1,6 @@
 """The production shape on this machine: nginx (the edge cache, static files) in front of
-two gunicorn instances with production settings, PostgreSQL, a Redis of the stack's own
-and the Stripe emulator, all on 127.0.0.1.
+two gunicorn instances with production settings, PostgreSQL, two Redis servers of the
+stack's own (the page cache, the rate limits) and the Stripe emulator, all on 127.0.0.1.
 
     python deploy/stack.py start      # what scripts/run-stack (make stack) runs
     python deploy/stack.py stop       # stops what start started (pid files)
@@ -13,12 +13,14 @@ paths, logs) in the run directory (``instance/stack/`` by default, git-ignored).
 The site runs with FLASK_ENV_NAME=production and FLASK_LOCAL_PLAIN_HTTP=true (plain http
 on 127.0.0.1: cookies without Secure, no HSTS), a secret key generated at start, a
 PostgreSQL database of its own (dropped and filled again: ``db upgrade``, ``seed``), the
-page cache and the rate limits in two databases of the stack's own Redis (on its own
-port: the failover test restarts it), and FLASK_TRUSTED_PROXIES=1. bench/edge.py,
+page cache and the rate limits in two Redis servers of the stack's own, each with the
+memory policy docs/deploy.md gives it (on ports of their own: the failover test restarts
+them), and FLASK_TRUSTED_PROXIES=1. bench/edge.py,
 bench/load.py --stack and tests/stack use :class:`Stack` directly, on free ports.
 """
 
 import argparse
+import base64
 import contextlib
 import json
 import os
@@ -39,7 +41,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SITE_CONF = ROOT / "deploy" / "nginx.conf"
 DEFAULT_RUN_DIR = ROOT / "instance" / "stack"
-DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/betterbones_stack"
+# The PostgreSQL server, user and password of the stack and its benchmarks, and the
+# stack's own database: STACK_DATABASE_URL, else this (no password: a server that trusts
+# local connections; a fresh Debian PostgreSQL asks for one on 127.0.0.1).
+DATABASE_URL_VARIABLE = "STACK_DATABASE_URL"
+FALLBACK_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/betterbones_stack"
 STAFF_EMAIL = "stack@betterbones.example"
 NGINX = "/usr/sbin/nginx"
 # What deploy/nginx.conf says on its marked lines, and what each becomes here.
@@ -47,11 +53,31 @@ PRODUCTION_UPSTREAM = re.compile(r"server \d+\.\d+\.\d+\.\d+:\d+")
 PRODUCTION_SERVER_NAME = "betterbones.example"
 PRODUCTION_CACHE_DIR = "/var/cache/nginx/betterbones"
 PRODUCTION_CHECKOUT = "/srv/betterbones"
+PRODUCTION_LOG_DIR = "/var/log/nginx"
 MARK = re.compile(r"#@ (address|path|tls)\b")
 
 
 class StackError(RuntimeError):
     """Something the stack needs is missing or did not start; the message says what."""
+
+
+def stack_database_url(database=None):
+    """The URL of STACK_DATABASE_URL (server, user, password and the stack's database),
+    with ``database`` instead of its database when given: bench/edge.py and
+    bench/load.py use databases of their own on the same server."""
+    url = os.environ.get(DATABASE_URL_VARIABLE) or FALLBACK_DATABASE
+    if database is None:
+        return url
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def shown_url(url):
+    """``url`` with its password, if any, as ***: for printing."""
+    import sqlalchemy as sa
+
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
 # --- the nginx configuration -------------------------------------------------------------
@@ -63,7 +89,8 @@ def local_site_conf(text, listen, app_addresses, cache_dir, checkout=ROOT):
     ``#@ tls``: the ``listen 443 ssl`` line becomes ``listen <listen>`` (plain http); the
     certificate lines and the port-80 redirect are left out. ``#@ address``: the upstream
     servers become ``app_addresses`` (the first line is the pattern for each), the
-    server name 127.0.0.1. ``#@ path``: the cache directory and the checkout. Any
+    server name 127.0.0.1. ``#@ path``: the cache directory, the checkout and the access
+    log (beside the cache directory). Any
     production address or path left on an unmarked line is an error, so the file and
     its local copy cannot drift apart unnoticed.
     """
@@ -72,7 +99,12 @@ def local_site_conf(text, listen, app_addresses, cache_dir, checkout=ROOT):
     for number, line in enumerate(text.splitlines(), 1):
         mark = None if line.lstrip().startswith("#") else MARK.search(line)
         if not mark:
-            for value in (PRODUCTION_SERVER_NAME, PRODUCTION_CACHE_DIR, PRODUCTION_CHECKOUT):
+            for value in (
+                PRODUCTION_SERVER_NAME,
+                PRODUCTION_CACHE_DIR,
+                PRODUCTION_CHECKOUT,
+                PRODUCTION_LOG_DIR,
+            ):
                 if value in line:
                     raise StackError(f"deploy/nginx.conf:{number}: {value} on an unmarked line")
             if PRODUCTION_UPSTREAM.search(line):
@@ -99,6 +131,8 @@ def local_site_conf(text, listen, app_addresses, cache_dir, checkout=ROOT):
             out.append(line.replace(PRODUCTION_CACHE_DIR, str(cache_dir)) + "  # local")
         elif kind == "path" and PRODUCTION_CHECKOUT in line:
             out.append(line.replace(PRODUCTION_CHECKOUT, str(checkout)) + "  # local")
+        elif kind == "path" and PRODUCTION_LOG_DIR in line:
+            out.append(line.replace(PRODUCTION_LOG_DIR, str(Path(cache_dir).parent)) + "  # local")
         else:
             raise StackError(f"deploy/nginx.conf:{number}: no local rule for: {line.strip()}")
     if not upstream_done:
@@ -169,6 +203,12 @@ def _get(url, headers=None, timeout=2):
 
 
 def _alive(pid):
+    """True while ``pid`` runs; a child of ours that has ended (a zombie) is reaped."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return False
+    except ChildProcessError:
+        pass  # not our child (or already reaped): ask the kernel
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -176,6 +216,16 @@ def _alive(pid):
     except PermissionError:
         return True
     return True
+
+
+def _redis_answers(port):
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
+    try:
+        return client.ping()
+    finally:
+        client.close()
 
 
 def _cmdline(pid):
@@ -198,16 +248,22 @@ class Stack:
     nginx_port: int = 8080
     app_ports: list = field(default_factory=lambda: [8001, 8002])
     emulator_port: int = 8090
-    redis_port: int = 6390
-    database_url: str = DEFAULT_DATABASE
+    cache_redis_port: int = 6390  # the page cache: allkeys-lru
+    limits_redis_port: int = 6391  # the rate limits: noeviction
+    database_url: str = field(default_factory=stack_database_url)
     workers: int = max(2, os.cpu_count() or 1)  # per instance
     trusted_proxies: int = 1
     edge_cache_seconds: int = 2
     secret_key: str = ""
+    data_key: str = ""  # the Fernet key of health answers (made at start unless given)
     webhook_secret: str = ""
     stripe_key: str = ""  # the emulator's test key (made at start unless given)
     staff_password: str = ""
     python: str = sys.executable
+    # What each gunicorn instance serves, and anything added to its command line (tests
+    # serve a small WSGI app of their own this way; the site needs neither).
+    app_target: str = "app:create_app()"
+    gunicorn_args: list = field(default_factory=list)
 
     def __post_init__(self):
         self.run_dir = Path(self.run_dir).resolve()
@@ -229,8 +285,13 @@ class Stack:
     def emulator_url(self):
         return f"http://127.0.0.1:{self.emulator_port}"
 
-    def redis_url(self, db):
-        return f"redis://127.0.0.1:{self.redis_port}/{db}"
+    @property
+    def cache_redis_url(self):
+        return f"redis://127.0.0.1:{self.cache_redis_port}/0"
+
+    @property
+    def limits_redis_url(self):
+        return f"redis://127.0.0.1:{self.limits_redis_port}/0"
 
     @classmethod
     def free(cls, run_dir, database_url, **settings):
@@ -240,7 +301,8 @@ class Stack:
             nginx_port=free_port(),
             app_ports=[free_port(), free_port()],
             emulator_port=free_port(),
-            redis_port=free_port(),
+            cache_redis_port=free_port(),
+            limits_redis_port=free_port(),
             database_url=database_url,
             **settings,
         )
@@ -265,13 +327,15 @@ class Stack:
             FLASK_ENV_NAME="production",
             FLASK_LOCAL_PLAIN_HTTP="true",
             FLASK_SECRET_KEY=self.secret_key,
+            FLASK_DATA_KEY=self.data_key,
             FLASK_SQLALCHEMY_DATABASE_URI=self.database_url,
             FLASK_SITE_URL=self.url,
             FLASK_TRUSTED_PROXIES=str(self.trusted_proxies),
             FLASK_EDGE_CACHE_SECONDS=str(self.edge_cache_seconds),
-            # Two databases of the stack's own Redis: rate limits 1, the page cache 2.
-            FLASK_RATELIMIT_STORAGE_URI=self.redis_url(1),
-            FLASK_CACHE_REDIS_URL=self.redis_url(2),
+            # Two Redis servers, as docs/deploy.md asks: a cache that fills its memory
+            # must never stop the limiter's writes.
+            FLASK_RATELIMIT_STORAGE_URI=self.limits_redis_url,
+            FLASK_CACHE_REDIS_URL=self.cache_redis_url,
             FLASK_STRIPE_SECRET_KEY=self.stripe_key,
             FLASK_STRIPE_WEBHOOK_SECRET=self.webhook_secret,
             FLASK_STRIPE_API_BASE=self.emulator_url,
@@ -331,44 +395,52 @@ class Stack:
 
     # -- the parts ---------------------------------------------------------------------
 
+    # name: (port attribute, maxmemory, maxmemory-policy), as docs/deploy.md sets them.
+    REDIS = {
+        "redis-cache": ("cache_redis_port", "128mb", "allkeys-lru"),
+        "redis-limits": ("limits_redis_port", "32mb", "noeviction"),
+    }
+
     def start_redis(self):
-        self._spawn(
-            "redis",
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(self.redis_port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.run_dir),
-            ],
-            signature=f":{self.redis_port}",
-        )
-        self._wait("Redis", self._redis_answers)
+        """The two Redis servers: the page cache's and the rate limiter's. Neither keeps
+        anything on disk (an empty cache costs renders; the counters start again)."""
+        for name, (port_attribute, maxmemory, policy) in self.REDIS.items():
+            port = getattr(self, port_attribute)
+            self._spawn(
+                name,
+                [
+                    shutil.which("redis-server") or "redis-server",
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--maxmemory",
+                    maxmemory,
+                    "--maxmemory-policy",
+                    policy,
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.run_dir),
+                ],
+                signature=f":{port}",
+            )
+        for name, (port_attribute, _, _) in self.REDIS.items():
+            port = getattr(self, port_attribute)
+            self._wait(f"Redis ({name})", lambda port=port: _redis_answers(port), name=name)
 
     def stop_redis(self):
-        self._signal("redis", signal.SIGTERM)
+        for name in self.REDIS:
+            self._signal(name, signal.SIGTERM)
 
     def restart_redis(self):
-        """Stop the stack's Redis and start it again, empty (it keeps nothing on disk)."""
+        """Stop both Redis servers and start them again, empty."""
         self.stop_redis()
         self.start_redis()
 
-    def _redis_answers(self):
-        import redis
-
-        client = redis.Redis(host="127.0.0.1", port=self.redis_port, socket_timeout=1)
-        try:
-            return client.ping()
-        finally:
-            client.close()
-
-    def start_emulator(self):
+    def start_emulator(self, wait=True):
         # It refuses production settings: it is not the site.
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
         self._spawn(
@@ -391,7 +463,13 @@ class Stack:
             signature=f"--port {self.emulator_port}",
             env=env,
         )
-        self._wait("the Stripe emulator", lambda: _get(self.emulator_url + "/") < 500)
+        if wait:
+            self.wait_for_emulator()
+
+    def wait_for_emulator(self):
+        self._wait(
+            "the Stripe emulator", lambda: _get(self.emulator_url + "/") < 500, name="emulator"
+        )
 
     def start_app(self, index, wait=True):
         """gunicorn instance ``index`` (0 or 1) with gunicorn.conf.py and the site's
@@ -409,7 +487,8 @@ class Stack:
                 bind,
                 "--workers",
                 str(self.workers),
-                "app:create_app()",
+                *self.gunicorn_args,
+                self.app_target,
             ],
             signature=bind,
             env=self.site_env(),
@@ -486,9 +565,8 @@ class Stack:
 
     # -- the database ------------------------------------------------------------------
 
-    def fill_database(self):
-        """Drop the stack's database, create it, ``db upgrade``, ``seed``, and a staff
-        account with a generated password."""
+    def create_database(self):
+        """Drop the stack's database and create it, empty."""
         import sqlalchemy as sa
 
         target = sa.engine.make_url(self.database_url)
@@ -497,6 +575,9 @@ class Stack:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
             conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
         admin.dispose()
+
+    def fill_database(self):
+        """``db upgrade``, ``seed``, and a staff account with a generated password."""
         env = self.site_env()
         flask = [self.python, "-m", "flask", "--app", "app"]
         for step in (["db", "upgrade"], ["seed"]):
@@ -524,6 +605,7 @@ class Stack:
         if any(self._running(name) for name in self.names()):
             raise StackError(f"a stack is already running from {self.run_dir}: stop it first")
         self.secret_key = self.secret_key or secrets.token_urlsafe(48)
+        self.data_key = self.data_key or base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         self.webhook_secret = self.webhook_secret or "whsec_" + secrets.token_hex(24)
         # The emulator answers only the key it was started with, as Stripe does.
         self.stripe_key = self.stripe_key or "sk_test_" + secrets.token_hex(12)
@@ -532,10 +614,15 @@ class Stack:
         try:
             self.start_redis()
             if fill:
-                self.fill_database()
+                self.create_database()
+            # The instances and the emulator start while the database is filled (nothing
+            # asks them anything before nginx starts, last).
             for index in range(len(self.app_ports)):
                 self.start_app(index, wait=False)
-            self.start_emulator()
+            self.start_emulator(wait=False)
+            if fill:
+                self.fill_database()
+            self.wait_for_emulator()
             for index in range(len(self.app_ports)):
                 self.wait_for_app(index)
             self.start_nginx()
@@ -545,7 +632,8 @@ class Stack:
         return self
 
     def names(self):
-        return ["nginx", *(f"app-{i}" for i in range(len(self.app_ports))), "emulator", "redis"]
+        apps = [f"app-{i}" for i in range(len(self.app_ports))]
+        return ["nginx", *apps, "emulator", *self.REDIS]
 
     def stop(self):
         """Stop every process this stack started (the rest of the machine is left alone)."""
@@ -569,8 +657,9 @@ class Stack:
                 f"  staff sign-in:  {self.url}/admin/login  {STAFF_EMAIL} / {self.staff_password}",
                 f"  app instances:  {apps} (gunicorn, {self.workers} workers each)",
                 f"  Stripe emulator (test payments only): {self.emulator_url}/",
-                f"  Redis:          {self.redis_url(1)} (rate limits), {self.redis_url(2)} (pages)",
-                f"  PostgreSQL:     {self.database_url}",
+                f"  Redis:          {self.cache_redis_url} (page cache, allkeys-lru),",
+                f"                  {self.limits_redis_url} (rate limits, noeviction)",
+                f"  PostgreSQL:     {shown_url(self.database_url)}",
                 f"  logs and pids:  {self.run_dir}/",
                 "Stop it with: scripts/run-stack stop",
             ]
@@ -584,8 +673,13 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8080, help="nginx")
     parser.add_argument("--app-ports", default="8001,8002", help="the gunicorn instances")
     parser.add_argument("--emulator-port", type=int, default=8090)
-    parser.add_argument("--redis-port", type=int, default=6390)
-    parser.add_argument("--database-url", default=DEFAULT_DATABASE)
+    parser.add_argument("--cache-redis-port", type=int, default=6390, help="the page cache")
+    parser.add_argument("--limits-redis-port", type=int, default=6391, help="the rate limits")
+    parser.add_argument(
+        "--database-url",
+        default=stack_database_url(),
+        help=f"PostgreSQL (default: ${DATABASE_URL_VARIABLE}, else {FALLBACK_DATABASE})",
+    )
     parser.add_argument("--workers", type=int, default=Stack.workers, help="per instance")
     args = parser.parse_args(argv)
     if args.action in ("stop", "status"):
@@ -595,7 +689,7 @@ def main(argv=None):
         stack = Stack.load(args.run_dir)
         if args.action == "status":
             for name in stack.names():
-                print(f"{name:<10} {'running' if stack._running(name) else 'stopped'}")
+                print(f"{name:<13} {'running' if stack._running(name) else 'stopped'}")
             return 0
         stack.stop()
         print(f"Stopped the stack started from {args.run_dir}.")
@@ -605,7 +699,8 @@ def main(argv=None):
         nginx_port=args.port,
         app_ports=[int(p) for p in args.app_ports.split(",")],
         emulator_port=args.emulator_port,
-        redis_port=args.redis_port,
+        cache_redis_port=args.cache_redis_port,
+        limits_redis_port=args.limits_redis_port,
         database_url=args.database_url,
         workers=args.workers,
     )

@@ -54,10 +54,13 @@ def get_metadata():
 
 def render_item(type_, obj, autogen_context):
     """Write our column types as plain SQLAlchemy types, so migrations import nothing."""
+    from blueprints.core.crypto import EncryptedText
     from blueprints.core.types import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedText):
+        return "sa.Text()"
     return False
 
 

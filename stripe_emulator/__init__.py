@@ -10,6 +10,13 @@ form-encoded bodies as the stripe SDK sends them:
 - ``GET  /v1/checkout/sessions/<id>/line_items``
 - ``POST /v1/refunds`` and ``GET /v1/refunds`` (``payment_intent`` or ``charge`` filter)
 
+A session may carry ``shipping_address_collection`` and ``shipping_options`` (up to
+five ``shipping_rate_data`` of ``fixed_amount``, as Stripe takes them). Its page then
+asks for the country (one of ``allowed_countries``) and the rate, and the session
+reports them as Stripe does: ``shipping_cost``, ``total_details.amount_shipping`` and
+an ``amount_total`` of ``amount_subtotal`` plus the rate chosen (Stripe's first until
+she chooses).
+
 Each session's ``url`` is a hosted page on this server, marked "TEST PAYMENT: Stripe
 emulator", with Pay and Cancel buttons. Pay completes the session, sends a signed
 ``checkout.session.completed`` event to the webhook URL, then redirects to the
@@ -299,10 +306,17 @@ def create_emulator(
                 }
             )
         total = sum(item["amount_total"] for item in items)
+        rates, error = _shipping_rates(params.get("shipping_options"), currency or "usd")
+        if error:
+            return error
         expires_at = _int(params.get("expires_at", now + 24 * 3600), "expires_at")
         if expires_at < now + 60:
             return _error(400, "expires_at must be at least 30 minutes ahead.", "expires_at")
         shipping = params.get("shipping_address_collection")
+        if rates and not shipping:
+            return _error(
+                400, "shipping_options needs shipping_address_collection.", "shipping_options"
+            )
         session = {
             "id": session_id,
             "object": "checkout.session",
@@ -323,13 +337,22 @@ def create_emulator(
             "payment_intent": None,
             "payment_status": "unpaid",
             "shipping_address_collection": shipping or None,
+            "shipping_cost": None,
             "shipping_details": None,
+            "shipping_options": [
+                {"shipping_amount": rate["fixed_amount"]["amount"], "shipping_rate": rate["id"]}
+                for rate in rates
+            ],
+            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
             "status": "open",
             "success_url": params.get("success_url"),
             "url": f"{origin()}/pay/{session_id}",
             "_payment_intent_metadata": (params.get("payment_intent_data") or {}).get("metadata")
             or {},
+            "_shipping_rates": rates,
         }
+        if rates:
+            _choose_shipping(session, rates[0])  # Stripe starts with the first option
         with state.lock:
             state.sessions[session_id] = session
             state.line_items[session_id] = items
@@ -494,10 +517,12 @@ def create_emulator(
             if session["status"] != "open":
                 return _page("This payment is closed", "<p>Nothing was charged.</p>", 410)
             email = (request.form.get("email") or session["customer_email"] or "").strip()
-            if "@" not in email:
+            problem = None if "@" in email else "Please enter an email address."
+            problem = problem or _check_shipping_choice(session, request.form)
+            if problem:
                 return _page(
                     "Pay",
-                    '<p role="alert" class="error">Please enter an email address.</p>'
+                    f'<p role="alert" class="error">{escape(problem)}</p>'
                     + _checkout_form(session, state.line_items[session_id]),
                     400,
                 )
@@ -538,7 +563,79 @@ def create_emulator(
     return app
 
 
+def _shipping_rates(options, currency):
+    """``shipping_options`` as Stripe's shipping rate objects, or an error answer."""
+    rates = []
+    for index, option in enumerate(options or []):
+        data = option.get("shipping_rate_data") if isinstance(option, dict) else None
+        param = f"shipping_options[{index}][shipping_rate_data]"
+        if not isinstance(data, dict) or data.get("type", "fixed_amount") != "fixed_amount":
+            return [], _error(400, "Each shipping option needs fixed_amount rate data.", param)
+        fixed = data.get("fixed_amount") or {}
+        amount = _int(fixed.get("amount"), f"{param}[fixed_amount][amount]")
+        if amount < 0 or (fixed.get("currency") or "").lower() != currency:
+            return [], _error(400, "Invalid shipping amount or currency.", param)
+        if not data.get("display_name"):
+            return [], _error(400, "Missing required param: display_name.", param)
+        estimate = {
+            bound: {"unit": value.get("unit"), "value": _int(value.get("value"), param)}
+            for bound, value in (data.get("delivery_estimate") or {}).items()
+            if bound in ("minimum", "maximum") and isinstance(value, dict)
+        }
+        rates.append(
+            {
+                "id": _new_id("shr"),
+                "object": "shipping_rate",
+                "active": True,
+                "display_name": data["display_name"],
+                "delivery_estimate": estimate or None,
+                "fixed_amount": {"amount": amount, "currency": currency},
+                "type": "fixed_amount",
+            }
+        )
+    if len(rates) > 5:
+        return [], _error(400, "At most 5 shipping options are allowed.", "shipping_options")
+    return rates, None
+
+
+def _choose_shipping(session, rate):
+    """She chose ``rate``: the session's shipping and total say so, as Stripe's do."""
+    amount = rate["fixed_amount"]["amount"]
+    session["shipping_cost"] = {
+        "amount_subtotal": amount,
+        "amount_tax": 0,
+        "amount_total": amount,
+        "shipping_rate": rate["id"],
+    }
+    session["total_details"] = {"amount_discount": 0, "amount_shipping": amount, "amount_tax": 0}
+    session["amount_total"] = session["amount_subtotal"] + amount
+
+
+def _allowed_countries(session):
+    collection = session["shipping_address_collection"] or {}
+    return collection.get("allowed_countries") or ["US"]
+
+
+def _check_shipping_choice(session, form):
+    """What is wrong with the country and rate she chose (None: nothing). Missing
+    fields take Stripe's defaults: the first country and the first rate."""
+    if not session["shipping_address_collection"]:
+        return None
+    country = (form.get("country") or _allowed_countries(session)[0]).strip().upper()
+    if country not in _allowed_countries(session):
+        return "Please choose a country we ship to."
+    rate_id = form.get("shipping_rate")
+    if rate_id and rate_id not in {rate["id"] for rate in session["_shipping_rates"]}:
+        return "Please choose a shipping rate."
+    return None
+
+
 def _complete(session, email, form):
+    rates = {rate["id"]: rate for rate in session["_shipping_rates"]}
+    if rates:
+        _choose_shipping(
+            session, rates.get(form.get("shipping_rate")) or next(iter(rates.values()))
+        )
     session["status"] = "complete"
     session["payment_status"] = "paid"
     session["payment_intent"] = _new_id("pi")
@@ -559,7 +656,7 @@ def _complete(session, email, form):
                 "city": (form.get("city") or "Syracuse").strip()[:100],
                 "state": (form.get("state") or "NY").strip()[:50],
                 "postal_code": (form.get("postal_code") or "13202").strip()[:20],
-                "country": (form.get("country") or countries[0]).strip()[:2].upper(),
+                "country": (form.get("country") or countries[0]).strip().upper(),
             },
         }
         session["shipping_details"] = shipping
@@ -575,44 +672,91 @@ def _money(cents, currency):
     return f"{cents / 100:,.2f} {currency.upper()}"
 
 
-def _checkout_form(session, items):
-    rows = "".join(
-        f"<tr><td>{escape(item['description'])}</td><td>{item['quantity']}</td>"
-        f"<td>{_money(item['amount_total'], item['currency'])}</td></tr>"
-        for item in items
+_COUNTRY_NAMES = {"US": "United States", "CA": "Canada"}
+
+
+def _delivery(rate):
+    estimate = rate.get("delivery_estimate") or {}
+    low, high = (estimate.get(b, {}).get("value") for b in ("minimum", "maximum"))
+    if low and high and low != high:
+        return f", {low}\u2013{high} business days"
+    return f", {low or high} business days" if (low or high) else ""
+
+
+def _shipping_fields(session):
+    """The address, the country (one of ``allowed_countries``) and the rate radios."""
+    if not session["shipping_address_collection"]:
+        return ""
+    countries = "".join(
+        f'<option value="{escape(code)}">{escape(_COUNTRY_NAMES.get(code, code))}</option>'
+        for code in _allowed_countries(session)
     )
-    email = escape(session.get("customer_email") or "")
-    shipping = ""
-    if session["shipping_address_collection"]:
-        shipping = """
+    rates = session["_shipping_rates"]
+    chosen = (session.get("shipping_cost") or {}).get("shipping_rate")
+    radios = "".join(
+        f'<label class="choice" for="rate-{index}"><input type="radio" id="rate-{index}" '
+        f'name="shipping_rate" value="{escape(rate["id"])}"'
+        f"{' checked' if rate['id'] == chosen else ''}> "
+        f"{escape(rate['display_name'])}{_delivery(rate)}: "
+        f"{_money(rate['fixed_amount']['amount'], rate['fixed_amount']['currency'])}</label>"
+        for index, rate in enumerate(rates)
+    )
+    rate_fieldset = f"<fieldset><legend>Shipping rate</legend>{radios}</fieldset>" if rates else ""
+    return f"""
       <fieldset><legend>Shipping address</legend>
         <label for="line1">Street address</label>
         <input id="line1" name="line1" autocomplete="address-line1" value="1 Test Street">
         <label for="city">City</label>
         <input id="city" name="city" autocomplete="address-level2" value="Syracuse">
-        <label for="state">State</label>
+        <label for="state">State or province</label>
         <input id="state" name="state" autocomplete="address-level1" value="NY">
-        <label for="postal_code">ZIP code</label>
+        <label for="postal_code">ZIP or postal code</label>
         <input id="postal_code" name="postal_code" autocomplete="postal-code" value="13202">
-        <label for="country">Country (two letters)</label>
-        <input id="country" name="country" autocomplete="country" value="US">
-      </fieldset>"""
+        <label for="country">Country</label>
+        <select id="country" name="country" autocomplete="country">{countries}</select>
+      </fieldset>{rate_fieldset}"""
+
+
+def _checkout_form(session, items):
+    currency = session["currency"]
+    rows = "".join(
+        f"<tr><td>{escape(item['description'])}</td><td>{item['quantity']}</td>"
+        f"<td>{_money(item['amount_total'], item['currency'])}</td></tr>"
+        for item in items
+    )
+    totals = ""
+    if session["_shipping_rates"]:
+        shipping = session["total_details"]["amount_shipping"]
+        totals = (
+            f'<tr><th scope="row" colspan="2">Subtotal</th>'
+            f"<td>{_money(session['amount_subtotal'], currency)}</td></tr>"
+            '<tr><th scope="row" colspan="2">Shipping (the first rate; choose below)</th>'
+            f"<td>{_money(shipping, currency)}</td></tr>"
+        )
+    # The page starts with what she typed on the site: her email, and her name when the
+    # site sent it (metadata.customer_name).
+    email = escape(session.get("customer_email") or "")
+    name = escape((session.get("metadata") or {}).get("customer_name") or "")
     return f"""
     <table>
       <caption>Order summary</caption>
       <thead><tr><th scope="col">Item</th><th scope="col">Quantity</th><th scope="col">Amount</th></tr></thead>
       <tbody>{rows}</tbody>
-      <tfoot><tr><th scope="row" colspan="2">Total</th>
-        <td>{_money(session["amount_total"], session["currency"])}</td></tr></tfoot>
+      <tfoot>{totals}<tr><th scope="row" colspan="2">Total</th>
+        <td>{_money(session["amount_total"], currency)}</td></tr></tfoot>
     </table>
     <form method="post">
       <label for="email">Email</label>
       <input id="email" name="email" type="email" autocomplete="email" value="{email}" required>
       <label for="name">Name</label>
-      <input id="name" name="name" autocomplete="name" value="Test Customer">
-      {shipping}
-      <p>No card is needed: nothing is charged.</p>
-      <button type="submit" name="action" value="pay">Pay {_money(session["amount_total"], session["currency"])}</button>
+      <input id="name" name="name" autocomplete="name" value="{name}">
+      {_shipping_fields(session)}
+      <p>No card is needed: nothing is charged.{
+        " You pay the items and the shipping rate you chose." if session["_shipping_rates"] else ""
+    }</p>
+      <button type="submit" name="action" value="pay">Pay {
+        "now" if session["_shipping_rates"] else _money(session["amount_total"], currency)
+    }</button>
       <button type="submit" name="action" value="cancel" formnovalidate class="secondary">Cancel</button>
     </form>"""
 
@@ -628,6 +772,9 @@ button.secondary { background: #fff; color: #0b5563; }
 table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
 th, td { text-align: left; padding: .5rem; border-bottom: 1px solid #ccc; }
 fieldset { margin-top: 1.5rem; border: 1px solid #ccc; border-radius: 6px; }
+select { font: inherit; width: 100%; padding: .5rem; min-height: 48px; border: 2px solid #555; border-radius: 6px; }
+label.choice { display: flex; gap: .6rem; align-items: center; font-weight: 400; }
+label.choice input { width: auto; min-height: 0; }
 .error { color: #9b1c1c; font-weight: 700; }
 :focus-visible { outline: 4px solid #ffbf47; outline-offset: 2px; }
 """

@@ -92,10 +92,33 @@ class FakeStripe:
         *,
         currency=None,
         payment_intent=None,
+        shipping_option=0,
+        country="US",
+        shipping_amount=None,
     ):
         """Make the session complete, as Stripe does once the customer pays; returns
-        Stripe's record of it (the object of ``checkout.session.completed``)."""
+        Stripe's record of it (the object of ``checkout.session.completed``).
+
+        A session created with ``shipping_options`` is paid with the one at index
+        ``shipping_option`` (Stripe's first by default), shipped to ``country``:
+        ``shipping_cost``, ``total_details.amount_shipping`` and ``amount_total`` say
+        so. ``shipping_amount`` makes Stripe report another shipping charge (the total
+        follows it); ``amount_total`` overrides the total itself."""
         session = self.sessions[session_id]
+        options = session.get("shipping_options") or []
+        if options:
+            chosen = options[shipping_option]
+            shipping = chosen["shipping_amount"] if shipping_amount is None else shipping_amount
+            session.update(
+                shipping_cost={
+                    "amount_subtotal": shipping,
+                    "amount_tax": 0,
+                    "amount_total": shipping,
+                    "shipping_rate": chosen["shipping_rate"],
+                },
+                total_details={"amount_discount": 0, "amount_shipping": shipping, "amount_tax": 0},
+                amount_total=session["amount_subtotal"] + shipping,
+            )
         session.update(
             status="complete",
             payment_status=status,
@@ -109,7 +132,7 @@ class FakeStripe:
                         "city": "Syracuse",
                         "state": "NY",
                         "postal_code": "13202",
-                        "country": "US",
+                        "country": country,
                     },
                 }
             },
@@ -198,14 +221,35 @@ class FakeStripe:
         return session
 
     def _create(self, form):
+        """A session as Stripe makes it: the shipping options it was sent, the first
+        one chosen to start with (in ``amount_total``, not in ``amount_subtotal``)."""
         items = form["line_items"]
+        subtotal = sum(int(i["price_data"]["unit_amount"]) * int(i["quantity"]) for i in items)
+        options = [
+            {
+                "shipping_amount": int(option["shipping_rate_data"]["fixed_amount"]["amount"]),
+                "shipping_rate": new_id("shr"),
+                "display_name": option["shipping_rate_data"]["display_name"],
+            }
+            for option in form.get("shipping_options", [])
+        ]
+        first = options[0]["shipping_amount"] if options else 0
         return self._add_session(
             None,
-            sum(int(i["price_data"]["unit_amount"]) * int(i["quantity"]) for i in items),
+            subtotal + first,
             items[0]["price_data"]["currency"],
             form.get("metadata", {}),
             client_reference_id=form.get("client_reference_id"),
+            amount_subtotal=subtotal,
+            shipping_options=options,
+            shipping_address_collection=form.get("shipping_address_collection"),
+            shipping_cost=None,
+            total_details={"amount_discount": 0, "amount_shipping": first, "amount_tax": 0},
         )
+
+    def shipping_options_sent(self):
+        """The ``shipping_options`` of each Checkout Session create call, as sent."""
+        return [form.get("shipping_options") for _m, _p, form, _h in self.created()]
 
     def _list_sessions(self, args):
         """Newest first, ``created[gte]`` honoured, pages of ``list_page_size`` at most."""

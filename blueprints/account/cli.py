@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from blueprints.account.blueprint import bp
-from blueprints.account.models import User
+from blueprints.account.models import StaffRole, User
 from blueprints.account.services import create_staff, reset_totp
 from blueprints.core.addresses import normalise_email
 from extensions import db
@@ -21,7 +21,13 @@ MIN_PASSWORD_LENGTH = 12
 @click.argument("email")
 @click.option("--name", default="", help="Shown in the admin area.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def create_staff_command(email, name, password_stdin):
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in StaffRole]),
+    default=None,
+    help="owner (the default for a new account) or assistant.",
+)
+def create_staff_command(email, name, password_stdin, role):
     """Create a staff account for EMAIL (or reset its password)."""
     try:
         email = validate_email(email, check_deliverability=False).normalized
@@ -33,7 +39,7 @@ def create_staff_command(email, name, password_stdin):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise click.UsageError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
-    create_staff(email, password, name=name)
+    create_staff(email, password, name=name, role=role)
     db.session.commit()
     click.echo(f"Staff account ready: {email}")
 

@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from blueprints.account.models import User, new_session_token
+from blueprints.account.models import StaffRole, User, new_session_token
 from blueprints.core.addresses import normalise_email
 from blueprints.core.types import utcnow
 from extensions import db, login_manager
@@ -31,13 +31,20 @@ def hash_password(password):
     return _hasher().hash(password)
 
 
-def create_staff(email, password, name=""):
-    """Add a staff account (or reset the password of an existing one). Flushes."""
+def create_staff(email, password, name="", role=None):
+    """Add a staff account (or reset the password of an existing one). A new account is
+    an owner unless ``role`` says otherwise; an existing one keeps its role unless
+    ``role`` is given. Flushes."""
     email = normalise_email(email)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, name=name)
+        user = User(email=email, name=name, role=StaffRole(role or StaffRole.OWNER))
         db.session.add(user)
+    else:
+        if role is not None:
+            user.role = StaffRole(role)
+        if name:
+            user.name = name
     user.password_hash = hash_password(password)
     user.is_staff = True
     user.active = True
@@ -78,7 +85,7 @@ def load_user(user_id):
     if not user_pk.isdigit() or not token:
         return None
     user = db.session.get(User, int(user_pk))
-    if user is None or user.session_token != token:
+    if user is None or user.session_token != token or not user.active:
         return None
     return user
 

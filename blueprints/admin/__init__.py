@@ -3,9 +3,16 @@ staff screens (``<area>_views.py``)."""
 
 from blueprints.admin import (  # noqa: F401  (views attach to bp)
     booking_views,
+    customer_views,
+    dashboard_panels,
+    media_views,
     newsletter_views,
+    page_views,
+    post_views,
     routes,
+    shipping_views,
     shop_views,
+    staff_views,
     two_factor,
 )
 from blueprints.admin.blueprint import bp

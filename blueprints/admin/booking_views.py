@@ -5,17 +5,28 @@ from datetime import date, datetime, timedelta
 from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from blueprints.account.roles import NotAllowed
 from blueprints.admin.blueprint import bp
-from blueprints.booking import changes, hours, services
+from blueprints.admin.dashboard_panels import money_figure, signed_money
+from blueprints.booking import changes, hours, meetings, reports, services
 from blueprints.booking.errors import BookingError
-from blueprints.booking.forms import WEEKDAYS, BlockForm, OverrideForm, WeeklyHoursForm
-from blueprints.booking.models import Booking
+from blueprints.booking.forms import (
+    WEEKDAYS,
+    BlockForm,
+    MeetingLinkForm,
+    OverrideForm,
+    UsualRoomForm,
+    WeeklyHoursForm,
+)
+from blueprints.booking.models import Booking, BookingEventKind, CallType
 from blueprints.core.errors import UserError
+from blueprints.core.forms import DayRangeForm
 from blueprints.core.layout import format_money
 from blueprints.core.security import staff_required
-from blueprints.core.timezones import practitioner_zone
-from blueprints.core.types import CALENDAR_YEARS, utcnow
+from blueprints.core.timezones import day_span, days_in_words, practitioner_zone
+from blueprints.core.types import CALENDAR_YEARS, parse_id, utcnow
 from extensions import db
 
 
@@ -30,37 +41,172 @@ def _day_arg():
     return day
 
 
-@bp.get("/schedule")
-@staff_required
-def schedule():
-    """Bookings by day or week, in Dr. Brown's zone, with each client's intake answers."""
+VIEWS = ("upcoming", "day", "week")
+UPCOMING_SHOWN = 100  # bookings on the upcoming list; the week view reaches the rest
+
+
+def _midnight(day, zone):
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone)
+
+
+def _render_schedule(view, day, meeting_forms=None, status=200):
+    """The schedule page: ``upcoming`` (today onward), one ``day`` or the ``week`` of
+    ``day``; ``meeting_forms`` holds a meeting-link form sent back with its errors."""
     zone = practitioner_zone()
-    day = _day_arg()
-    view = "week" if request.args.get("view") == "week" else "day"
-    first = day - timedelta(days=day.weekday()) if view == "week" else day
-    last = first + timedelta(days=7 if view == "week" else 1)
     now = utcnow()
-    bookings = services.schedule(
-        datetime.combine(first, datetime.min.time(), tzinfo=zone),
-        datetime.combine(last, datetime.min.time(), tzinfo=zone),
-        now,
-    )
+    today = now.astimezone(zone).date()
+    if view == "upcoming":
+        first, last = today, None
+        bookings = services.schedule(_midnight(today, zone), None, now, limit=UPCOMING_SHOWN)
+    else:
+        first = day - timedelta(days=day.weekday()) if view == "week" else day
+        last = first + timedelta(days=7 if view == "week" else 1)
+        bookings = services.schedule(_midnight(first, zone), _midnight(last, zone), now)
     by_day = {}
     for booking in bookings:
         by_day.setdefault(booking.starts_at.astimezone(zone).date(), []).append(booking)
+    forms = {
+        b.id: MeetingLinkForm(
+            prefix=f"meeting-{b.id}", formdata=None, data={"meeting_url": b.meeting_url}
+        )
+        for b in bookings
+        if b.call_type == CallType.VIDEO
+    }
+    forms.update(meeting_forms or {})
     step = timedelta(days=7 if view == "week" else 1)
     return render_template(
         "admin/booking_schedule.html",
         view=view,
         first=first,
-        last=last - timedelta(days=1),
+        last=last - timedelta(days=1) if last else None,
+        today=today,
         by_day=sorted(by_day.items()),
+        more=UPCOMING_SHOWN if view == "upcoming" and len(bookings) == UPCOMING_SHOWN else 0,
         previous=first - step,
         following=first + step,
         attention=services.needing_attention(),
+        meeting_forms=forms,
+        meeting_link=meetings.link_finder(),
         now=now,
         zone=zone,
+    ), status
+
+
+@bp.get("/schedule")
+@staff_required
+def schedule():
+    """Bookings in Dr. Brown's zone: the upcoming ones first, or one day or week, with
+    each client's intake answers and meeting link."""
+    view = request.args.get("view")
+    if view not in VIEWS:
+        view = "day" if request.args.get("day") else "upcoming"
+    return _render_schedule(view, _day_arg())
+
+
+@bp.get("/schedule/day-sheet")
+@staff_required
+def day_sheet():
+    """One day's consultations on paper: times, contact, meeting link, intake answers."""
+    zone = practitioner_zone()
+    day = _day_arg()
+    bookings = services.schedule(
+        _midnight(day, zone),
+        _midnight(day + timedelta(days=1), zone),
+        statuses=services.GOING_AHEAD,
     )
+    return render_template(
+        "admin/booking_day_sheet.html",
+        day=day,
+        bookings=bookings,
+        meeting_link=meetings.link_finder(),
+        zone=zone,
+    )
+
+
+# Larger page numbers would overflow OFFSET; nobody pages that far.
+MAX_PAGE = 100_000
+# How each kind of money row reads in the list of payments (a refund by its sign).
+MONEY_WORDS = {
+    BookingEventKind.PAID: "Paid",
+    BookingEventKind.REFUND_RECORDED: "Refunded in Stripe",
+    BookingEventKind.LATE_PAYMENT_REFUNDED: "Refunded: paid after the time was taken",
+}
+
+
+def _on_schedule(booking, zone):
+    """The schedule's card for ``booking`` (its day, at its place), or None when the
+    schedule does not list it (a hold that ran out before the payment came)."""
+    if booking.status not in services.SCHEDULE_STATUSES:
+        return None
+    day = booking.starts_at.astimezone(zone).date().isoformat()
+    return url_for("admin.schedule", view="day", day=day, _anchor=f"booking-{booking.id}")
+
+
+@bp.get("/schedule/payments")
+@staff_required
+def schedule_payments():
+    """Consultation fees paid and refunded on a range of Dr. Brown's days (this month
+    unless asked), one row per payment or refund, with their total: the dashboard's
+    "from consultations" figures link here, and the total is the same figure."""
+    form = DayRangeForm(request.args)
+    zone = practitioner_zone()
+    today = utcnow().astimezone(zone).date()
+    if not form.validate():
+        return render_template(
+            "admin/booking_payments.html", form=form, page=None, today=today
+        ), 400
+    first, last = form.first_day.data, form.last_day.data
+    if first is None and last is None:
+        first = today.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        form.first_day.data, form.last_day.data = first, last
+    start, end = day_span(first, last, zone)
+    page = reports.fee_events(start, end, parse_id(request.args.get("page", ""), MAX_PAGE) or 1)
+    return render_template(
+        "admin/booking_payments.html",
+        form=form,
+        today=today,
+        zone=zone,
+        page=page,
+        total=money_figure(reports.fee_total(start, end)),
+        days=days_in_words(first, last),
+        day_args={"first_day": first, "last_day": last},
+        money_words=MONEY_WORDS,
+        signed_money=signed_money,
+        on_schedule=partial(_on_schedule, zone=zone),
+    )
+
+
+@bp.post("/bookings/<int:booking_id>/meeting-link")
+@staff_required
+def booking_meeting_link(booking_id):
+    """Give one video consultation its own meeting link (or clear it)."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.call_type != CallType.VIDEO:
+        abort(404)
+    view = request.form.get("view")
+    view = view if view in VIEWS else "day"
+    day = booking.starts_at.astimezone(practitioner_zone()).date()
+    form = MeetingLinkForm(prefix=f"meeting-{booking.id}")
+    if not form.validate_on_submit():
+        # The booking's own day always holds its form (the upcoming list may not).
+        return _render_schedule("day", day, meeting_forms={booking.id: form}, status=400)
+    changed, emailed = changes.change_meeting_link(booking, form.meeting_url.data, actor=_staff())
+    if changed:
+        db.session.commit()
+        told = f" and emailed {booking.name} the new link" if emailed else ""
+        flash(f"Saved the meeting link for {booking.name}{told}.", "success")
+    else:
+        flash(f"{booking.name}'s meeting link was already that; nothing changed.", "success")
+    return redirect(
+        url_for("admin.schedule", view=view, day=day.isoformat(), _anchor=f"booking-{booking.id}"),
+        code=303,
+    )
+
+
+def _staff():
+    """The signed-in staff account, as the services take it (``actor``)."""
+    return current_user._get_current_object()
 
 
 def _change(booking_id, change, message):
@@ -73,13 +219,17 @@ def _change(booking_id, change, message):
     day = booking.starts_at.astimezone(practitioner_zone()).date().isoformat()
     try:
         result = change(booking)
+    except NotAllowed:
+        raise  # the role's refusal: a 403 page saying who can do it
     except UserError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:
         db.session.commit()
         flash(message(booking, result), "success")
-    return redirect(url_for("admin.schedule", day=day), code=303)
+    return redirect(
+        url_for("admin.schedule", view="day", day=day, _anchor=f"booking-{booking.id}"), code=303
+    )
 
 
 def _cancelled(booking, refunded):
@@ -95,7 +245,7 @@ def _cancelled(booking, refunded):
 @staff_required
 def booking_cancel(booking_id):
     refund = request.form.get("refund") == "yes"
-    cancel = partial(changes.cancel_booking, actor="staff", refund=refund)
+    cancel = partial(changes.cancel_booking, actor=_staff(), refund=refund)
     return _change(booking_id, cancel, _cancelled)
 
 
@@ -103,7 +253,9 @@ def booking_cancel(booking_id):
 @staff_required
 def booking_no_show(booking_id):
     return _change(
-        booking_id, changes.mark_no_show, lambda b, _: f"Marked {b.name} as not attending."
+        booking_id,
+        partial(changes.mark_no_show, actor=_staff()),
+        lambda b, _: f"Marked {b.name} as not attending.",
     )
 
 
@@ -112,12 +264,18 @@ def booking_no_show(booking_id):
 def booking_completed(booking_id):
     return _change(
         booking_id,
-        changes.mark_completed,
+        partial(changes.mark_completed, actor=_staff()),
         lambda b, _: f"Marked {b.name}'s consultation as done.",
     )
 
 
-def _render_availability(hours_form=None, override_form=None, block_form=None, status=200):
+def _render_availability(
+    hours_form=None, override_form=None, block_form=None, room_form=None, status=200
+):
+    if room_form is None:
+        room_form = UsualRoomForm(
+            prefix="room", formdata=None, data={"meeting_url": meetings.usual_room()}
+        )
     return render_template(
         "admin/booking_availability.html",
         **hours.current_availability(),
@@ -125,6 +283,7 @@ def _render_availability(hours_form=None, override_form=None, block_form=None, s
         hours_form=hours_form or WeeklyHoursForm(prefix="hours"),
         override_form=override_form or OverrideForm(prefix="override"),
         block_form=block_form or BlockForm(prefix="block"),
+        room_form=room_form,
         zone=practitioner_zone(),
     ), status
 
@@ -148,7 +307,9 @@ def availability_add_hours():
     form = WeeklyHoursForm(prefix="hours")
     if not form.validate_on_submit():
         return _render_availability(hours_form=form, status=400)
-    hours.add_weekly_hours(int(form.weekday.data), form.start_time.data, form.end_time.data)
+    hours.add_weekly_hours(
+        int(form.weekday.data), form.start_time.data, form.end_time.data, actor=_staff()
+    )
     return _saved("Working hours added.")
 
 
@@ -164,6 +325,7 @@ def availability_add_override():
         None if day_off else form.start_time.data,
         None if day_off else form.end_time.data,
         form.note.data or "",
+        actor=_staff(),
     )
     return _saved("Date saved.")
 
@@ -181,6 +343,7 @@ def availability_add_block():
             form.end_date.data,
             form.end_time.data,
             form.reason.data or "",
+            actor=_staff(),
         )
     except BookingError as exc:
         form.end_time.errors.append(exc.message)
@@ -188,9 +351,22 @@ def availability_add_block():
     return _saved("Time blocked.")
 
 
+@bp.post("/availability/meeting-room")
+@staff_required
+def availability_usual_room():
+    """The usual video room, for video consultations without a link of their own."""
+    form = UsualRoomForm(prefix="room")
+    if not form.validate_on_submit():
+        return _render_availability(room_form=form, status=400)
+    if not meetings.set_usual_room(form.meeting_url.data, actor=_staff()):
+        flash("The usual video room was already that; nothing changed.", "success")
+        return redirect(url_for("admin.availability"), code=303)
+    return _saved("Usual video room saved.")
+
+
 @bp.post("/availability/<kind>/<int:row_id>/delete")
 @staff_required
 def availability_delete(kind, row_id):
-    if not hours.remove(kind, row_id):
+    if not hours.remove(kind, row_id, actor=_staff()):
         abort(404)
     return _saved("Removed.")

@@ -7,13 +7,24 @@ from flask import Response, abort, render_template, request, stream_with_context
 
 from blueprints.admin.blueprint import bp
 from blueprints.core.security import staff_required
-from blueprints.core.timezones import reader_zone
+from blueprints.core.timezones import day_start, format_date, reader_zone
 from blueprints.core.types import parse_id, utcnow
 from blueprints.newsletter import reports
+from blueprints.newsletter.forms import SinceForm
 from blueprints.newsletter.issues import default_since
 from blueprints.newsletter.models import SubscriberStatus
 
 MAX_PAGE = 100_000  # a huge page number would overflow the query's OFFSET
+
+
+def _since_arg():
+    """``since=YYYY-MM-DD`` (a day in Dr. Brown's calendar, as the dashboard counts
+    "this week"), or None; a malformed day, or one outside the calendar's years, is a
+    bad request."""
+    form = SinceForm(request.args)
+    if not form.validate():
+        abort(400)
+    return form.since.data
 
 
 @bp.get("/newsletter")
@@ -22,14 +33,20 @@ def newsletter():
     status = request.args.get("status", "")
     if status and status not in {s.value for s in SubscriberStatus}:
         abort(400)
+    since = _since_arg()
     page = parse_id(request.args.get("page", ""), maximum=MAX_PAGE) or 1
+    confirmed_since = day_start(since) if since else None
     return render_template(
         "admin/newsletter.html",
         counts=reports.status_counts(),
         weeks=reports.counts_by_week(reader_zone()),
         issues=reports.issues_with_counts(),
-        subscribers=reports.subscribers_page(SubscriberStatus(status) if status else None, page),
+        subscribers=reports.subscribers_page(
+            SubscriberStatus(status) if status else None, page, confirmed_since
+        ),
         status=status,
+        since=since,
+        since_words=format_date(since) if since else None,
         statuses=[s.value for s in SubscriberStatus],
         now=utcnow(),
     )

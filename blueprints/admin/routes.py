@@ -2,7 +2,6 @@
 
 from flask import (
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -12,6 +11,7 @@ from flask import (
 )
 from flask_login import current_user, logout_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from blueprints.account.services import authenticate, sign_out_everywhere
 from blueprints.account.sign_in import (
@@ -24,6 +24,9 @@ from blueprints.account.sign_in import (
 from blueprints.admin.blueprint import bp
 from blueprints.admin.dashboard import Panel, PanelLink, build_panels, dashboard_panel
 from blueprints.admin.forms import LoginForm, ModerationForm, PostForm
+from blueprints.admin.media_picker import picker_images
+from blueprints.admin.post_views import editor_context, editor_staff, editor_state, schedule_time
+from blueprints.blog.autosave import discard_autosave
 from blueprints.blog.comments import (
     ModerationAction,
     add_staff_reply,
@@ -33,22 +36,27 @@ from blueprints.blog.comments import (
 from blueprints.blog.editing import (
     SlugTakenError,
     blog_counts,
-    parse_references,
     parse_tag_names,
     publish_post,
-    references_text,
     reviewed_date,
     save_post,
     unpublish_post,
 )
 from blueprints.blog.forms import StaffReplyForm
 from blueprints.blog.models import Comment, CommentStatus, Post, PostStatus
-from blueprints.core.markdown import render_post
+from blueprints.blog.scheduling import ScheduleError, local_publish_time, schedule_post
 from blueprints.core.security import is_safe_next, safe_next, staff_required
+from blueprints.core.timezones import format_when, practitioner_zone, zone_name
 from blueprints.core.types import parse_id
+from blueprints.media import library as media_library
 from extensions import db, limiter
 
 SIGN_IN_FAILED = "That email and password do not match. Please check them and try again."
+
+
+def _staff():
+    """The signed-in staff account, as the services take it (``actor``)."""
+    return current_user._get_current_object()
 
 
 @bp.after_request
@@ -121,6 +129,11 @@ def _blog_panel():
             ),
             PanelLink("Draft posts", counts["draft_posts"], url_for("admin.posts", status="draft")),
             PanelLink(
+                "Scheduled posts",
+                counts["scheduled_posts"],
+                url_for("admin.posts", status="scheduled"),
+            ),
+            PanelLink(
                 "Published posts",
                 counts["published_posts"],
                 url_for("admin.posts", status="published"),
@@ -164,22 +177,49 @@ def _post_or_404(post_id):
     return db.get_or_404(Post, post_id)
 
 
-def _editor_response(form, post, preview_html=None, status=200):
+def _editor_response(form, post, status=200, restored=None, offer=None):
     return (
-        render_template("admin/post_form.html", form=form, post=post, preview=preview_html),
+        render_template(
+            "admin/post_form.html",
+            form=form,
+            post=post,
+            picker=picker_images(),
+            **editor_context(form, post, restored=restored, offer=offer),
+        ),
         status,
     )
 
 
+def _post_form(**kwargs):
+    form = PostForm(**kwargs).with_hero_choices(media_library.image_choices())
+    return form.with_zone(zone_name(practitioner_zone()))
+
+
 def _handle_editor(form, post):
-    """Preview, or validate and save (and publish, for "Save and publish"); shared by
-    the new and edit pages."""
-    if request.form.get("action") == "preview":
-        form.validate()
-        return _editor_response(form, post, preview_html=render_post(form.body.data or ""))
+    """Validate and save (and publish, for "Save and publish"; schedule, for
+    "Schedule"); shared by the new and edit pages. A reference row's button (add,
+    move, remove) only shows the rows changed. Preview is ``post_views.post_preview``."""
+    if form.rearrange_rows(request.form):
+        return _editor_response(form, post)
     if not form.validate():
         return _editor_response(form, post, status=400)
-    publish = request.form.get("action") == "publish"
+    action = request.form.get("action")
+    if (
+        action == "save"
+        and post is not None
+        and post.status == PostStatus.SCHEDULED
+        and form.publish_at.data != local_publish_time(post)
+    ):
+        action = "schedule"  # "Save changes" of a scheduled post with a new time
+    publish = action == "publish"
+    publish_at = None
+    if action == "schedule":
+        # Checked before anything is saved: a time that has passed keeps the form as typed.
+        try:
+            publish_at = schedule_time(form)
+        except ScheduleError as error:
+            form.publish_at.errors = [*form.publish_at.errors, error.message]
+            return _editor_response(form, post, status=400)
     try:
         saved = save_post(
             post,
@@ -188,54 +228,73 @@ def _handle_editor(form, post):
             summary=form.summary.data,
             body_md=form.body.data,
             tag_names=parse_tag_names(form.tags.data),
-            references=parse_references(form.references.data),
+            references=form.reference_records(),
             reviewed_on=form.reviewed_on.data,
+            reviewer_name=form.reviewer.data,
+            hero_image_id=form.hero_image_id,
             publish=publish,
+            actor=_staff(),
         )
     except SlugTakenError as error:
         db.session.rollback()
         form.slug.errors = [*form.slug.errors, error.message]
         return _editor_response(form, post, status=400)
+    # A post published meanwhile (another editor) stays published: said, not scheduled.
+    scheduled = publish_at is not None and schedule_post(saved, publish_at, actor=_staff())
+    discard_autosave(current_user.id, post)  # saved: the unsaved copy has done its job
     db.session.commit()
     message = "Saved and published “{}”." if publish else "Saved “{}”."
+    if scheduled:
+        when = format_when(publish_at, practitioner_zone())
+        message = "Saved “{}”. It will be published " + when + "."
+    elif publish_at is not None:
+        message = "Saved “{}”. It is already published, so it was not scheduled."
     flash(message.format(saved.title), "success")
     return redirect(url_for("admin.post_edit", post_id=saved.id), code=303)
 
 
 @bp.route("/posts/new", methods=["GET", "POST"])
-@staff_required
+@editor_staff
 def post_new():
-    form = PostForm()
     if request.method == "POST":
-        return _handle_editor(form, None)
-    return _editor_response(form, None)
+        return _handle_editor(_post_form(), None)
+    restore, offer, restored = editor_state(None)
+    form = _post_form(formdata=MultiDict(restore) if restore else None)
+    return _editor_response(form, None, restored=restored, offer=offer)
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
-@staff_required
+@editor_staff
 def post_edit(post_id):
     post = _post_or_404(post_id)
     if request.method == "POST":
-        form = PostForm()
+        form = _post_form()
         return _handle_editor(form, post)
-    form = PostForm(
+    restore, offer, restored = editor_state(post)
+    if restore:
+        form = _post_form(formdata=MultiDict(restore))
+        return _editor_response(form, post, restored=restored)
+    form = _post_form(
         data={
             "title": post.title,
             "slug": post.slug,
             "summary": post.summary,
             "body": post.body_md,
             "tags": ", ".join(tag.name for tag in post.tags),
-            "references": references_text(post),
             "reviewed_on": reviewed_date(post),
+            "reviewer": post.reviewer_name or "",
+            "hero_image": str(post.hero_image_id or ""),
+            "publish_at": local_publish_time(post),
         }
     )
-    return _editor_response(form, post)
+    form.rows_of(post.references)
+    return _editor_response(form, post, offer=offer)
 
 
 def _change_status(post_id, change, message):
     """Publish or unpublish (``change``), then back to the editor or to ``next``."""
     post = _post_or_404(post_id)
-    change(post)
+    change(post, actor=_staff())
     db.session.commit()
     flash(message.format(post.title), "success")
     return redirect(safe_next(url_for("admin.post_edit", post_id=post.id)), code=303)
@@ -330,7 +389,7 @@ def comments_moderate():
         if not valid or not ids:
             return _render_queue(form, selected=ids, status=400)
         action = form.action.data
-    done = moderate_comments(ids, action)
+    done = moderate_comments(ids, action, actor=_staff())
     db.session.commit()
     noun = "comment" if done == 1 else "comments"
     flash(f"{_DONE[action]}: {done} {noun}.", "success")
@@ -347,14 +406,12 @@ def comment_reply(comment_id):
         abort(404)
     form = StaffReplyForm()
     if form.validate_on_submit():
-        add_staff_reply(
-            comment,
-            author_name=current_user.name or current_app.config["SITE_NAME"],
-            author_email=current_user.email,
-            body=form.body.data,
-        )
+        reply = add_staff_reply(comment, body=form.body.data, actor=_staff())
         db.session.commit()
-        flash(f"Your reply to {comment.author_name} is published.", "success")
+        flash(
+            f"Your reply to {comment.author_name} is published as {reply.author_name}.",
+            "success",
+        )
         # From the post page, back to it; from the queue, back to the queue.
         return redirect(safe_next(url_for("admin.comments", **_filter_args())), code=303)
     status = 400 if form.is_submitted() else 200

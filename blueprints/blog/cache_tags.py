@@ -5,6 +5,8 @@ A cached page carries tags (``core.cache.cached_page``); a change clears every p
 carries one of its tags (``core.cache_tags.invalidate_after_commit``).
 """
 
+from blueprints.pages.cache_tags import page_tag
+
 # Every list of posts (home, index, topics, search, feed, the recent posts beside a post)
 # and every count of them: publishing, editing or unpublishing any post clears them.
 BLOG_TAG = "blog"
@@ -16,6 +18,6 @@ def post_page_tag(slug):
 
 
 def post_page_tags(slug):
-    """Every tag a post's page carries: its own, and the lists' (its sidebar lists the
-    neighbouring and recent posts)."""
-    return [BLOG_TAG, post_page_tag(slug)]
+    """Every tag a post's page carries: its own, the lists' (its sidebar lists the
+    neighbouring and recent posts), and the About page's (its author box)."""
+    return [BLOG_TAG, post_page_tag(slug), page_tag("about")]

@@ -8,6 +8,9 @@ is approved carries a link (``links.known_commenter_url``) whose confirmation se
 :data:`KNOWN_COMMENTER_COOKIE` in that browser. It is a cookie of its own, not the Flask
 session: the session makes a reader's pages private (never cached), while this cookie is
 read only by the comment POST, so a known commenter still gets cached post pages.
+
+Also what the site holds of one commenter by her address: her comments (My account), the
+name she last used, and whether she wants to hear of Dr. Brown's replies.
 """
 
 import hashlib
@@ -18,9 +21,14 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadData
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
+from blueprints.blog.models import Comment, ReplyNoticeOptOut
 from blueprints.core.addresses import normalise_email
 from blueprints.core.links import signer
+from extensions import db
 
 # Set aside when comparing names. (Not "Ma", "Do" or "Ba": they are also surnames.)
 HONORIFICS = frozenset(
@@ -135,3 +143,50 @@ def remember_commenter(response, email):
         samesite="Lax",
     )
     return response
+
+
+# --- a commenter's own comments ------------------------------------------------------------
+
+
+def comments_by_email(email):
+    """Every comment written with ``email``, newest first, each with its post (one
+    query): what the commenter's account lists, with each comment's state."""
+    return db.session.scalars(
+        select(Comment)
+        .join(Comment.post)
+        .options(contains_eager(Comment.post))
+        .where(Comment.author_email == normalise_email(email))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+    ).all()
+
+
+def last_name_used(email):
+    """The name ``email`` last commented under (to fill in the form), or ``""``."""
+    return (
+        db.session.scalar(
+            select(Comment.author_name)
+            .where(Comment.author_email == normalise_email(email), Comment.by_staff.is_(False))
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(1)
+        )
+        or ""
+    )
+
+
+def reply_notices_wanted(email):
+    """False once ``email`` asked not to be told of Dr. Brown's replies."""
+    return not db.session.scalar(
+        select(exists().where(ReplyNoticeOptOut.email == normalise_email(email)))
+    )
+
+
+def stop_reply_notices(email):
+    """Never again email ``email`` that Dr. Brown replied (the signed link in that
+    email). Doing it twice is the same as once. Flushes."""
+    email = normalise_email(email)
+    if reply_notices_wanted(email):
+        try:
+            with db.session.begin_nested():
+                db.session.add(ReplyNoticeOptOut(email=email))
+        except IntegrityError:
+            pass  # the same link followed twice at once: stopped either way

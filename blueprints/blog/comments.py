@@ -1,7 +1,9 @@
 """Readers' comments: taking one (approved at once or held), the approved threads under
 a post, staff replies, and staff moderation of the queue.
 
-A post page reads its comments in one query (``approved_threads``). Every change of a
+A post page reads a page of its comments (ten threads, their replies and the totals) in
+one query (``approved_threads``); a reader whose session remembers her own waiting
+comments runs one more (``own_pending``), on her private, never cached, page. Every change of a
 comment's status follows ``COMMENT_TRANSITIONS`` (``models.py``). What the public form
 says about its author is never proof (``commenters.py``): only a staff member signed in
 writes a reply with the "Author" badge (``add_staff_reply``).
@@ -11,16 +13,27 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from blueprints.blog.cache_tags import post_page_tag
-from blueprints.blog.commenters import looks_like_staff
-from blueprints.blog.emails import notify_commenters_published, notify_staff_comment_pending
-from blueprints.blog.models import COMMENT_TRANSITIONS, Comment, CommentStatus, Post
+from blueprints.blog.commenters import looks_like_staff, reply_notices_wanted
+from blueprints.blog.emails import (
+    notify_commenter_of_reply,
+    notify_commenters_published,
+    notify_staff_comment_pending,
+)
+from blueprints.blog.models import (
+    COMMENT_TRANSITIONS,
+    Comment,
+    CommentStatus,
+    Post,
+)
 from blueprints.core.addresses import normalise_email
+from blueprints.core.audit import record_staff_action
 from blueprints.core.cache_tags import invalidate_after_commit
 from blueprints.core.markdown import count_links, render_comment
+from blueprints.core.models import AuditEntry
 from blueprints.core.states import claim_status
 from blueprints.core.types import utcnow
 from extensions import db
@@ -28,6 +41,8 @@ from extensions import db
 # A comment with more links than this waits for a person, whoever wrote it.
 MAX_LINKS_WITHOUT_MODERATION = 2
 DUPLICATE_WINDOW = timedelta(minutes=10)
+# A staff reply sent again this soon, same words to the same comment, is a double click.
+STAFF_DUPLICATE_WINDOW = timedelta(minutes=1)
 
 
 def has_control_characters(text, allow_newlines=True):
@@ -53,18 +68,82 @@ class ThreadedComment:
 
 
 _comment = Comment.__table__.c
-_APPROVED_COMMENTS = (
-    select(*_comment["id", "parent_id", "author_name", "body_html", "created_at", "by_staff"])
-    .where(_comment.post_id == bindparam("post_id"), _comment.status == CommentStatus.APPROVED)
+THREADS_PER_PAGE = 10
+# How many of her own waiting comments a reader's session remembers (newest kept).
+MAX_REMEMBERED_PENDING = 20
+
+_approved_here = (
+    _comment.post_id == bindparam("post_id"),
+    _comment.status == CommentStatus.APPROVED,
+)
+# The page's top-level threads: oldest first, ``limit`` from ``offset``.
+_page_threads = (
+    select(_comment.id)
+    .where(*_approved_here, _comment.parent_id.is_(None))
+    .order_by(_comment.created_at, _comment.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+    .subquery("page_threads")
+)
+_Counted = Comment.__table__.alias("counted")
+_count_approved = (
+    select(func.count())
+    .select_from(_Counted)
+    .where(
+        _Counted.c.post_id == bindparam("post_id"),
+        _Counted.c.status == CommentStatus.APPROVED,
+    )
+)
+# One statement for a page of comments: its threads with their replies, and on every
+# row the post's approved comments and threads in all (the pager and the heading).
+_APPROVED_PAGE = (
+    select(
+        *_comment["id", "parent_id", "author_name", "body_html", "created_at", "by_staff"],
+        _count_approved.scalar_subquery().label("total"),
+        _count_approved.where(_Counted.c.parent_id.is_(None)).scalar_subquery().label("threads"),
+    )
+    .where(
+        *_approved_here,
+        or_(
+            _comment.id.in_(select(_page_threads.c.id)),
+            _comment.parent_id.in_(select(_page_threads.c.id)),
+        ),
+    )
     .order_by(_comment.created_at, _comment.id)
 )
 
 
-def approved_threads(post):
-    """The post's approved top-level comments (``ThreadedComment``), oldest first, with
-    their replies: one query, replies grouped here."""
+@dataclass
+class CommentPage:
+    """One page of a post's approved threads (``ThreadedComment``), with the numbers the
+    pager and the heading show: ``total`` approved comments (replies included) and
+    ``thread_count`` top-level ones in all."""
+
+    threads: list
+    page: int
+    total: int
+    thread_count: int
+    per_page: int = THREADS_PER_PAGE
+
+    @property
+    def pages(self):
+        return max(1, -(-self.thread_count // self.per_page))
+
+
+def approved_threads(post, page=1):
+    """Page ``page`` of the post's approved top-level comments (``ThreadedComment``),
+    oldest first, ``THREADS_PER_PAGE`` to a page, each with its replies: one query
+    (the counts ride along on every row), replies grouped here. A ``CommentPage``; past
+    the last page its threads are empty."""
     threads = {}
-    for row in db.session.execute(_APPROVED_COMMENTS, {"post_id": post.id}):
+    total = thread_count = 0
+    params = {
+        "post_id": post.id,
+        "limit": THREADS_PER_PAGE,
+        "offset": (page - 1) * THREADS_PER_PAGE,
+    }
+    for row in db.session.execute(_APPROVED_PAGE, params):
+        total, thread_count = row.total, row.threads
         comment = ThreadedComment(
             row.id, row.author_name, row.body_html, row.created_at, bool(row.by_staff)
         )
@@ -72,7 +151,60 @@ def approved_threads(post):
             threads[row.id] = comment
         elif row.parent_id in threads:
             threads[row.parent_id].replies.append(comment)
-    return list(threads.values())
+    return CommentPage(list(threads.values()), page, total, thread_count)
+
+
+def thread_page(comment):
+    """The page of the post's comments that shows ``comment`` (its thread's page)."""
+    top = db.session.get(Comment, comment.parent_id) if comment.parent_id else comment
+    before = db.session.scalar(
+        select(func.count()).where(
+            Comment.post_id == top.post_id,
+            Comment.status == CommentStatus.APPROVED,
+            Comment.parent_id.is_(None),
+            or_(
+                Comment.created_at < top.created_at,
+                and_(Comment.created_at == top.created_at, Comment.id < top.id),
+            ),
+        )
+    )
+    return before // THREADS_PER_PAGE + 1
+
+
+@dataclass
+class PendingComment:
+    """A reader's own comment that waits for moderation, as only she is shown it."""
+
+    id: int
+    author_name: str
+    body_html: str
+    created_at: datetime
+    replying_to: str | None
+
+
+def own_pending(post, remembered_ids):
+    """The reader's own comments (``remembered_ids``, from her session) that still wait
+    for moderation: ``(on_this_post, still_waiting_ids)``, one query. The ids still
+    waiting, on any post, are what her session keeps; the others are forgotten."""
+    ids = [i for i in remembered_ids if isinstance(i, int)]
+    if not ids:
+        return [], []
+    parent = Comment.__table__.alias("parent")
+    rows = db.session.execute(
+        select(
+            *_comment["id", "post_id", "author_name", "body_html", "created_at"],
+            parent.c.author_name.label("parent_name"),
+        )
+        .outerjoin(parent, parent.c.id == _comment.parent_id)
+        .where(_comment.id.in_(ids), _comment.status == CommentStatus.PENDING)
+        .order_by(_comment.created_at, _comment.id)
+    ).all()
+    here = [
+        PendingComment(r.id, r.author_name, r.body_html, r.created_at, r.parent_name)
+        for r in rows
+        if r.post_id == post.id
+    ]
+    return here, [r.id for r in rows]
 
 
 def reply_target(post, parent_id):
@@ -142,7 +274,8 @@ def add_comment(post, *, name, email, body, parent=None, proven=False):
 
     It appears at once only with proof, never on typed fields alone: the address has an
     approved comment and ``proven`` (the browser carries the signed known-commenter
-    cookie for this address, ``commenters.cookie_proves``). Anything else waits for
+    cookie for this address, ``commenters.cookie_proves``, or the reader is signed in to
+    the customer account of this address). Anything else waits for
     staff, and so does a name that looks like ours (``commenters.looks_like_staff``) or
     a comment with more than ``MAX_LINKS_WITHOUT_MODERATION`` links, whoever sent it.
     Staff are emailed (through the outbox, after the commit) about each comment that
@@ -176,15 +309,59 @@ def add_comment(post, *, name, email, body, parent=None, proven=False):
     return comment
 
 
-def add_staff_reply(answered, *, author_name, author_email, body):
-    """Publish a staff member's reply to ``answered`` with the "Author" badge, and
-    approve the comment it answers (and that comment's thread, if it waits too).
+def _lock_for_reply(answered):
+    """Hold ``answered``'s row until the commit (PostgreSQL; on SQLite this takes the
+    write lock), so two replies to it sent at once are checked one after the other."""
+    db.session.execute(
+        update(Comment).where(Comment.id == answered.id).values(id=Comment.id),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _recent_staff_reply(answered, actor, body):
+    """The reply with these words that ``actor`` posted to ``answered`` within
+    ``STAFF_DUPLICATE_WINDOW`` (a double click, a resend), or None. The reply's row says
+    which thread it joined; its audit entry says which comment it answered."""
+    since = utcnow() - STAFF_DUPLICATE_WINDOW
+    replies = select(Comment.id).where(
+        Comment.by_staff.is_(True),
+        Comment.body_md == body,
+        Comment.author_email == normalise_email(actor.email),
+        Comment.created_at >= since,
+    )
+    entries = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.actor_id == actor.id,
+            AuditEntry.action == "comment.reply",
+            AuditEntry.record_type == "comment",
+            AuditEntry.record_id.in_(replies),
+        )
+    )
+    for entry in entries:
+        if entry.detail.get("answers") == answered.id:
+            return db.session.get(Comment, entry.record_id)
+    return None
+
+
+def add_staff_reply(answered, *, body, actor):
+    """Publish a staff reply to ``answered`` as the post's author (Dr. Brown) with the
+    "Author" badge, and approve the comment it answers (and that comment's thread, if
+    it waits too). ``actor`` is the staff account that wrote it (the audit log names
+    her; readers see the post's author).
 
     Only a view that checked the user is signed in as staff may call this; ``by_staff``
     is set here and nowhere else. A reply to a reply joins the thread, as readers' do.
-    Commenters whose comment this approves are emailed as on any approval. Flushes,
-    never commits; returns the reply.
+    The commenter answered is emailed once that Dr. Brown replied (unless she asked not
+    to be, ``stop_reply_notices``); other commenters whose comment this approves are
+    emailed as on any approval. The same words sent again by the same staff member to
+    the same comment within a minute (a double click) are not published twice: the
+    first reply is returned, and nobody is emailed again. Flushes, never commits;
+    returns the reply.
     """
+    _lock_for_reply(answered)
+    duplicate = _recent_staff_reply(answered, actor, body)
+    if duplicate is not None:
+        return duplicate
     top = db.session.get(Comment, answered.parent_id) if answered.parent_id else answered
     now = utcnow()
     approved = [
@@ -195,8 +372,8 @@ def add_staff_reply(answered, *, author_name, author_email, body):
     reply = Comment(
         post_id=top.post_id,
         parent_id=top.id,
-        author_name=author_name.strip(),
-        author_email=normalise_email(author_email),
+        author_name=top.post.author_name,
+        author_email=normalise_email(actor.email),
         body_md=body,
         body_html=render_comment(body),
         status=CommentStatus.APPROVED,
@@ -206,6 +383,22 @@ def add_staff_reply(answered, *, author_name, author_email, body):
     )
     db.session.add(reply)
     db.session.flush()
+    for comment in approved:
+        record_staff_action(
+            actor.id, "comment.approve", "comment", comment.id, {"by_reply": reply.id}
+        )
+    record_staff_action(
+        actor.id,
+        "comment.reply",
+        "comment",
+        reply.id,
+        {"answers": answered.id, "post": top.post_id},
+    )
+    # Her own comments this reply published are in the reply's email, not a second one.
+    hers = [c for c in approved if c.author_email == answered.author_email]
+    if not answered.by_staff and reply_notices_wanted(answered.author_email):
+        notify_commenter_of_reply(answered, reply, hers)
+        approved = [c for c in approved if c not in hers]
     notify_commenters_published(approved)
     invalidate_after_commit(post_page_tag(top.post.slug))
     return reply
@@ -234,11 +427,13 @@ _ACTION_STATUS = {
 }
 
 
-def moderate_comments(comment_ids, action):
+def moderate_comments(comment_ids, action, *, actor):
     """Approve, mark as spam, or delete these comments (deleting one also deletes its
     replies). Unknown ids are ignored, and so is a comment already in the status the
     action leads to (``COMMENT_TRANSITIONS``). The readers whose comments this approves
-    are emailed that they are published, with their "confirm it's you" link. Flushes;
+    are emailed that they are published, with their "confirm it's you" link. Each
+    comment acted on gets an audit entry naming ``actor``, the staff account (None: the
+    reader's own request, deleting her account, which is not a staff action). Flushes;
     returns how many comments were acted on."""
     ids = {int(i) for i in comment_ids}
     if not ids:
@@ -251,7 +446,7 @@ def moderate_comments(comment_ids, action):
     ).all()
     invalidate_after_commit(*{post_page_tag(slug) for slug in slugs})
     if action == ModerationAction.DELETE:
-        return _delete_comments(ids)
+        return _delete_comments(ids, actor)
     status = _ACTION_STATUS[action]
     # One compare-and-set UPDATE for the whole selection: a comment that another
     # moderator moved first is left as they left it, and not counted (nor emailed).
@@ -263,6 +458,9 @@ def moderate_comments(comment_ids, action):
         execution_options={"synchronize_session": False},
     ).all()
     db.session.expire_all()
+    for comment_id in sorted(moved):
+        if actor is not None:
+            record_staff_action(actor.id, f"comment.{action}", "comment", comment_id)
     if moved and status == CommentStatus.APPROVED:
         notify_commenters_published(
             db.session.scalars(
@@ -275,18 +473,19 @@ def moderate_comments(comment_ids, action):
     return len(moved)
 
 
-def _delete_comments(ids):
+def _delete_comments(ids, actor):
     """Delete these comments and their replies; how many of ``ids`` existed."""
-    found = (
-        db.session.scalar(select(func.count()).select_from(Comment).where(Comment.id.in_(ids))) or 0
-    )
+    found = db.session.scalars(select(Comment.id).where(Comment.id.in_(ids))).all()
     # Replies go one level deep; the database cascade is not relied on (SQLite).
     db.session.execute(
         delete(Comment).where(or_(Comment.id.in_(ids), Comment.parent_id.in_(ids))),
         execution_options={"synchronize_session": False},
     )
     db.session.expire_all()
-    return found
+    for comment_id in sorted(found):
+        if actor is not None:
+            record_staff_action(actor.id, "comment.delete", "comment", comment_id)
+    return len(found)
 
 
 def moderation_queue_query(status=None):

@@ -5,18 +5,26 @@ references, and the dashboard's figures. The seed data and tests write posts thr
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from sqlalchemy import false, func, literal, select, update
+from sqlalchemy import Text, cast, false, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.blog.cache_tags import BLOG_TAG, post_page_tag
-from blueprints.blog.models import Comment, CommentStatus, Post, PostStatus, Reference, Tag
+from blueprints.blog.models import (
+    Comment,
+    CommentStatus,
+    Post,
+    PostAutosave,
+    PostStatus,
+    Tag,
+)
 from blueprints.blog.posts import MAX_SLUG_LENGTH
+from blueprints.blog.references import as_reference_data, render_body, set_references
+from blueprints.blog.revisions import record_revision
+from blueprints.core.audit import record_staff_action
 from blueprints.core.cache_tags import invalidate_after_commit
 from blueprints.core.errors import UserError
-from blueprints.core.markdown import render_post
 from blueprints.core.states import claim_status
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import UTCDateTime, utcnow
@@ -26,12 +34,8 @@ from extensions import db
 MAX_TITLE_LENGTH = 200
 MAX_SUMMARY_LENGTH = 500
 MAX_TAG_LENGTH = 80
-MAX_URL_LENGTH = 500
-# A citation's column has no size; this is what a reference list can sensibly show.
-MAX_CITATION_LENGTH = 2000
 # A post without a title that makes a slug ("!!!") still needs an address.
 FALLBACK_SLUG = "post"
-_URL_AT_END = re.compile(r"^(?P<citation>.*?)\s+(?P<url>https?://\S+)$")
 
 
 class SlugTakenError(UserError):
@@ -61,37 +65,6 @@ def parse_tag_names(text):
             seen.add(slug)
             names.append(name)
     return names
-
-
-@dataclass(frozen=True)
-class ParsedReference:
-    citation: str
-    url: str | None
-
-
-def parse_references(text):
-    """One reference per line; an http(s) URL at the end of a line becomes its link."""
-    references = []
-    for line in (text or "").splitlines():
-        line = " ".join(line.split())
-        if not line:
-            continue
-        match = _URL_AT_END.match(line)
-        if match:
-            references.append(ParsedReference(match["citation"], match["url"]))
-        elif line.startswith(("http://", "https://")) and " " not in line:
-            references.append(ParsedReference(line, line))
-        else:
-            references.append(ParsedReference(line, None))
-    return references
-
-
-def references_text(post):
-    """The editor's text for a post's references (the inverse of ``parse_references``)."""
-    return "\n".join(
-        f"{ref.citation} {ref.url}" if ref.url and ref.url != ref.citation else ref.citation
-        for ref in post.references
-    )
 
 
 def reviewed_at_from_date(day: date | None):
@@ -132,20 +105,6 @@ def tags_named(names):
     return [existing[slug] for slug in wanted]
 
 
-def _set_references(post, parsed):
-    # Reuse rows by position: replacing the whole list would insert before deleting
-    # and trip the (post_id, position) unique constraint.
-    current = list(post.references)
-    for position, ref in enumerate(parsed, start=1):
-        if position <= len(current):
-            row = current[position - 1]
-            row.citation, row.url = ref.citation, ref.url
-        else:
-            post.references.append(Reference(position=position, citation=ref.citation, url=ref.url))
-    for row in current[len(parsed) :]:
-        post.references.remove(row)
-
-
 def slug_is_taken(slug, post_id=None):
     """True when a post other than ``post_id`` has this slug."""
     query = select(Post.id).where(Post.slug == slug)
@@ -164,14 +123,21 @@ def save_post(
     tag_names,
     references,
     reviewed_on=None,
+    reviewer_name=None,
+    hero_image_id=None,
     publish=False,
+    actor,
 ):
     """Create (``post=None``) or update a post from the editor's values, rendering its
     body to sanitised HTML, and publish it with ``publish``. The slug comes from the
-    title when empty. Raises ``SlugTakenError`` when another post has the slug. Flushes;
-    returns the post."""
+    title when empty. ``references``: its reference list (``ReferenceData``) in order;
+    ``reviewer_name`` and ``reviewed_on``: who medically reviewed it, and the day. ``actor``:
+    the staff account (audit log). Raises
+    ``SlugTakenError`` when another post has the slug. Flushes; returns the post."""
     slug = slug or slugify(title) or FALLBACK_SLUG
     post_id = post.id if post is not None else None
+    # Rendered first: sizing its pictures reads the library, which would flush a half-made post.
+    body_html = render_body(body_md, len(references))
     _start_writing()
     try:
         # The unique index decides who has a slug: checking first and then writing
@@ -187,17 +153,23 @@ def save_post(
             post.slug = slug
             post.summary = summary or ""
             post.body_md = body_md
-            post.body_html = render_post(body_md)
+            post.body_html = body_html
             post.reviewed_at = reviewed_at_from_date(reviewed_on)
+            post.reviewer_name = reviewer_name or None
+            post.hero_image_id = hero_image_id
             post.tags = tags_named(tag_names)
-            _set_references(post, references)
+            set_references(post, references)
             db.session.flush()
     except IntegrityError as exc:
         if slug_is_taken(slug, post_id):
             raise SlugTakenError() from exc
         raise
+    record_staff_action(
+        actor.id, "post.edit" if post_id else "post.create", "post", post.id, {"title": title}
+    )
+    record_revision(post, actor=actor)  # each save keeps its text (revisions.py)
     if publish:
-        publish_post(post)
+        publish_post(post, actor=actor)
     return post
 
 
@@ -228,20 +200,24 @@ def create_post(
     references=(),
     published_at=None,
     reviewed_at=None,
+    reviewer_name=None,
     author_name=None,
 ):
     """Add a post, its HTML rendered once here. Published when ``published_at`` is
-    given, else a draft. ``references`` are citations or ``(citation, url)`` pairs.
+    given, else a draft. ``references``: ``ReferenceData``, dicts of its fields, or
+    free-text citations (a text or a ``(text, url)`` pair, kept whole as the title).
     Flushes, never commits."""
+    references = [as_reference_data(ref) for ref in references]
     post = Post(
         slug=slug or slugify(title),
         title=title,
         summary=summary,
         body_md=body_md,
-        body_html=render_post(body_md),
+        body_html=render_body(body_md, len(references)),
         status=PostStatus.PUBLISHED if published_at else PostStatus.DRAFT,
         published_at=published_at,
         reviewed_at=reviewed_at,
+        reviewer_name=reviewer_name,
         tags=tags_named(tags),
     )
     if author_name:
@@ -249,10 +225,7 @@ def create_post(
     if published_at is not None and published_at <= utcnow():
         # A back-dated post (demo content, an import) was written when it was published.
         post.created_at = post.updated_at = published_at
-    _set_references(
-        post,
-        [ParsedReference(*((ref, None) if isinstance(ref, str) else ref)) for ref in references],
-    )
+    set_references(post, references)
     db.session.add(post)
     db.session.flush()
     if post.status == PostStatus.PUBLISHED:
@@ -263,24 +236,68 @@ def create_post(
 # --- publishing ---------------------------------------------------------------------------
 
 
-def publish_post(post):
+def _audit(actor, action, post):
+    # ``actor`` None: the site itself did it (scheduled publishing), not a staff member.
+    if actor is not None:
+        record_staff_action(actor.id, action, "post", post.id, {"title": post.title})
+
+
+def publish_post(post, *, actor):
     """Make a draft public; it keeps its first publication date if it had one. A post
-    already published (another editor was first) is left as it is. Flushes; True if
-    this call published it."""
+    already published (another editor was first) is left as it is. ``actor``: the staff
+    account, or None when the site publishes on its own. Flushes; True if this call
+    published it."""
     first_date = func.coalesce(Post.published_at, literal(utcnow(), UTCDateTime()))
     if not claim_status(post, PostStatus.PUBLISHED, published_at=first_date):
         return False
     invalidate_after_commit(BLOG_TAG, post_page_tag(post.slug))
+    _audit(actor, "post.publish", post)
     return True
 
 
-def unpublish_post(post):
+def unpublish_post(post, *, actor):
     """Take a post back to draft (its publication date is kept for a later re-publish).
-    A post already a draft is left as it is. Flushes; True if this call unpublished it."""
+    A post already a draft is left as it is. ``actor`` as for :func:`publish_post`.
+    Flushes; True if this call unpublished it."""
     if not claim_status(post, PostStatus.DRAFT):
         return False
     invalidate_after_commit(BLOG_TAG, post_page_tag(post.slug))
+    _audit(actor, "post.unpublish", post)
     return True
+
+
+# --- images ----------------------------------------------------------------------------
+
+
+def posts_using_image(image_id):
+    """Each post that shows the media library's image ``image_id``, or is about to, as the
+    library names it when it refuses to delete the image: as its hero, in its text (the
+    Markdown holds the image's address, ``/media/<id>-...``), or in a staff member's
+    unsaved text (offered back when she opens the editor). An earlier version kept in a
+    post's history does not hold the image: restored, it shows the text without the
+    deleted picture (``media.library.sized_images``), so staff can always delete a
+    picture no page shows."""
+    marker = f"/media/{image_id}-"
+    rows = db.session.execute(
+        select(Post.id, Post.title, Post.hero_image_id)
+        .where((Post.hero_image_id == image_id) | Post.body_md.contains(marker, autoescape=True))
+        .order_by(Post.title)
+    ).all()
+    places = [
+        f"the post “{row.title}” ({'hero image' if row.hero_image_id == image_id else 'text'})"
+        for row in rows
+    ]
+    unsaved = db.session.execute(
+        select(PostAutosave.post_id, Post.title)
+        .outerjoin(Post, Post.id == PostAutosave.post_id)
+        .where(cast(PostAutosave.fields, Text).contains(marker, autoescape=True))
+        .order_by(Post.title)
+    ).all()
+    places += [
+        f"the post “{row.title}” (unsaved text)" if row.post_id else "a new post (unsaved text)"
+        for row in unsaved
+    ]
+    return list(dict.fromkeys(places))
 
 
 # --- the staff dashboard --------------------------------------------------------------------
@@ -291,12 +308,18 @@ def _count(model, condition):
 
 
 def blog_counts():
-    """Pending comments, draft posts and published posts, in one query."""
+    """Pending comments, draft, scheduled and published posts, in one query."""
     row = db.session.execute(
         select(
             _count(Comment, Comment.status == CommentStatus.PENDING),
             _count(Post, Post.status == PostStatus.DRAFT),
+            _count(Post, Post.status == PostStatus.SCHEDULED),
             _count(Post, Post.status == PostStatus.PUBLISHED),
         )
     ).one()
-    return {"pending_comments": row[0], "draft_posts": row[1], "published_posts": row[2]}
+    return {
+        "pending_comments": row[0],
+        "draft_posts": row[1],
+        "scheduled_posts": row[2],
+        "published_posts": row[3],
+    }

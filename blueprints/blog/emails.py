@@ -8,6 +8,7 @@ from blueprints.blog.links import (
     known_commenter_url,
     moderation_url,
     post_url,
+    reply_notices_off_url,
 )
 from blueprints.core.outbox import queue_email
 
@@ -72,3 +73,24 @@ def notify_commenters_published(comments):
             confirm_url=known_commenter_url(address, first.post.slug),
             confirm_days=KNOWN_COMMENTER_LINK_LIFETIME.days,
         )
+
+
+def notify_commenter_of_reply(answered, reply, published):
+    """Tell the reader who wrote ``answered`` that Dr. Brown replied (one email per
+    reply), with a link to stop such emails. ``published``: her comments this reply
+    just published; then the email says so too, with her "confirm it's you" link."""
+    post = answered.post
+    queue_email(
+        answered.author_email,
+        "comment_reply",
+        _one_line(reply.author_name) + " replied to your comment on " + _one_line(post.title),
+        answered=answered,
+        reply=reply,
+        excerpt=_excerpt(reply),
+        post_title=post.title,
+        reply_url=post_url(post.slug) + f"#comment-{reply.id}",
+        published=published,
+        confirm_url=known_commenter_url(answered.author_email, post.slug) if published else None,
+        confirm_days=KNOWN_COMMENTER_LINK_LIFETIME.days,
+        stop_url=reply_notices_off_url(answered.author_email),
+    )

@@ -57,8 +57,10 @@ def _whole_number(form, field):
         raise ValidationError("The comment you replied to could not be found.")
 
 
-class CommentForm(Form):
-    name = StringField(
+def name_field(**render_kw):
+    """A reader's name as the comment form asks for it; My account keeps the same name
+    with the same rules (``render_kw``: extra attributes of its input)."""
+    return StringField(
         "Your name",
         filters=[_strip],
         validators=[
@@ -66,7 +68,12 @@ class CommentForm(Form):
             Length(max=MAX_NAME, message=f"Please keep your name to {MAX_NAME} characters."),
             _no_control_characters(allow_newlines=False),
         ],
+        render_kw=render_kw or None,
     )
+
+
+class CommentForm(Form):
+    name = name_field()
     email = EmailField(
         "Your email address",
         filters=[_strip],
@@ -118,7 +125,7 @@ class StaffReplyForm(Form):
     body = TextAreaField(
         "Your reply",
         filters=[_normalise_newlines],
-        description="Published at once with the “Author” badge, under your account's name.",
+        description="Published at once as Dr. Brown (the post's author) with the “Author” badge.",
         validators=[
             DataRequired("Please write your reply."),
             Length(

@@ -11,6 +11,7 @@ from blueprints.core.addresses import normalise_email
 from blueprints.core.links import external_url, signer
 
 KNOWN_COMMENTER_SALT = "blog-known-commenter-link"
+REPLY_NOTICES_OFF_SALT = "blog-reply-notices-off"
 # The link in a "your comment is published" email works this long.
 KNOWN_COMMENTER_LINK_LIFETIME = timedelta(days=14)
 
@@ -64,3 +65,19 @@ def read_known_commenter_link(token):
     if not (isinstance(email, str) and isinstance(slug, str)):
         return None
     return KnownCommenterLink(email, slug, expired)
+
+
+def reply_notices_off_url(email):
+    """The link in a "Dr. Brown replied" email that stops such emails to ``email``. It
+    never expires: an old email's link still works."""
+    token = signer(REPLY_NOTICES_OFF_SALT).dumps(normalise_email(email))
+    return external_url("blog.reply_notices_off", token=token)
+
+
+def read_reply_notices_off_link(token):
+    """The address a stop link names, or None for an altered or foreign one."""
+    try:
+        email = signer(REPLY_NOTICES_OFF_SALT).loads(token)
+    except BadData:
+        return None
+    return email if isinstance(email, str) and "@" in email else None

@@ -5,6 +5,7 @@ from typing import ClassVar
 
 from sqlalchemy import (
     DDL,
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -22,20 +23,30 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.core.states import Transitions
 from blueprints.core.types import StrEnum, UTCDateTime, enum_column, utcnow
+from blueprints.media.models import MediaImage
 from extensions import db
 
 DEFAULT_AUTHOR = "Dr. Susan E. Brown, PhD"
+# What a cited source's year may be (the form says the same, ``blog/references.py``).
+MIN_REFERENCE_YEAR = 1600
+MAX_REFERENCE_YEAR = 2200
+MAX_REVIEWER_LENGTH = 120
 
 
 class PostStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
+    # Waiting for its ``publish_at``: ``flask blog publish-due`` publishes it then.
+    SCHEDULED = "scheduled"
 
 
-# Staff publish a draft and take a published post back to draft (``editing.py``).
+# Staff publish a draft and take a published post back to draft (``editing.py``); they
+# schedule a draft (or move a scheduled one to another time, or back to draft), and the
+# site publishes a scheduled post once its time has come (``scheduling.py``).
 POST_TRANSITIONS = Transitions(
     {
-        PostStatus.DRAFT: {PostStatus.PUBLISHED},
+        PostStatus.DRAFT: {PostStatus.PUBLISHED, PostStatus.SCHEDULED},
+        PostStatus.SCHEDULED: {PostStatus.PUBLISHED, PostStatus.SCHEDULED, PostStatus.DRAFT},
         PostStatus.PUBLISHED: {PostStatus.DRAFT},
     }
 )
@@ -85,6 +96,8 @@ class Post(db.Model):
         CheckConstraint(
             "status <> 'published' OR published_at IS NOT NULL", name="published_has_date"
         ),
+        # ``flask blog publish-due`` finds the scheduled posts whose time has come.
+        Index("ix_post_status_publish_at", "status", "publish_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,9 +112,18 @@ class Post(db.Model):
         enum_column(PostStatus, name="post_status"), default=PostStatus.DRAFT
     )
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a scheduled post goes live (``scheduling.py``); kept as the post's
+    # publication date once published.
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "Medically reviewed by <reviewer_name> on <reviewed_at>": a name as staff type it
+    # ("Jane Smith, MD"), not an account: reviewers are clinicians outside the site.
+    reviewer_name: Mapped[str | None] = mapped_column(String(MAX_REVIEWER_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # The picture at the top of the post (the media library's); an image in use is
+    # never deleted (``editing.posts_using_image``).
+    hero_image_id: Mapped[int | None] = mapped_column(ForeignKey(MediaImage.id), index=True)
 
     tags: Mapped[list[Tag]] = relationship(secondary=post_tag, order_by=Tag.name)
     references: Mapped[list["Reference"]] = relationship(
@@ -225,15 +247,36 @@ WORDS_TABLE = sqlite_post_index(
 
 
 class Reference(db.Model):
-    """A cited source, listed under the post in order."""
+    """A cited source, listed under the post in order (``position`` 1, 2, ...): the
+    number the post's text cites it by (``[^1]``). A journal article has its parts; a
+    book, a web page or an old free-text citation may have only a title (and a ``url``).
+    Checked by ``blog/references.py``; the database keeps the year and the PubMed id
+    sensible too."""
 
     __tablename__ = "reference"
-    __table_args__ = (UniqueConstraint("post_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("post_id", "position"),
+        CheckConstraint(
+            f"year IS NULL OR year BETWEEN {MIN_REFERENCE_YEAR} AND {MAX_REFERENCE_YEAR}",
+            name="year_plausible",
+        ),
+        CheckConstraint("position > 0", name="position_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
     position: Mapped[int]
-    citation: Mapped[str] = mapped_column(Text)
+    # "Lee D-Y, Shin SH, et al." as it is to be shown (NLM style: family name, initials).
+    authors: Mapped[str] = mapped_column(String(1000), default="")
+    title: Mapped[str] = mapped_column(Text)
+    journal: Mapped[str] = mapped_column(String(300), default="")
+    year: Mapped[int | None]
+    volume: Mapped[str] = mapped_column(String(30), default="")
+    issue: Mapped[str] = mapped_column(String(30), default="")
+    pages: Mapped[str] = mapped_column(String(30), default="")
+    doi: Mapped[str | None] = mapped_column(String(200))
+    pmid: Mapped[str | None] = mapped_column(String(12))
+    # Any other source's address (a book's page, a report); journal articles use the DOI.
     url: Mapped[str | None] = mapped_column(String(500))
 
     post: Mapped[Post] = relationship(back_populates="references")
@@ -271,3 +314,53 @@ class Comment(db.Model):
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     post: Mapped[Post] = relationship()
+
+
+class ReplyNoticeOptOut(db.Model):
+    """A commenter's address that asked (by the signed link in the email) not to be
+    told when Dr. Brown replies to her comments (``comments.add_staff_reply``)."""
+
+    __tablename__ = "reply_notice_opt_out"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PostRevision(db.Model):
+    """The text of a post as one save left it (``revisions.py``): who, when, and the
+    title, summary and body. Append-only; restoring one adds a new revision."""
+
+    __tablename__ = "post_revision"
+    __table_args__ = (Index("ix_post_revision_post_id_id", "post_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("post.id", ondelete="CASCADE"))
+    # Who saved it; kept (as None) when her account is deleted.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(120), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    body_md: Mapped[str] = mapped_column(Text)
+    # "restore of revision 12", "published", ...: why it was made, when not a plain save.
+    note: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PostAutosave(db.Model):
+    """The editor's unsaved fields, one row per staff member and post (``slot``
+    ``post-<id>``) or new post (``new``), overwritten every 30 seconds while she types
+    (``autosave.py``). Not a revision: nothing readers see; removed when she saves."""
+
+    __tablename__ = "post_autosave"
+    __table_args__ = (UniqueConstraint("user_id", "slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    post_id: Mapped[int | None] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), index=True
+    )
+    slot: Mapped[str] = mapped_column(String(40))
+    # The editor's fields by name (title, body, tags...), as typed.
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     func,
     literal_column,
+    null,
     or_,
     select,
     union_all,
@@ -31,6 +32,7 @@ from sqlalchemy.orm import load_only, selectinload
 from blueprints.blog.cache_tags import BLOG_TAG
 from blueprints.blog.links import post_url, tag_url
 from blueprints.blog.models import Post, PostStatus, Reference, Tag, post_tag
+from blueprints.blog.references import ReferenceData, citation
 from blueprints.core.cache_tags import cached_value
 from blueprints.core.links import external_url
 from blueprints.core.types import UTCDateTime, utcnow
@@ -88,13 +90,6 @@ class TagLink(NamedTuple):
 
     slug: str
     name: str
-
-
-class Citation(NamedTuple):
-    """A reference under a post."""
-
-    citation: str
-    url: str | None
 
 
 @dataclass(frozen=True)
@@ -262,19 +257,23 @@ def published_post(slug):
     return db.session.execute(_PUBLISHED_POST, {"slug": slug, "now": utcnow()}).first()
 
 
-# A post's tags (by name) and references (in order): two short lists, one query.
+# A post's tags (by name) and references (in order): two short lists, one query. A tag's
+# row has its name and slug in the reference's title and url, and nothing in the rest.
+_REFERENCE_PARTS = ("authors", "journal", "year", "volume", "issue", "pages", "doi", "pmid")
 _POST_DETAILS = union_all(
     select(
         literal_column("'reference'").label("kind"),
         _reference.position,
-        _reference.citation.label("text"),
+        _reference.title.label("text"),
         _reference.url.label("link"),
+        *(_reference[name] for name in _REFERENCE_PARTS),
     ).where(_reference.post_id == bindparam("post_id")),
     select(
         literal_column("'tag'"),
         literal_column("0"),
         _tag.name,
         _tag.slug,
+        *(null().label(name) for name in _REFERENCE_PARTS),
     )
     .join(post_tag, _post_tag.tag_id == _tag.id)
     .where(_post_tag.post_id == bindparam("post_id")),
@@ -283,13 +282,15 @@ _POST_DETAILS = union_all(
 
 def post_details(post):
     """``(tags, references)`` of a post: tags (``name``, ``slug``) by name, references
-    (``citation``, ``url``) in order."""
+    (``references.Citation``) in order."""
     tags, references = [], []
     for row in db.session.execute(_POST_DETAILS, {"post_id": post.id}):
         if row.kind == "tag":
             tags.append(TagLink(name=row.text, slug=row.link))
         else:
-            references.append(Citation(citation=row.text, url=row.link))
+            parts = {name: getattr(row, name) for name in _REFERENCE_PARTS}
+            data = ReferenceData(title=row.text, url=row.link, **parts)
+            references.append(citation(len(references) + 1, data))
     return tags, references
 
 

@@ -3,8 +3,8 @@ the "confirm it's you" page of a commenter.
 
 Views stay thin: they read the request, call the blog's services (``posts``, ``search``,
 ``comments``) and render. A comment POST validates, calls ``comments.add_comment`` (with
-whether the browser's known-commenter cookie proves the address), commits once and
-redirects.
+whether the browser's known-commenter cookie, or the reader's sign-in to the customer
+account of that address, proves the address), commits once and redirects.
 """
 
 import logging
@@ -22,17 +22,26 @@ from flask import (
 )
 from flask_login import current_user
 
-from blueprints.blog import comments, posts
+from blueprints.account.customers import current_customer
+from blueprints.blog import commenters, comments, posts
 from blueprints.blog.blueprint import bp
 from blueprints.blog.cache_tags import BLOG_TAG, post_page_tags
 from blueprints.blog.commenters import KNOWN_COMMENTER_COOKIE, cookie_proves, remember_commenter
 from blueprints.blog.forms import COMMENT_LIMITS, CommentForm, ConfirmForm
-from blueprints.blog.links import post_url, read_known_commenter_link
-from blueprints.blog.models import DEFAULT_AUTHOR
+from blueprints.blog.links import (
+    post_url,
+    read_known_commenter_link,
+    read_reply_notices_off_link,
+)
+from blueprints.blog.models import DEFAULT_AUTHOR, CommentStatus
 from blueprints.blog.search import MAX_SEARCH_LENGTH, parse_search, search_posts
+from blueprints.core.addresses import normalise_email
 from blueprints.core.cache import cached_page, query_args_unused
 from blueprints.core.links import external_url, site_url
+from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
+from blueprints.media.library import picture
+from blueprints.pages.content import author_profile
 from extensions import db, limiter
 
 log = logging.getLogger(__name__)
@@ -41,6 +50,9 @@ HOME_POSTS = 6
 FEED_POSTS = 20
 MAX_PAGE_DIGITS = 6
 NOTICE_KEY = "blog_comment_notice"
+# The ids of the reader's own comments that wait for moderation: only she is shown them
+# (a private session key, so her pages are never cached nor served from the cache).
+PENDING_KEY = "blog_pending_comments"
 # Lists of posts carry BLOG_TAG: publishing, editing or unpublishing any post clears
 # them. Scheduled posts appear by the clock, so list pages live at most this long.
 LIST_TIMEOUT = 300
@@ -62,9 +74,9 @@ def _comment_rate_limit():
     return current_app.config["COMMENT_RATE_LIMIT"]
 
 
-def _page_number():
+def _page_number(arg="page"):
     """``?page=N`` as a positive whole number; anything else is a 404, never a 500."""
-    raw = request.args.get("page", "1")
+    raw = request.args.get(arg, "1")
     if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_PAGE_DIGITS or int(raw) < 1:
         abort(404)
     return int(raw)
@@ -131,15 +143,40 @@ def feed():
 
 @bp.get("/blog/<slug>")
 # The page shows its comments and the neighbouring and recent posts.
-@cached_page(tags=post_page_tags, allow_args=("reply_to",))
+# ``?comments=N`` is a page of its comments (10 threads to a page).
+@cached_page(tags=post_page_tags, allow_args=("reply_to", "comments"))
 def post(slug):
     found = posts.published_post(slug)
     if found is None:
         abort(404)
+    comment_page = _page_number("comments")
     form = CommentForm()
     # "Reply" links carry the comment's id; anything odd is dropped in _render_post.
     form.parent_id.data = request.args.get("reply_to", "")
-    return _render_post(found, form, notice=session.pop(NOTICE_KEY, None))
+    _fill_in_customer(form)
+    return _render_post(
+        found, form, notice=session.pop(NOTICE_KEY, None), comment_page=comment_page
+    )
+
+
+def _fill_in_customer(form):
+    """A signed-in customer finds her name and address already in the comment form.
+
+    Only she gets this page: her session is private (``account`` marks its key so), and
+    the page cache neither serves nor stores a page for a private session, so no other
+    reader is ever shown her address."""
+    customer = current_customer()
+    if customer is None:
+        return
+    form.email.data = customer.email
+    form.name.data = customer.name or commenters.last_name_used(customer.email)
+
+
+def _signed_in_as(email):
+    """True when the reader is signed in to the customer account of ``email``: her
+    mailbox proved the address when she signed in with its emailed code."""
+    customer = current_customer()
+    return customer is not None and customer.email == normalise_email(email)
 
 
 @bp.post("/blog/<slug>")
@@ -167,7 +204,9 @@ def comment(slug):
         if not form.errors:
             # The cookie is read here only: the post page itself never looks at it, so a
             # known commenter's pages stay shared and cached.
-            proven = cookie_proves(request.cookies.get(KNOWN_COMMENTER_COOKIE), form.email.data)
+            proven = _signed_in_as(form.email.data) or cookie_proves(
+                request.cookies.get(KNOWN_COMMENTER_COOKIE), form.email.data
+            )
             new = comments.add_comment(
                 found,
                 name=form.name.data,
@@ -178,13 +217,50 @@ def comment(slug):
             )
             db.session.commit()
             session[NOTICE_KEY] = {"status": new.status.value, "id": new.id}
-            return redirect(url_for("blog.post", slug=slug, _anchor="comment-notice"), 303)
+            page = 1
+            if new.status == CommentStatus.PENDING:
+                _remember_pending(new.id)
+            else:
+                page = comments.thread_page(new)
+            return redirect(_comments_page_url(slug, page, "comment-notice"), 303)
     return _render_post(found, form, status=400)
 
 
-def _render_post(post, form, *, status=200, notice=None):
+def _comments_page_url(slug, page, anchor):
+    """The post's address showing page ``page`` of its comments (page 1: the plain one)."""
+    args = {"comments": page} if page > 1 else {}
+    return url_for("blog.post", slug=slug, _anchor=anchor, **args)
+
+
+def _remember_pending(comment_id):
+    """Let this browser show the reader her own comment while it waits."""
+    remembered = [i for i in session.get(PENDING_KEY, []) if i != comment_id]
+    session[PENDING_KEY] = [*remembered, comment_id][-comments.MAX_REMEMBERED_PENDING :]
+
+
+def _own_pending(post):
+    """Her own comments on ``post`` that still wait; her session forgets the others
+    (once none wait, her session is no longer private on their account)."""
+    remembered = session.get(PENDING_KEY)
+    if not remembered:
+        return []
+    here, waiting = comments.own_pending(post, remembered)
+    if waiting != remembered:
+        if waiting:
+            session[PENDING_KEY] = waiting
+        else:
+            session.pop(PENDING_KEY)
+    return here
+
+
+def _render_post(post, form, *, status=200, notice=None, comment_page=1):
     tags, references = posts.post_details(post)
-    threads = comments.approved_threads(post)
+    page = comments.approved_threads(post, comment_page)
+    if comment_page > 1 and not page.threads:
+        abort(404)
+    if comment_page == 1:
+        query_args_unused("comments")  # ?comments=1 is the plain page, not a new copy
+    threads = page.threads
     previous, following, recent = posts.post_surroundings(post)
     replying_to = None
     if form.parent_id_value is not None:
@@ -203,7 +279,9 @@ def _render_post(post, form, *, status=200, notice=None):
         references=references,
         form=form,
         threads=threads,
-        comment_count=sum(1 + len(t.replies) for t in threads),
+        comment_count=page.total,
+        comment_page=page,
+        own_pending=_own_pending(post),
         replying_to=replying_to,
         notice=notice,
         # Staff never get a cached page (their session is private): their copy links each
@@ -213,6 +291,9 @@ def _render_post(post, form, *, status=200, notice=None):
         following=following,
         recent=recent,
         canonical_url=post_url(post.slug),
+        hero=picture(post.hero_image_id),
+        author=author_profile(),
+        practice_zone=practitioner_zone(),
     )
     return html, status
 
@@ -243,3 +324,29 @@ def known_commenter_confirm(token):
     else:
         target = url_for("blog.index")
     return remember_commenter(redirect(target, 303), link.email)
+
+
+@bp.get("/blog/reply-emails/<token>")
+def reply_notices_off(token):
+    """The link in a "Dr. Brown replied" email: a button, so that opening the link (or a
+    mail scanner fetching it) changes nothing. Once stopped, the page says so."""
+    email = read_reply_notices_off_link(token)
+    if email is None:
+        return render_template("blog/reply_notices_off.html", email=None, done=False), 400
+    return render_template(
+        "blog/reply_notices_off.html",
+        email=email,
+        done=not commenters.reply_notices_wanted(email),
+    )
+
+
+@bp.post("/blog/reply-emails/<token>")
+@limiter.limit(_comment_rate_limit)
+def reply_notices_off_confirm(token):
+    """Stop emailing this address when Dr. Brown replies to its comments."""
+    email = read_reply_notices_off_link(token)
+    if email is None or not ConfirmForm().validate_on_submit():
+        return render_template("blog/reply_notices_off.html", email=None, done=False), 400
+    commenters.stop_reply_notices(email)
+    db.session.commit()
+    return redirect(url_for("blog.reply_notices_off", token=token), 303)

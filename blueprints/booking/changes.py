@@ -11,7 +11,8 @@ import logging
 import stripe
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.booking import emails
+from blueprints.account.roles import check_refund
+from blueprints.booking import emails, meetings
 from blueprints.booking.errors import ChangeRefused, PaymentUnavailable, SlotTaken, refused
 from blueprints.booking.events import record_change, record_event
 from blueprints.booking.holds import (
@@ -23,6 +24,7 @@ from blueprints.booking.holds import (
 )
 from blueprints.booking.models import Booking, BookingEventKind, BookingStatus
 from blueprints.booking.policy import FREE_CHANGE_HOURS, can_change_free, client_refund_due
+from blueprints.core.audit import record_staff_action
 from blueprints.core.states import StatusRefused, claim_status
 from blueprints.core.stripe import create_refund
 from blueprints.core.types import utcnow
@@ -51,19 +53,44 @@ def _refund_in_full(booking, reason):
     )
     booking.refunded_cents += amount
     booking.stripe_refund_id = refund.id
-    record_event(booking, BookingEventKind.REFUNDED, reason, amount_cents=amount, refund=refund.id)
+    record_event(
+        booking,
+        BookingEventKind.REFUNDED,
+        reason,
+        money_cents=-amount,
+        amount_cents=amount,
+        refund=refund.id,
+    )
     return amount
+
+
+def _who(actor):
+    """The booking log's name for ``actor``: "client", "system"..., or "staff" for a
+    staff account."""
+    return actor if isinstance(actor, str) else "staff"
 
 
 def cancel_booking(booking, *, actor, refund=None, now=None):
     """Cancel a confirmed booking and free its time; returns the cents refunded.
 
-    A client's refund follows the policy (in time: full refund; late: none); staff
-    choose. Raises StatusRefused when it is no longer confirmed, or PaymentUnavailable
-    when the refund cannot be made (the view rolls back: nothing is changed)."""
+    ``actor`` is "client" or the staff account cancelling. A client's refund follows
+    the policy (in time: full refund; late: none); staff choose, and an assistant's
+    refund stays within her limit (``account/roles.py``, NotAllowed otherwise). Raises
+    StatusRefused when it is no longer confirmed, or PaymentUnavailable when the refund
+    cannot be made (the view rolls back: nothing is changed)."""
     now = now or utcnow()
+    if isinstance(actor, str) and actor != "client":
+        raise ValueError(f"staff cancel with their account, not {actor!r}")
+    staff = None if isinstance(actor, str) else actor
     if refund is None:
         refund = client_refund_due(booking, now)
+    if refund and staff is not None:
+        check_refund(
+            staff,
+            max(0, booking.paid_cents - booking.refunded_cents),
+            booking.refunded_cents,
+            booking.currency,
+        )
     # Claimed first, so a second cancel at the same instant refunds nothing. The row
     # stays locked during the refund call; only changes to this booking wait for it.
     _claim(
@@ -72,15 +99,27 @@ def cancel_booking(booking, *, actor, refund=None, now=None):
     refunded = 0
     if refund:
         try:
-            refunded = _refund_in_full(booking, f"cancelled by {actor}")
+            refunded = _refund_in_full(booking, f"cancelled by {_who(actor)}")
         except stripe.StripeError as exc:
             raise PaymentUnavailable(
                 "The refund could not be made just now, so the consultation is still booked. "
                 "Please try again in a few minutes."
             ) from exc
     record_change(
-        booking, BookingEventKind.CANCELLED, BookingStatus.CONFIRMED, actor, refunded_cents=refunded
+        booking,
+        BookingEventKind.CANCELLED,
+        BookingStatus.CONFIRMED,
+        _who(actor),
+        refunded_cents=refunded,
     )
+    if staff is not None:
+        record_staff_action(
+            staff.id,
+            "booking.cancel",
+            "booking",
+            booking.id,
+            {"refunded_cents": refunded, "currency": booking.currency},
+        )
     drop_claims(booking)
     db.session.flush()
     emails.send_cancellation(booking, refunded)
@@ -150,12 +189,13 @@ def _mark_after_start(booking, to, kind, actor, too_early):
     if booking.starts_at > utcnow():
         raise ChangeRefused(too_early)
     _claim(booking, to)
-    record_change(booking, kind, BookingStatus.CONFIRMED, actor)
+    record_change(booking, kind, BookingStatus.CONFIRMED, "staff")
     db.session.flush()
+    record_staff_action(actor.id, f"booking.{to.value}", "booking", booking.id)
 
 
-def mark_no_show(booking, actor="staff"):
-    """Staff: she did not come to the call."""
+def mark_no_show(booking, *, actor):
+    """Staff (``actor``, the staff account): she did not come to the call."""
     _mark_after_start(
         booking,
         BookingStatus.NO_SHOW,
@@ -165,8 +205,8 @@ def mark_no_show(booking, actor="staff"):
     )
 
 
-def mark_completed(booking, actor="staff"):
-    """Staff: the consultation took place."""
+def mark_completed(booking, *, actor):
+    """Staff (``actor``, the staff account): the consultation took place."""
     _mark_after_start(
         booking,
         BookingStatus.COMPLETED,
@@ -174,3 +214,35 @@ def mark_completed(booking, actor="staff"):
         actor,
         "A consultation can be marked as done only after it starts.",
     )
+
+
+def change_meeting_link(booking, url, *, actor, now=None):
+    """Staff (``actor``, the staff account) give a video consultation its own meeting link
+    (or clear it, back to the default room), with one audit entry when it changes.
+    Returns ``(changed, emailed)``.
+
+    When the link she would join by really changes on a confirmed consultation still to
+    come, her calendar entry is updated (same UID, SEQUENCE one higher, in the same
+    compare-and-set as the check) and she is emailed after the commit. A change of the
+    usual room itself (``meetings.set_usual_room``, on the availability page) emails no one.
+    """
+    now = now or utcnow()
+    before = meetings.meeting_link(booking)
+    if not meetings.set_meeting_url(booking, url):
+        return False, False
+    record_staff_action(
+        actor.id, "booking.meeting_link", "booking", booking.id, {"url": booking.meeting_url or ""}
+    )
+    if meetings.meeting_link(booking) == before or booking.status != BookingStatus.CONFIRMED:
+        return True, False
+    take_write_lock()
+    if not claim_status(
+        booking,
+        BookingStatus.CONFIRMED,
+        allowed={BookingStatus.CONFIRMED},
+        where=(Booking.starts_at > now,),
+        ics_sequence=Booking.ics_sequence + 1,
+    ):
+        return True, False  # past, or cancelled a moment ago: nothing to tell her
+    emails.send_meeting_link_change(booking)
+    return True, True

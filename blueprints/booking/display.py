@@ -1,22 +1,25 @@
-"""How consultation times read: in the client's zone, with Dr. Brown's zone named too."""
+"""How the lists of free times read, and the zone selector's choices.
 
-from datetime import UTC
+A single moment (a booking's time, a deadline) is written by ``core.timezones.format_when``
+(the ``when`` filter) everywhere: pages, emails, subject lines, the calendar entry, admin.
+"""
+
+import re
+import unicodedata
+from datetime import UTC, date, timedelta
+from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from blueprints.core.timezones import (
     MONTHS,
     WEEKDAYS,
+    ZONE_NAMES,
     all_zone_names,
-    format_date,
     format_time,
     practitioner_zone,
+    zone_countries,
 )
-
-
-def zone_place(zone):
-    """``New York`` for America/New_York: the city people recognise."""
-    return zone.key.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def _zone(zone):
@@ -24,42 +27,9 @@ def _zone(zone):
 
 
 def day_label(value, zone):
-    """``Tuesday 3 March`` in ``zone``."""
+    """``Tuesday 3 March`` in ``zone``: a day heading of the list of free times."""
     local = value.astimezone(_zone(zone))
     return f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month]}"
-
-
-def day_label_with_year(value, zone):
-    local = value.astimezone(_zone(zone))
-    return f"{WEEKDAYS[local.weekday()]} {format_date(local, local.tzinfo)}"
-
-
-def slot_label(value, zone, with_year=False):
-    """``Tuesday 3 March, 9:00 am your time (Europe/London); 4:00 am in New York``.
-
-    Shown as one sentence so nobody has to work out the difference between zones."""
-    zone = _zone(zone)
-    home = practitioner_zone()
-    day = day_label_with_year(value, zone) if with_year else day_label(value, zone)
-    mine = f"{day}, {format_time(value, zone)}"
-    if zone.key == home.key:
-        return f"{mine} ({zone_place(home)} time)"
-    theirs = format_time(value, home)
-    if value.astimezone(home).date() != value.astimezone(zone).date():
-        theirs = f"{theirs} on {day_label(value, home)}"
-    return f"{mine} your time ({zone.key}); {theirs} in {zone_place(home)}"
-
-
-def practitioner_label(value, with_year=True):
-    """``Tuesday 3 March 2026, 9:00 am New York time``."""
-    home = practitioner_zone()
-    day = day_label_with_year(value, home) if with_year else day_label(value, home)
-    return f"{day}, {format_time(value, home)} {zone_place(home)} time"
-
-
-def client_label(value, zone):
-    zone = _zone(zone)
-    return f"{day_label_with_year(value, zone)}, {format_time(value, zone)} ({zone.key})"
 
 
 def slot_value(starts_at):
@@ -111,11 +81,11 @@ COMMON_ZONES = (
     (
         "United States",
         (
-            ("America/New_York", "Eastern time (New York)"),
-            ("America/Chicago", "Central time (Chicago)"),
-            ("America/Denver", "Mountain time (Denver)"),
+            ("America/New_York", "Eastern Time (New York)"),
+            ("America/Chicago", "Central Time (Chicago)"),
+            ("America/Denver", "Mountain Time (Denver)"),
             ("America/Phoenix", "Arizona (Phoenix)"),
-            ("America/Los_Angeles", "Pacific time (Los Angeles)"),
+            ("America/Los_Angeles", "Pacific Time (Los Angeles)"),
             ("America/Anchorage", "Alaska (Anchorage)"),
             ("Pacific/Honolulu", "Hawaii (Honolulu)"),
         ),
@@ -124,12 +94,12 @@ COMMON_ZONES = (
         "Canada",
         (
             ("America/St_Johns", "Newfoundland (St. John's)"),
-            ("America/Halifax", "Atlantic time (Halifax)"),
-            ("America/Toronto", "Eastern time (Toronto)"),
-            ("America/Winnipeg", "Central time (Winnipeg)"),
+            ("America/Halifax", "Atlantic Time (Halifax)"),
+            ("America/Toronto", "Eastern Time (Toronto)"),
+            ("America/Winnipeg", "Central Time (Winnipeg)"),
             ("America/Regina", "Saskatchewan (Regina)"),
-            ("America/Edmonton", "Mountain time (Edmonton)"),
-            ("America/Vancouver", "Pacific time (Vancouver)"),
+            ("America/Edmonton", "Mountain Time (Edmonton)"),
+            ("America/Vancouver", "Pacific Time (Vancouver)"),
         ),
     ),
     (
@@ -185,9 +155,174 @@ COMMON_ZONE_NAMES = frozenset(name for _group, zones in COMMON_ZONES for name, _
 
 
 def zone_label(name):
-    """``America/Argentina/Buenos Aires``: an IANA name as the full list shows it."""
-    return name.replace("_", " ")
+    """``Buenos Aires (Argentina)``, ``London``: a zone as the lists name it, by its city
+    (its region is the list's group heading), never by its id."""
+    region, _, rest = name.partition("/")
+    *within, city = rest.split("/")
+    city = city.replace("_", " ")
+    return f"{city} ({', '.join(p.replace('_', ' ') for p in within)})" if within else city
 
 
-# The full list, worked out once per process: its page is a plain loop.
-ALL_ZONES = tuple((name, zone_label(name)) for name in all_zone_names())
+def search_words(text):
+    """``text`` as the zone search compares it: lower case, without accents or
+    punctuation (``São Paulo`` and ``sao-paulo`` read ``sao paulo``). static/js/zones.js
+    folds what she types the same way."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(re.split(r"[^a-z0-9]+", text.lower())).strip()
+
+
+def _zone_keywords(name, label):
+    """What else finds ``name`` besides its label and region: its country and the name
+    people give its clock (``india``; ``eastern time new york``), as search words."""
+    common = {zone: text for _group, zones in COMMON_ZONES for zone, text in zones}
+    extra = " ".join(
+        part for part in (zone_countries().get(name), ZONE_NAMES.get(name), common.get(name))
+        if part and part != label
+    )  # fmt: skip
+    words = search_words(extra).split()
+    shown = set(search_words(label).split())
+    return " ".join(dict.fromkeys(w for w in words if w not in shown))
+
+
+class ZoneChoice(NamedTuple):
+    name: str  # the IANA id: the option's value, never shown
+    label: str  # ``Buenos Aires (Argentina)``
+    keywords: str  # ``argentina``: for the search, in the option's data-k
+
+
+def _all_zone_groups():
+    groups = {}
+    for name in all_zone_names():
+        label = zone_label(name)
+        groups.setdefault(name.partition("/")[0], []).append(
+            ZoneChoice(name, label, _zone_keywords(name, label))
+        )
+    return tuple((region, tuple(zones)) for region, zones in groups.items())
+
+
+# The full list by region, worked out once per process: its page is a plain loop.
+ALL_ZONE_GROUPS = _all_zone_groups()
+
+
+@cache
+def _place_words(zone, region):
+    """The words that find ``zone`` (its label's, its region's, its keywords), worked
+    out once per process for the full list's few hundred places."""
+    return tuple(f"{search_words(zone.label)} {search_words(region)} {zone.keywords}".split())
+
+
+def _matches(words, zone, region, whole):
+    # Each word she typed is (``whole``), or begins (``kolk``), a word of the place's.
+    known = _place_words(zone, region)
+    if whole:
+        return all(w in known for w in words)
+    return all(any(k.startswith(w) for k in known) for w in words)
+
+
+def search_zone_groups(query):
+    """The full list's groups holding only the places ``query`` names, and how many:
+    places with a word equal to each word she typed (``india`` is Kolkata, not Indiana)
+    when there are any, else places with a word beginning with each (``kolk``). An empty
+    query, or one that finds nothing, gives every place (with 0 matches for the latter).
+    static/js/zones.js filters the list the same way as she types."""
+    words = search_words(query or "").split()
+    if not words:
+        return ALL_ZONE_GROUPS, sum(len(zones) for _region, zones in ALL_ZONE_GROUPS)
+    for whole in (True, False):
+        found = []
+        for region, zones in ALL_ZONE_GROUPS:
+            kept = tuple(zone for zone in zones if _matches(words, zone, region, whole))
+            if kept:
+                found.append((region, kept))
+        if found:
+            return tuple(found), sum(len(zones) for _region, zones in found)
+    return ALL_ZONE_GROUPS, 0
+
+
+def zone_choices(current):
+    """The zone selector's choices on every booking page: ``current`` (her zone) first
+    when it is not a common one, then the common zones in plain words. Every other zone
+    is one link away, on the full list."""
+    groups = {}
+    if current and current not in COMMON_ZONE_NAMES:
+        groups["Your time zone"] = [(current, zone_label(current))]
+    for group, zones in COMMON_ZONES:
+        groups[group] = list(zones)
+    return groups
+
+
+# --- the free times as a month calendar ---------------------------------------------------
+
+
+class CalendarDay(NamedTuple):
+    date: date
+    label: str  # ``Tuesday 8 December``
+    free: int  # how many free times that day
+
+
+class Calendar(NamedTuple):
+    month: date  # its first day
+    title: str  # ``December 2026``
+    weeks: list  # rows of seven cells, Monday first: a CalendarDay, or None outside it
+    chosen: CalendarDay | None  # the day whose times are shown
+    times: list  # slot_days() of the chosen day
+
+
+def month_arg(value, first, last):
+    """The month ``YYYY-MM`` names, when it lies from ``first`` to ``last`` (first days of
+    months); else ``first``."""
+    try:
+        year, month = (int(part) for part in (value or "").split("-"))
+        chosen = date(year, month, 1)
+    except ValueError:
+        return first
+    return chosen if first <= chosen <= last else first
+
+
+def day_arg(value):
+    try:
+        return date.fromisoformat(value) if value and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def month_title(month):
+    """``December 2026``."""
+    return f"{MONTHS[month.month]} {month.year}"
+
+
+def month_calendar(slots, zone, month, chosen_date=None):
+    """The month ``month`` (its first day) of the reader's calendar with each day's
+    number of free ``slots`` (UTC, sorted), and the times of ``chosen_date`` (when it has
+    some) or else of the month's first free day."""
+    per_day = {}
+    for slot in slots:
+        local = slot.astimezone(zone).date()
+        if local.month == month.month and local.year == month.year:
+            per_day.setdefault(local, []).append(slot)
+    weeks, row = [], [None] * month.weekday()
+    day = month
+    while day.month == month.month:
+        row.append(CalendarDay(day, f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month]}",
+                               len(per_day.get(day, ()))))  # fmt: skip
+        if len(row) == 7:
+            weeks.append(row)
+            row = []
+        day += timedelta(days=1)
+    if row:
+        weeks.append(row + [None] * (7 - len(row)))
+    if chosen_date not in per_day:
+        chosen_date = min(per_day) if per_day else None
+    chosen = next(
+        (cell for week in weeks for cell in week if cell and cell.date == chosen_date), None
+    )
+    times = slot_days(per_day[chosen_date], zone) if chosen else []
+    return Calendar(month, month_title(month), weeks, chosen, times)
+
+
+def next_month(month):
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def previous_month(month):
+    return (month - timedelta(days=1)).replace(day=1)

@@ -10,12 +10,13 @@ from urllib.parse import urlsplit
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from blueprints.account.services import staff_addresses
-from blueprints.booking.display import client_label, practitioner_label
 from blueprints.booking.links import manage_url
+from blueprints.booking.meetings import meeting_link
 from blueprints.booking.policy import HOLD_MINUTES, cancellation_policy
 from blueprints.core.addresses import sender_address
 from blueprints.core.links import site_url
 from blueprints.core.outbox import queue_email
+from blueprints.core.timezones import format_when, practitioner_zone, zone_name
 from blueprints.core.types import utcnow
 
 PRACTITIONER_NAME = "Dr. Susan E. Brown, PhD"
@@ -28,7 +29,9 @@ def calendar_uid(booking):
 
 
 def build_invitation(booking, method="REQUEST"):
-    """The .ics text for a booking: METHOD REQUEST (new or moved) or CANCEL."""
+    """The .ics text for a booking: METHOD REQUEST (new or moved), CANCEL, or PUBLISH
+    (the copy she downloads from her booking page: no attendee, nothing to answer).
+    A video consultation's room is its LOCATION and URL."""
     calendar = Calendar()
     calendar.add("prodid", "-//Better Bones//Consultations//EN")
     calendar.add("version", "2.0")
@@ -42,35 +45,57 @@ def build_invitation(booking, method="REQUEST"):
     event.add("summary", f"{booking.consultation_type.name} with {PRACTITIONER_NAME}")
     event.add("description", how_the_call_happens(booking))
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    room = meeting_link(booking)
+    if room:
+        event.add("location", room)
+        event.add("url", room)
     organizer = vCalAddress(f"mailto:{sender_address()}")
     organizer.params["cn"] = vText(PRACTITIONER_NAME)
     event.add("organizer", organizer)
-    attendee = vCalAddress(f"mailto:{booking.email}")
-    attendee.params["cn"] = vText(booking.name)
-    attendee.params["role"] = vText("REQ-PARTICIPANT")
-    event.add("attendee", attendee)
+    if method != "PUBLISH":
+        attendee = vCalAddress(f"mailto:{booking.email}")
+        attendee.params["cn"] = vText(booking.name)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        event.add("attendee", attendee)
     calendar.add_component(event)
     return calendar.to_ical().decode()
 
 
-def how_the_call_happens(booking):
-    """How the call reaches her, in words (for the emails and the invitation)."""
+def how_the_call_happens(booking, find_link=meeting_link):
+    """How the call reaches her, in words (for the emails and the invitation);
+    ``find_link`` is :func:`meeting_link` or, for a page of many bookings, the
+    ``link_finder()`` that read the usual room once."""
     if booking.call_type.value == "video":
-        return (
-            "A video call. We will email you the link to join the day before; you need a "
-            "computer, tablet or phone with a camera. If the video fails, Dr. Brown will "
-            f"phone you on {booking.phone}."
+        room = find_link(booking)
+        join = (
+            f"Join at {room} a few minutes before the time booked"
+            if room
+            else "We will email you the link to join before the call"
         )
-    return f"A phone call. Dr. Brown will call you at {booking.phone} at the time booked."
+        return (
+            f"A video call. {join}; you need a computer, tablet or phone with a camera. "
+            f"If the video fails, Dr. Brown will phone you at {booking.phone}."
+        )
+    return (
+        f"A phone call. Dr. Brown will call you at {booking.phone} at the time booked; "
+        "you do not need to call."
+    )
+
+
+def client_time(booking, value=None):
+    """``value`` (her booked time by default) as she reads it, in her own zone."""
+    return format_when(value or booking.starts_at, booking.client_timezone)
 
 
 def _context(booking):
     return {
         "booking": booking,
         "ctype": booking.consultation_type,
-        "client_time": client_label(booking.starts_at, booking.client_timezone),
-        "practitioner_time": practitioner_label(booking.starts_at),
+        "client_time": client_time(booking),
+        "practitioner_time": format_when(booking.starts_at, practitioner_zone()),
+        "client_zone": zone_name(booking.client_timezone),
         "how": how_the_call_happens(booking),
+        "meeting_url": meeting_link(booking),
         "policy": cancellation_policy(),
         "hold_minutes": HOLD_MINUTES,
         "manage_url": manage_url(booking),
@@ -104,7 +129,7 @@ def send_confirmation(booking):
     _send(
         booking,
         "booking_confirmed",
-        f"Your consultation with Dr. Brown: {client_label(booking.starts_at, booking.client_timezone)}",
+        f"Your consultation with Dr. Brown: {client_time(booking)}",
         "New consultation booked",
         invite="REQUEST",
     )
@@ -112,14 +137,13 @@ def send_confirmation(booking):
 
 def send_reschedule(booking, old_start):
     """The booking moved: the same calendar entry at its new time."""
-    client_time = client_label(booking.starts_at, booking.client_timezone)
     _send(
         booking,
         "booking_rescheduled",
-        f"Your consultation has moved to {client_time}",
+        f"Your consultation has moved to {client_time(booking)}",
         "Consultation moved",
         invite="REQUEST",
-        old_time=client_label(old_start, booking.client_timezone),
+        old_time=client_time(booking, old_start),
     )
 
 
@@ -135,12 +159,22 @@ def send_cancellation(booking, refunded_cents):
     )
 
 
+def send_meeting_link_change(booking):
+    """Staff changed her video link: the new one, and her calendar entry updated."""
+    _send(
+        booking,
+        "booking_meeting_link",
+        f"New video link for your consultation, {client_time(booking)}",
+        invite="REQUEST",
+    )
+
+
 def send_reminder(booking):
     """The day-before reminder."""
     _send(
         booking,
         "booking_reminder",
-        f"Reminder: your consultation with Dr. Brown, {client_label(booking.starts_at, booking.client_timezone)}",
+        f"Reminder: your consultation with Dr. Brown, {client_time(booking)}",
     )
 
 

@@ -7,10 +7,19 @@ from extensions import db
 
 
 def record_event(
-    booking, kind, message="", actor="system", *, from_status=None, to_status=None, **detail
+    booking,
+    kind,
+    message="",
+    actor="system",
+    *,
+    from_status=None,
+    to_status=None,
+    money_cents=None,
+    **detail,
 ):
     """Append one row to the booking's history (``message``, a reason in words, goes
-    with any other ``detail`` into the row's JSON)."""
+    with any other ``detail`` into the row's JSON). ``money_cents`` is the money the
+    change moved, for the books: + taken, - given back."""
     if message:
         detail["message"] = message
     event = BookingEvent(
@@ -19,6 +28,7 @@ def record_event(
         actor=actor,
         from_status=from_status,
         to_status=to_status,
+        money_cents=money_cents,
         detail=json.dumps(detail, default=str) if detail else "",
     )
     db.session.add(event)

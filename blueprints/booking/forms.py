@@ -11,7 +11,9 @@ from wtforms import (
     TelField,
     TextAreaField,
     TimeField,
+    URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -22,8 +24,21 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from blueprints.booking.meetings import BAD_MEETING_URL, MAX_MEETING_URL_LENGTH, is_meeting_url
 from blueprints.core.forms import Form, PlainText
-from blueprints.core.timezones import all_zone_names
+from blueprints.core.timezones import current_zone_name, parse_zone
+
+
+def current_name(value):
+    """Asia/Calcutta (an old name her browser may still send) is kept as Asia/Kolkata;
+    anything unknown is left for ``known_zone`` to refuse."""
+    return current_zone_name(value) or value
+
+
+def known_zone(form, field):
+    if field.data and parse_zone(field.data) is None:
+        raise ValidationError("Please choose your time zone from the list.")
+
 
 AGE_RANGES = [
     ("", "Choose one"),
@@ -74,10 +89,14 @@ class BookingForm(Form):
             ),
         ],
     )
+    # Rendered with the same list as every booking page (display.zone_choices, set by
+    # the view); any zone of the full list is accepted.
     timezone = SelectField(
         "Your time zone",
         description="We show times, and send your invitation, in this zone.",
-        validators=[DataRequired(message="Please choose your time zone.")],
+        validate_choice=False,
+        filters=[current_name],
+        validators=[DataRequired(message="Please choose your time zone."), known_zone],
     )
     call_type = RadioField(
         "How would you like to talk?",
@@ -108,12 +127,11 @@ class BookingForm(Form):
 
     def __init__(self, *args, ctype=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [(z, z.replace("_", " ")) for z in all_zone_names()]
         labels = {"phone": "Phone call", "video": "Video call"}
         types = ctype.call_types if ctype else []
-        self.call_type.choices = [(t.value, labels[t.value]) for t in types]
+        self.call_type.choices = [SelectChoice(t.value, labels[t.value]) for t in types]
         if len(self.call_type.choices) == 1 and not self.call_type.data:
-            self.call_type.data = self.call_type.choices[0][0]
+            self.call_type.data = self.call_type.choices[0].value
 
 
 class RescheduleForm(Form):
@@ -121,7 +139,7 @@ class RescheduleForm(Form):
 
 
 class WeeklyHoursForm(Form):
-    weekday = SelectField("Day", choices=[(str(i), d) for i, d in enumerate(WEEKDAYS)])
+    weekday = SelectField("Day", choices=[SelectChoice(str(i), d) for i, d in enumerate(WEEKDAYS)])
     start_time = TimeField("From", validators=[InputRequired(message="Please give a start time.")])
     end_time = TimeField("Until", validators=[InputRequired(message="Please give an end time.")])
 
@@ -164,4 +182,33 @@ class BlockForm(Form):
     end_time = TimeField("Until", validators=[InputRequired(message="Please give an end time.")])
     reason = StringField(
         "Reason (staff only)", validators=[Optional(), Length(max=200), PlainText()]
+    )
+
+
+def _meeting_url(form, field):
+    if field.data and not is_meeting_url(field.data.strip()):
+        raise ValidationError(BAD_MEETING_URL)
+
+
+class MeetingLinkForm(Form):
+    """Staff give one video consultation its own meeting link (empty: the default room)."""
+
+    meeting_url = URLField(
+        "Meeting link",
+        validators=[Optional(), Length(max=MAX_MEETING_URL_LENGTH), _meeting_url],
+        description="The https address the client opens to join. Leave empty to use the "
+        "usual room.",
+    )
+
+
+class UsualRoomForm(Form):
+    """Staff set the practice's usual video room (empty: there is none)."""
+
+    meeting_url = URLField(
+        "Usual video room",
+        validators=[Optional(), Length(max=MAX_MEETING_URL_LENGTH), _meeting_url],
+        description="The https address clients open to join a video consultation that has "
+        "no link of its own, for example https://zoom.us/j/123456789. Leave empty if there "
+        "is no usual room: clients are then told the link will follow by email. Clients "
+        "already booked keep the room they were sent; new bookings get this one.",
     )

@@ -255,6 +255,7 @@ def start_checkout(booking):
                 }
             ],
             customer_email=booking.email,
+            customer_name=booking.name,
             success_url=manage_url(booking, paid=1),
             cancel_url=manage_url(booking, checkout="cancelled"),
             expires_at=utcnow() + timedelta(minutes=HOLD_MINUTES, seconds=30),

@@ -19,9 +19,12 @@ from sqlalchemy import (
     Text,
     Time,
     event,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from blueprints.core.crypto import EncryptedText
 from blueprints.core.states import Transitions
 from blueprints.core.types import StrEnum, UTCDateTime, enum_column, utcnow
 from extensions import db
@@ -86,6 +89,8 @@ class BookingEventKind(StrEnum):
     NO_SHOW = "no_show"
     COMPLETED = "completed"
     REMINDER_SENT = "reminder_sent"
+    PERSONAL_DATA_ERASED = "personal_data_erased"  # she deleted her account
+    MEETING_LINK_SET = "meeting_link_set"
 
 
 def new_public_id():
@@ -211,6 +216,8 @@ class Booking(db.Model):
         ),
         CheckConstraint("status <> 'held' OR hold_expires_at IS NOT NULL", name="held_has_expiry"),
         Index("ix_booking_status_starts_at", "status", "starts_at"),
+        # A customer's bookings by her address, in any case (staff's customer page).
+        Index("ix_booking_email_lower", func.lower(text("email"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,10 +242,15 @@ class Booking(db.Model):
     client_timezone: Mapped[str] = mapped_column(String(64))
     call_type: Mapped[CallType] = mapped_column(enum_column(CallType, name="call_type"))
     age_range: Mapped[str] = mapped_column(String(40), default="")
-    t_scores: Mapped[str] = mapped_column(String(200), default="")
-    fractures: Mapped[str] = mapped_column(Text, default="")
-    medications: Mapped[str] = mapped_column(Text, default="")
-    goals: Mapped[str] = mapped_column(Text, default="")
+    # Her intake answers are health data: encrypted at rest with DATA_KEY (core/crypto.py),
+    # shown only to her and to staff, and erased INTAKE_RETENTION_DAYS after the
+    # consultation (booking/privacy.py, ``flask privacy purge``), which sets
+    # intake_erased_at.
+    t_scores: Mapped[str] = mapped_column(EncryptedText(), default="")
+    fractures: Mapped[str] = mapped_column(EncryptedText(), default="")
+    medications: Mapped[str] = mapped_column(EncryptedText(), default="")
+    goals: Mapped[str] = mapped_column(EncryptedText(), default="")
+    intake_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     policy_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     price_cents: Mapped[int]
@@ -249,6 +261,9 @@ class Booking(db.Model):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     checkout_url: Mapped[str | None] = mapped_column(Text)
+    # The video room for this consultation, set by staff in the schedule (https only);
+    # without it, the usual room (staff set it on the availability page) is used.
+    meeting_url: Mapped[str | None] = mapped_column(String(500))
     # Set when a person must look at this booking (e.g. paid after the time was taken).
     needs_attention: Mapped[str | None] = mapped_column(String(300))
 
@@ -296,6 +311,9 @@ class BookingEvent(db.Model):
     to_status: Mapped[str | None] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(40))  # client, staff, stripe, system
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The money this row moved, in the booking's currency: + taken, - given back; None
+    # when it moved none. The dashboard sums it by created_at (booking/reports.py).
+    money_cents: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     booking: Mapped[Booking] = relationship(back_populates="events")

@@ -1,7 +1,7 @@
 """Consultation pages: types, free times, the booking form, and the manage link."""
 
 import math
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from functools import cache
 
 from flask import (
@@ -15,20 +15,33 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
+from werkzeug.exceptions import NotFound
 
-from blueprints.booking import availability, changes, holds, links, policy, services
+from blueprints.booking import (
+    availability,
+    calendar_links,
+    changes,
+    emails,
+    holds,
+    links,
+    meetings,
+    policy,
+    services,
+)
 from blueprints.booking.blueprint import bp
 from blueprints.booking.cache_tags import times_page_tags, types_page_tags
 from blueprints.booking.display import (
-    ALL_ZONES,
-    COMMON_ZONE_NAMES,
-    COMMON_ZONES,
+    day_arg,
     day_label,
+    month_arg,
+    month_calendar,
+    month_title,
+    next_month,
+    previous_month,
+    search_zone_groups,
     slot_days,
-    slot_label,
     slot_value,
-    zone_label,
-    zone_place,
+    zone_choices,
 )
 from blueprints.booking.errors import (
     BookingError,
@@ -46,7 +59,13 @@ from blueprints.core.errors import UserError
 from blueprints.core.headers import no_store
 from blueprints.core.layout import format_money
 from blueprints.core.security import safe_next
-from blueprints.core.timezones import TZ_COOKIE, parse_zone, practitioner_zone, reader_zone
+from blueprints.core.timezones import (
+    TZ_COOKIE,
+    parse_zone,
+    practitioner_zone,
+    reader_zone,
+    zone_city,
+)
 from blueprints.core.types import parse_id, utcnow
 from blueprints.core.visitors import current_visitor, session_key
 from extensions import db, limiter
@@ -68,17 +87,13 @@ def booking_policy():
     return policy.cancellation_policy()
 
 
-@bp.app_template_filter("slot_label")
-def _slot_label(value, zone=None):
-    return slot_label(value, zone or reader_zone())
-
-
 @bp.app_template_filter("slot_day")
 def _slot_day(value, zone=None):
     return day_label(value, zone or reader_zone())
 
 
 bp.add_app_template_global(slot_value)
+bp.add_app_template_global(month_title)
 
 
 @bp.app_template_global()
@@ -88,7 +103,7 @@ def home_zone():
 
 @bp.app_template_global()
 def home_place():
-    return zone_place(practitioner_zone())
+    return zone_city(practitioner_zone())
 
 
 def _render_zone_context():
@@ -101,14 +116,7 @@ def _zone_options(current):
     """The zone selector's ``<option>`` list with ``current`` chosen. It is the same for
     every reader in that zone, so each zone's list is rendered once per process."""
     template = current_app.jinja_env.get_template("booking/_zone_options.html")
-    return Markup(
-        template.render(
-            zone_groups=COMMON_ZONES,
-            current_zone=current,
-            # Her zone, when it is not a common one, is offered (chosen) above the rest.
-            own_zone=None if current in COMMON_ZONE_NAMES else (current, zone_label(current)),
-        )
-    )
+    return Markup(template.render(zone_groups=zone_choices(current), current_zone=current))
 
 
 @bp.get("/")
@@ -133,10 +141,15 @@ def set_timezone():
 
 @bp.get("/time-zones")
 def time_zones():
-    """Every time zone, for a reader whose zone is not among the common ones."""
+    """Every time zone, for a reader whose zone is not among the common ones; ``q``
+    narrows the list to the places it names (the search without JavaScript)."""
+    query = request.args.get("q", "")[:64].strip()
+    groups, matches = search_zone_groups(query)
     return render_template(
         "booking/time_zones.html",
-        zones=ALL_ZONES,
+        zone_groups=groups,
+        query=query,
+        matches=matches,
         current_zone=reader_zone().key,
         next_url=safe_next(url_for("booking.index")),
     )
@@ -179,20 +192,36 @@ def _pager(week):
 
 
 @bp.get("/<slug>/")
-@cached_page(tags=times_page_tags(), allow_args=("week",), timeout=TIMES_TIMEOUT)
+@cached_page(tags=times_page_tags(), allow_args=("month", "day"), timeout=TIMES_TIMEOUT)
 def times(slug):
+    """Free times as a month calendar: the days with free times link to their times,
+    shown under it (the month's first free day's at first). Plain links: no script."""
     ctype = _type_or_404(slug)
-    week = _week_arg()
+    zone = reader_zone()
+    now = utcnow()
+    earliest, latest = now + availability.min_notice(), now + availability.horizon()
+    first = earliest.astimezone(zone).date().replace(day=1)
+    last = latest.astimezone(zone).date().replace(day=1)
+    month = month_arg(request.args.get("month"), first, last)
+    month_start = datetime.combine(month, time(), zone)
+    slots = availability.free_slots(
+        ctype,
+        now=now,
+        range_start=max(month_start, earliest),
+        range_end=min(datetime.combine(next_month(month), time(), zone), latest),
+    )
     return render_template(
         "booking/times.html",
         ctype=ctype,
-        days=_page_of_times(ctype, week),
-        **_pager(week),
+        calendar=month_calendar(slots, zone, month, day_arg(request.args.get("day"))),
+        earlier_month=previous_month(month) if month > first else None,
+        later_month=next_month(month) if month < last else None,
         **_render_zone_context(),
     )
 
 
 def _render_form(ctype, form, starts_at, status=200, error=None, alternatives=None):
+    form.timezone.choices = zone_choices(form.timezone.data)
     return render_template(
         "booking/book.html",
         ctype=ctype,
@@ -268,6 +297,7 @@ def _link_problem(error):
 def manage(token):
     booking = links.booking_from_token(token)
     now = utcnow()
+    just_paid = request.args.get("paid") == "1"
     response = make_response(
         render_template(
             "booking/manage.html",
@@ -278,13 +308,37 @@ def manage(token):
             and policy.can_change_free(booking, now),
             deadline=policy.change_deadline(booking),
             free_change_hours=policy.FREE_CHANGE_HOURS,
-            just_paid=request.args.get("paid") == "1",
+            just_paid=just_paid,
+            booked_now=just_paid and booking.status == BookingStatus.CONFIRMED,
+            manage_url=links.manage_url(booking),
             checkout_cancelled=request.args.get("checkout") == "cancelled",
             hold_active=booking.status == BookingStatus.HELD and booking.hold_expires_at > now,
+            meeting_url=meetings.meeting_link(booking),
+            google_calendar_url=calendar_links.google_calendar_url(booking),
+            outlook_calendar_url=calendar_links.outlook_calendar_url(booking),
         )
     )
     # A private page: keep it out of shared caches and search engines.
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@bp.get("/manage/<token>/consultation.ics")
+@no_store
+def calendar_file(token):
+    """The confirmed consultation as an .ics file to open in any calendar app; any other
+    link, or a booking that is not confirmed, is not found."""
+    try:
+        booking = links.booking_from_token(token)
+    except (LinkExpired, LinkInvalid):
+        booking = None
+    if booking is None or booking.status != BookingStatus.CONFIRMED:
+        # The site's own 404 page, returned (not raised) so it is not stored either.
+        return current_app.handle_user_exception(NotFound())
+    response = make_response(emails.build_invitation(booking, method="PUBLISH"))
+    response.mimetype = "text/calendar"
+    response.headers["Content-Disposition"] = 'attachment; filename="consultation.ics"'
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 

@@ -11,7 +11,8 @@ flushes and never commits; the view, the webhook or the CLI commits once.
 
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from blueprints.booking import emails
 from blueprints.booking.events import record_event
@@ -23,6 +24,7 @@ from blueprints.booking.models import (
     ConsultationType,
 )
 from blueprints.booking.policy import REMINDER_LEAD
+from blueprints.core.addresses import normalise_email
 from blueprints.core.links import external_url
 from blueprints.core.types import CALENDAR_YEARS, utcnow
 from extensions import db
@@ -31,6 +33,18 @@ from extensions import db
 # never became a booking).
 SCHEDULE_STATUSES = (
     BookingStatus.HELD,
+    BookingStatus.CONFIRMED,
+    BookingStatus.COMPLETED,
+    BookingStatus.NO_SHOW,
+    BookingStatus.CANCELLED,
+)
+# The bookings that are (or were) going ahead: what the dashboard counts and the day
+# sheet prints.
+GOING_AHEAD = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+# What a client's own list shows: every consultation she booked and paid for, whatever
+# came of it (a hold that never became a booking is not one).
+CLIENT_STATUSES = (
     BookingStatus.CONFIRMED,
     BookingStatus.COMPLETED,
     BookingStatus.NO_SHOW,
@@ -124,20 +138,27 @@ def send_reminders(now=None):
     return queued
 
 
-def schedule(start, end, now=None):
-    """Staff's schedule: the bookings starting from ``start`` up to ``end``."""
+def schedule(start, end=None, now=None, *, statuses=SCHEDULE_STATUSES, limit=None):
+    """Staff's schedule: the bookings starting from ``start`` up to ``end`` (None: no
+    end), in ``statuses``, at most ``limit`` of them, earliest first."""
     now = now or utcnow()
-    return db.session.scalars(
+    query = (
         select(Booking)
         .where(
             Booking.starts_at >= start,
-            Booking.starts_at < end,
-            Booking.status.in_(SCHEDULE_STATUSES),
+            Booking.status.in_(statuses),
             # A hold whose 30 minutes ran out is not a booking, even before cleanup.
             or_(Booking.status != BookingStatus.HELD, Booking.hold_expires_at > now),
         )
-        .order_by(Booking.starts_at)
-    ).all()
+        .order_by(Booking.starts_at, Booking.id)
+        # The schedule shows each booking's history: one query for all of them.
+        .options(selectinload(Booking.events))
+    )
+    if end is not None:
+        query = query.where(Booking.starts_at < end)
+    if limit is not None:
+        query = query.limit(limit)
+    return db.session.scalars(query).all()
 
 
 def needing_attention(limit=20):
@@ -148,3 +169,34 @@ def needing_attention(limit=20):
         .order_by(Booking.id.desc())
         .limit(limit)
     ).all()
+
+
+def bookings_for_email(email):
+    """The consultations booked with ``email`` (in any case, as she typed it), soonest
+    first, each with its type (one query)."""
+    return db.session.scalars(
+        select(Booking)
+        .where(
+            func.lower(Booking.email) == normalise_email(email),
+            Booking.status.in_(CLIENT_STATUSES),
+        )
+        .order_by(Booking.starts_at, Booking.id)
+    ).all()
+
+
+def consultation_counts(today_start, today_end, week_end):
+    """How many consultations start today (``today_start`` to ``today_end``) and in the
+    days after it up to ``week_end``, in one query."""
+
+    def starting(start, end):
+        inside = (Booking.starts_at >= start) & (Booking.starts_at < end)
+        return func.coalesce(func.sum(case((inside, 1), else_=0)), 0)
+
+    today, week = db.session.execute(
+        select(starting(today_start, today_end), starting(today_end, week_end)).where(
+            Booking.status.in_(GOING_AHEAD),
+            Booking.starts_at >= today_start,
+            Booking.starts_at < week_end,
+        )
+    ).one()
+    return {"today": int(today), "next_days": int(week)}

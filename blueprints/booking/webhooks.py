@@ -81,6 +81,7 @@ def on_checkout_completed(session, event):
         booking,
         BookingEventKind.PAID,
         actor="stripe",
+        money_cents=booking.paid_cents,
         amount_cents=booking.paid_cents,
         event=event["id"],
     )
@@ -133,6 +134,7 @@ def _refuse_wrong_amount(booking, amount, currency, event):
         )
         booking.refunded_cents = amount
         booking.stripe_refund_id = refund.id
+        # Taken and given back at once: no money_cents, the books never counted it.
         record_event(
             booking,
             BookingEventKind.REFUNDED,
@@ -204,6 +206,7 @@ def _refund_late_payment(booking):
         booking,
         BookingEventKind.LATE_PAYMENT_REFUNDED,
         actor="system",
+        money_cents=-booking.paid_cents,
         amount_cents=booking.paid_cents,
         refund=refund.id,
     )
@@ -237,7 +240,11 @@ def on_charge_refunded(charge, event):
     refunded = sum(r["amount"] for r in refunds_of(booking.stripe_payment_intent_id))
     if refunded > booking.refunded_cents and refunded <= booking.paid_cents:
         record_event(
-            booking, BookingEventKind.REFUND_RECORDED, actor="stripe", amount_cents=refunded
+            booking,
+            BookingEventKind.REFUND_RECORDED,
+            actor="stripe",
+            money_cents=booking.refunded_cents - refunded,
+            amount_cents=refunded,
         )
         booking.refunded_cents = refunded
         db.session.flush()

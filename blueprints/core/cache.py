@@ -48,8 +48,8 @@ How it stays correct:
   bytes plus headers, with no request context.
 - Conditional GET: a weak ETag from the stored body (and the hour), 304 when it matches.
 - A shared cache in front (nginx, ``deploy/nginx.conf``) may keep exactly these pages:
-  they say ``public, s-maxage=EDGE_CACHE_SECONDS`` and carry no per-response secret (no
-  CSP nonce, the page token). Every other response stays private. nginx cannot read the
+  they say ``public, s-maxage=...`` (``edge.shared_cache_control``) and carry no
+  per-response secret (no CSP nonce, the page token). Every other response stays private. nginx cannot read the
   session, so a private session also carries the ``bb_private`` cookie, and nginx
   neither serves nor stores a cached page for a request that sends it
   (:func:`mark_private_sessions`).

@@ -1,8 +1,8 @@
 """What a shared cache in front of the app (nginx's edge cache) may keep, said in headers.
 
 Only pages the page cache shares (``blueprints/core/cache.py``: a ``cached_page`` view,
-stored for a session that is not private) say ``public, s-maxage=EDGE_CACHE_SECONDS``;
-everything else stays private, as a browser-only or uncached response. nginx cannot read
+stored for a session that is not private) say ``public, s-maxage=...`` (see
+:func:`shared_cache_control`); everything else stays private, as a browser-only or uncached response. nginx cannot read
 the signed session, so a private session (signed in, a cart, a message waiting) also
 carries a small non-secret cookie, ``bb_private``, for as long as it is private: nginx
 neither serves a cached page to a request that sends it nor stores the answer
@@ -20,10 +20,25 @@ PRIVATE_COOKIE = "bb_private"
 
 
 def shared_cache_control(config):
-    """``Cache-Control`` of a page the page cache shares: a shared cache in front may keep
-    it ``EDGE_CACHE_SECONDS``; a browser must ask again (a 304) before reusing it."""
+    """``Cache-Control`` of a page the page cache shares: no reader of a shared cache in
+    front is shown a copy older than ``EDGE_CACHE_SECONDS``; a browser must ask again (a
+    304) before reusing it.
+
+    nginx counts whole seconds, so a copy it may keep ``s-maxage=1`` is served until its
+    clock has moved on twice: up to just under 2 seconds after the app made it, and a
+    ``stale-while-revalidate`` window adds its full length to that. Of the seconds
+    allowed, the copy is fresh 1 (the least nginx keeps) and may be served stale, while
+    one request fetches the new one in the background, for the rest beyond 2: with 2,
+    none (the first reader after that second waits for the app; nginx's cache lock holds
+    the others meanwhile); with 3, one.
+    """
     seconds = int(config.get("EDGE_CACHE_SECONDS") or 0)
-    return f"public, max-age=0, s-maxage={seconds}" if seconds > 0 else PRIVATE
+    if seconds <= 0:
+        return PRIVATE
+    stale = seconds - 2
+    if stale > 0:
+        return f"public, max-age=0, s-maxage=1, stale-while-revalidate={stale}"
+    return "public, max-age=0, s-maxage=1"
 
 
 def mark_private_sessions(response):

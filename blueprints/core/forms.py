@@ -18,9 +18,9 @@ from datetime import date
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, FloatField, IntegerField, TextAreaField
+from wtforms import DateField, DecimalField, FloatField, IntegerField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
-from wtforms.validators import StopValidation, ValidationError
+from wtforms.validators import Optional, StopValidation, ValidationError
 
 from blueprints.core.types import CALENDAR_YEARS, MAX_INTEGER
 
@@ -153,3 +153,23 @@ class Form(FlaskForm):
                 # A new list: the one given belongs to the class and is shared.
                 field.validators = _shared_checks(field)
             return field
+
+
+class DayRangeForm(Form):
+    """A range of days in Dr. Brown's zone, both included, either may be left empty (a
+    GET form: it changes nothing, so no CSRF token). Staff's lists of money by day (the
+    orders, the consultation payments) take it as ``first_day`` and ``last_day``."""
+
+    class Meta:
+        csrf = False
+
+    first_day = DateField(
+        "From (day)",
+        description="Days as Dr. Brown's calendar shows them; both days are included.",
+        validators=[Optional()],
+    )
+    last_day = DateField("To (day)", validators=[Optional()])
+
+    def validate_last_day(self, field):
+        if field.data and self.first_day.data and field.data < self.first_day.data:
+            raise ValidationError("The last day comes before the first: please swap them.")

@@ -17,7 +17,10 @@ def init_layout(app):
     app.jinja_env.filters.update(
         date=timezones.format_date,
         time=timezones.format_time,
-        datetime=timezones.format_datetime,
+        # One way to write a moment, on every page (admin included): format_when.
+        datetime=timezones.format_when,
+        when=timezones.format_when,
+        zone_name=timezones.zone_name,
         money=format_money,
     )
     app.jinja_env.trim_blocks = True

@@ -27,28 +27,36 @@ answer to its recipient or its content) is marked failed with the reason and the
 go on; anything else (a timeout, a 4xx, a refused connection, a login or sender
 problem) is retried with a growing back-off, and fails for good after
 :data:`MAX_ATTEMPTS`. No failure leaves a row "sending".
+
+Secrets: a message queued with ``forget_text`` (a sign-in code or link) keeps its text
+only while an attempt may still need it; once sent or failed for good its stored bodies
+are blanked in the same commit that records the outcome.
 """
 
 import json
 import logging
 import re
+import secrets
 import smtplib
 import threading
 import time
 import weakref
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import formataddr, formatdate, make_msgid
 from functools import partial
 
-from flask import current_app, render_template
-from sqlalchemy import event, or_, select, update
+from flask import render_template
+from sqlalchemy import delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from blueprints.core.addresses import sender, sender_address, sender_domain
+from blueprints.core.addresses import sender_domain
+from blueprints.core.mail import (
+    UnsendableMessage,
+    deliver,
+    failure_reason,
+    is_permanent,
+    timed_out,
+)
 from blueprints.core.models import OutboxMessage, OutboxStatus
 from blueprints.core.types import utcnow
 from extensions import db
@@ -59,11 +67,11 @@ MAX_ATTEMPTS = 12
 # A row stuck in "sending" this long belongs to a sender that died; it is retried.
 SENDING_LEASE = timedelta(minutes=10)
 _PENDING_KEY = "outbox_pending_ids"
+# In ``extra_json``: blank the bodies once the message is sent or failed for good.
+_FORGET_TEXT = "forget_text"
 _COMMITTED_KEY = "outbox_committed_ids"
 # Control characters (CR and LF above all) would end a header and start another one.
 _HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f]+")
-# 7-bit output: any server can take it, 8BITMIME or not.
-_POLICY = SMTP_POLICY.clone(cte_type="7bit")
 
 
 def one_line(value):
@@ -72,13 +80,33 @@ def one_line(value):
     return _HEADER_BREAKS.sub(" ", str(value)).strip()
 
 
-def queue_email(to, template, subject, *, headers=None, attachments=None, withheld=None, **context):
+def new_message_id(domain):
+    """A Message-ID from the ``secrets`` generator: ``make_msgid`` draws on ``random``,
+    which anything may seed (Hypothesis does, per example), repeating an id the table
+    keeps unique."""
+    return f"<{secrets.token_hex(16)}@{domain}>"
+
+
+def queue_email(
+    to,
+    template,
+    subject,
+    *,
+    headers=None,
+    attachments=None,
+    withheld=None,
+    forget_text=False,
+    **context,
+):
     """Render ``templates/email/<template>.txt`` and ``.html`` and queue the message.
 
     ``attachments`` is a list of ``(filename, content_type, text)`` tuples. The subject
     and header values are made single lines (:func:`one_line`).
     ``withheld`` (a reason) writes the message as failed with that reason, never sent:
     for a caller whose request must do the same work whether it sends or not.
+    ``forget_text``: the text holds a secret meant for the mailbox only (a sign-in code
+    or link); the stored copy loses its bodies once sent or given up on
+    (:func:`_forget_text`), keeping who, what subject and what happened.
     Returns the flushed :class:`OutboxMessage`.
     """
     context.setdefault("subject", subject)
@@ -89,8 +117,10 @@ def queue_email(to, template, subject, *, headers=None, attachments=None, withhe
         extra["headers"] = {one_line(name): one_line(value) for name, value in headers.items()}
     if attachments:
         extra["attachments"] = [list(a) for a in attachments]
+    if forget_text:
+        extra[_FORGET_TEXT] = True
     message = OutboxMessage(
-        message_id=make_msgid(domain=sender_domain()),
+        message_id=new_message_id(sender_domain()),
         to_address=one_line(to),
         subject=one_line(subject),
         body_text=text,
@@ -99,6 +129,8 @@ def queue_email(to, template, subject, *, headers=None, attachments=None, withhe
         status=OutboxStatus.FAILED if withheld else OutboxStatus.QUEUED,
         last_error=withheld,
     )
+    if withheld:
+        _forget_text(message)
     db.session.add(message)
     db.session.flush()
     if not withheld:
@@ -106,148 +138,13 @@ def queue_email(to, template, subject, *, headers=None, attachments=None, withhe
     return message
 
 
-# --- writing and sending one message ----------------------------------------------------
-
-
-class UnsendableMessage(Exception):
-    """The stored message cannot be written as an email (e.g. a line break in a header
-    of a row queued before :func:`one_line`): no retry can help."""
-
-
-def build_email(message: OutboxMessage) -> EmailMessage:
-    """The stored message as an email; raises :class:`UnsendableMessage`."""
+def _forget_text(message):
+    """Blank the stored bodies of a message marked ``forget_text``, now that no attempt
+    will need them (sent, or failed for good). A retry still has its text."""
     extra = json.loads(message.extra_json) if message.extra_json else {}
-    try:
-        email = EmailMessage(policy=_POLICY)
-        email["Subject"] = message.subject
-        email["From"] = formataddr(sender())
-        email["To"] = message.to_address
-        email["Date"] = formatdate(usegmt=True)
-        # Stable across retries, so receivers can tell a repeat from a new message.
-        email["Message-ID"] = message.message_id
-        for name, value in extra.get("headers", {}).items():
-            email[name] = value
-        email.set_content(message.body_text)
-        if message.body_html:
-            email.add_alternative(message.body_html, subtype="html")
-        for filename, content_type, data in extra.get("attachments", []):
-            mime_type, *parameters = [part.strip() for part in content_type.split(";")]
-            maintype, subtype = mime_type.split("/", 1)
-            params = dict(p.split("=", 1) for p in parameters if "=" in p)
-            if maintype == "text":
-                email.add_attachment(data, subtype=subtype, filename=filename, params=params)
-            else:
-                email.add_attachment(
-                    data.encode(), maintype, subtype, filename=filename, params=params
-                )
-        return email
-    except (ValueError, TypeError, LookupError) as exc:  # UnicodeError is a ValueError
-        raise UnsendableMessage(f"{type(exc).__name__}: {exc}") from exc
-
-
-class _Bounded:
-    """An SMTP client whose every read and write waits at most ``timeout`` seconds, and
-    all of them together at most until ``deadline`` (``time.monotonic()``).
-
-    smtplib applies its ``timeout`` to the connect only as given; setting it on the
-    socket before each command and reply also bounds a server that accepts and then
-    says nothing, or one that drips an answer every few seconds."""
-
-    deadline = float("inf")
-
-    def _arm(self):
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the mail server timed out (the whole exchange took too long)")
-        if self.sock is not None:
-            self.sock.settimeout(min(self.timeout, left))
-
-    def send(self, s):
-        self._arm()
-        return super().send(s)
-
-    def getreply(self):
-        self._arm()
-        return super().getreply()
-
-
-class _BoundedSMTP(_Bounded, smtplib.SMTP):
-    pass
-
-
-class _BoundedSMTPSSL(_Bounded, smtplib.SMTP_SSL):
-    pass
-
-
-def _smtp_send(config, email, to_address):
-    factory = _BoundedSMTPSSL if config.get("MAIL_USE_SSL") else _BoundedSMTP
-    smtp = factory(timeout=float(config["MAIL_TIMEOUT"]))  # connects below, bounded
-    smtp.deadline = time.monotonic() + float(config["MAIL_SEND_DEADLINE"])
-    try:
-        smtp.connect(config["MAIL_SERVER"], int(config["MAIL_PORT"]))
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME") and config.get("MAIL_PASSWORD"):
-            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-        smtp.sendmail(sender_address(), [to_address], email.as_bytes())
-        # The server has taken the message: a slow or failed goodbye changes nothing.
-        with suppress(smtplib.SMTPException, OSError):
-            smtp.quit()
-    finally:
-        smtp.close()
-
-
-def deliver(message: OutboxMessage):
-    """Hand one message to SMTP, or to the log when no mail server is configured."""
-    config = current_app.config
-    email = build_email(message)  # also in log-only mode: the same message fails
-    if not config.get("MAIL_SERVER") or config.get("MAIL_SUPPRESS_SEND", current_app.testing):
-        extra = json.loads(message.extra_json) if message.extra_json else {}
-        headers = {"Message-ID": message.message_id, **extra.get("headers", {})}
-        log.info(
-            "Mail (no MAIL_SERVER set, logged only)\nTo: %s\nSubject: %s\n%s\n\n%s",
-            message.to_address,
-            message.subject,
-            "\n".join(f"{name}: {value}" for name, value in headers.items()),
-            message.body_text,
-        )
-        return
-    _smtp_send(config, email, message.to_address)
-
-
-def _is_permanent(exc):
-    """True when no later attempt can send this message (its own fault, not the server's)."""
-    if isinstance(exc, UnsendableMessage):
-        return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    # 5xx to the message itself (RCPT, DATA). A 5xx to our login or sender address
-    # is the configuration's fault and would fail every message: retried instead.
-    if isinstance(exc, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused):
-        return False
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
-
-
-def _timed_out(exc):
-    """True for a timeout, also when smtplib reports it as a lost connection."""
-    while exc is not None:
-        if isinstance(exc, TimeoutError):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
-
-
-def _reason(exc):
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(
-            f"{address}: {code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
-            for address, (code, text) in exc.recipients.items()
-        )
-    if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error
-        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
-        return f"{type(exc).__name__}: {exc.smtp_code} {text}"
-    return f"{type(exc).__name__}: {exc}"
+    if extra.get(_FORGET_TEXT):
+        message.body_text = ""
+        message.body_html = None
 
 
 # --- claiming and sending rows ------------------------------------------------------------
@@ -305,13 +202,15 @@ def _send_claimed(message_id, report):
         message.status = OutboxStatus.SENT
         message.sent_at = utcnow()
         message.last_error = None
+        _forget_text(message)
         db.session.commit()
         report.sent += 1
         return None
-    reason = _reason(failure)[:2000]
+    reason = failure_reason(failure)[:2000]
     message.last_error = reason
-    if _is_permanent(failure) or message.attempts >= MAX_ATTEMPTS:
+    if is_permanent(failure) or message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxStatus.FAILED
+        _forget_text(message)
         report.failed.append((message.id, message.to_address, reason))
     else:
         message.status = OutboxStatus.QUEUED
@@ -331,7 +230,7 @@ def send_messages(ids):
     for position, message_id in enumerate(ids):
         if not _claim(message_id):
             continue
-        if _timed_out(_send_claimed(message_id, report)):
+        if timed_out(_send_claimed(message_id, report)):
             report.timed_out = True
             report.left = len(ids) - position - 1
             break
@@ -418,3 +317,44 @@ class _Once:
             action, self._action = self._action, None
         if action is not None:
             action()
+
+
+def _to(address):
+    return func.lower(OutboxMessage.to_address) == (address or "").strip().lower()
+
+
+def emails_for_export(address):
+    """The emails written to ``address``, oldest first, as plain dicts: subject, when
+    written and sent, and what became of each. Never their text: a sign-in code's email
+    must not come back in a file, and what the rest said is in the areas' own records."""
+    rows = db.session.execute(
+        select(
+            OutboxMessage.subject,
+            OutboxMessage.status,
+            OutboxMessage.created_at,
+            OutboxMessage.sent_at,
+        )
+        .where(_to(address))
+        .order_by(OutboxMessage.id)
+    ).all()
+    return [
+        {
+            "subject": subject,
+            "status": str(status),
+            "written_at": created_at.isoformat(),
+            "sent_at": sent_at.isoformat() if sent_at else None,
+        }
+        for subject, status, created_at, sent_at in rows
+    ]
+
+
+def forget_recipient(address):
+    """Delete the copies of every email already sent to ``address`` (or given up on):
+    a deleted account's messages hold her name and what she bought or booked. Messages
+    still queued (a cancellation written in the same transaction) are kept and go out.
+    Returns how many were deleted. Flushes."""
+    return db.session.execute(
+        delete(OutboxMessage)
+        .where(_to(address), OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]))
+        .execution_options(synchronize_session=False)
+    ).rowcount

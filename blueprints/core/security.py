@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, request
 
+from blueprints.core.bodies import init_body_limits
 from blueprints.core.csrf import init_csrf
 from blueprints.core.errors import render_error
+from blueprints.core.sessions import init_sessions
 from extensions import limiter
 
 log = logging.getLogger(__name__)
@@ -151,7 +153,9 @@ def _is_read():
 def init_security(app):
     from flask_login import user_logged_in
 
+    init_body_limits(app)  # first: the CSRF check reads the body
     init_csrf(app)
+    init_sessions(app)
     app.before_request(_refuse_nul_bytes)
     app.before_request(_refuse_uncounted_sign_in)
     app.after_request(set_security_headers)
@@ -207,6 +211,9 @@ def _enforce_session_timeouts():
     seen_at = session.get("_seen_at", login_at)
     if now - login_at > ABSOLUTE_TIMEOUT_SECONDS or now - seen_at > IDLE_TIMEOUT_SECONDS:
         if current_user.is_authenticated:
+            # Whose session this was: this request's form was checked against its CSRF
+            # token, so a view may still keep what she typed (the post editor does).
+            g.idle_signed_out_user_id = current_user.id
             logout_user()
         session.clear()
         flash("You were signed out after a period of inactivity. Please sign in again.", "warning")

@@ -46,11 +46,12 @@ class Transitions:
         return self._table.get(source, frozenset())
 
 
-def claim_status(row, to, *, allowed=None, **values) -> bool:
+def claim_status(row, to, *, allowed=None, where=(), **values) -> bool:
     """Move ``row`` to status ``to`` if it is still in one of ``allowed`` (by default
-    every status its model's ``TRANSITIONS`` lets reach ``to``), writing ``values`` in the
-    same UPDATE. True for the one request that made the change; False if the row had
-    already left those statuses. ``row`` is refreshed either way.
+    every status its model's ``TRANSITIONS`` lets reach ``to``) and meets the SQL
+    conditions ``where`` (e.g. "its time has come"), writing ``values`` in the same
+    UPDATE. True for the one request that made the change; False if the row had already
+    left those statuses. ``row`` is refreshed either way.
     """
     model = type(row)
     transitions: Transitions = model.TRANSITIONS
@@ -60,7 +61,7 @@ def claim_status(row, to, *, allowed=None, **values) -> bool:
             raise InvalidTransition(f"{model.__name__}: {source} -> {to}")
     result = db.session.execute(
         update(model)
-        .where(model.id == row.id, model.status.in_(allowed))
+        .where(model.id == row.id, model.status.in_(allowed), *where)
         .values(status=to, **values)
         .execution_options(synchronize_session=False)
     )

@@ -65,19 +65,26 @@ def create_checkout_session(
     expires_at,
     idempotency_key,
     collect_shipping_countries=None,
+    shipping_options=None,
+    customer_name=None,
 ):
     """Create a hosted Checkout Session (mode payment) for one order or booking.
 
     ``line_items`` use ``price_data`` built from our database only. ``kind`` and the
     object's id travel in the session's and the payment intent's metadata, and in
-    ``client_reference_id``. Raises ``stripe.StripeError`` on any API failure.
+    ``client_reference_id``. ``customer_name``, the name she typed on our form, goes in
+    the session's metadata (staff see it beside the payment in Stripe; the emulator's
+    page starts with it). ``shipping_options``: Stripe's list of ``shipping_rate_data``
+    (our amounts), sent with ``collect_shipping_countries``. Raises
+    ``stripe.StripeError`` on any API failure.
     """
     metadata = metadata_for(kind, object_id)
+    session_metadata = {**metadata, "customer_name": customer_name} if customer_name else metadata
     params = {
         "mode": "payment",
         "line_items": line_items,
         "client_reference_id": str(object_id),
-        "metadata": metadata,
+        "metadata": session_metadata,
         "payment_intent_data": {"metadata": metadata},
         "success_url": success_url,
         "cancel_url": cancel_url,
@@ -89,6 +96,8 @@ def create_checkout_session(
         params["shipping_address_collection"] = {
             "allowed_countries": list(collect_shipping_countries)
         }
+    if shipping_options:
+        params["shipping_options"] = list(shipping_options)
     return get_client().v1.checkout.sessions.create(params, {"idempotency_key": idempotency_key})
 
 

@@ -1,7 +1,7 @@
 """Newsletter forms."""
 
-from wtforms import StringField
-from wtforms.validators import Length, ValidationError
+from wtforms import DateField, StringField
+from wtforms.validators import Length, Optional, ValidationError
 
 from blueprints.core.forms import Form, PlainText
 from blueprints.newsletter.models import MAX_FIRST_NAME_LENGTH
@@ -37,3 +37,14 @@ class SignupForm(Form):
     def validate_first_name(self, field):
         if field.data and any(ch in field.data for ch in "\r\n<>"):
             raise ValidationError("Please use letters only in your first name.")
+
+
+class SinceForm(Form):
+    """Staff's list of subscribers narrowed to those who confirmed on or after a day of
+    Dr. Brown's calendar (the dashboard's "new this week" link): a GET form, it changes
+    nothing, so no CSRF token. The day is ``YYYY-MM-DD`` in the calendar's years."""
+
+    class Meta:
+        csrf = False
+
+    since = DateField("Confirmed on or after (day)", validators=[Optional()])

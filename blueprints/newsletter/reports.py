@@ -8,6 +8,7 @@ from email import message_from_bytes
 from email import policy as email_policy
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 
 from blueprints.core.types import utcnow
 from blueprints.newsletter.issues import (
@@ -96,10 +97,15 @@ def counts_by_week(zone):
     ]
 
 
-def issues_with_counts():
-    """The latest issues, newest first, each with its deliveries counted per status."""
+def issues_with_counts(limit=ISSUES_SHOWN):
+    """The latest ``limit`` issues, newest first, each with its deliveries counted per
+    status (two queries)."""
     issues = db.session.scalars(
-        sa.select(NewsletterIssue).order_by(NewsletterIssue.id.desc()).limit(ISSUES_SHOWN)
+        sa.select(NewsletterIssue)
+        # The frozen bodies are the issue's bulk and neither page shows them.
+        .options(defer(NewsletterIssue.body_text), defer(NewsletterIssue.body_html))
+        .order_by(NewsletterIssue.id.desc())
+        .limit(limit)
     ).all()
     if not issues:
         return []
@@ -114,12 +120,36 @@ def issues_with_counts():
     return [(issue, counts[issue.id]) for issue in issues]
 
 
-def subscribers_page(status, page):
+def last_issue_with_counts():
+    """The newest issue and its deliveries per status, or ``(None, None)``."""
+    latest = issues_with_counts(limit=1)
+    return latest[0] if latest else (None, None)
+
+
+def list_figures(week_start):
+    """The list's size (confirmed subscribers, paused ones included) and how many
+    confirmed since ``week_start`` (as the newsletter page's weeks count them), in one
+    query."""
+    confirmed = Subscriber.status == SubscriberStatus.CONFIRMED
+    new = Subscriber.confirmed_at >= week_start
+    size, new_this_week = db.session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((confirmed, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((new, 1), else_=0)), 0),
+        )
+    ).one()
+    return {"list_size": int(size), "new_this_week": int(new_this_week)}
+
+
+def subscribers_page(status, page, confirmed_since=None):
     """One page of subscribers, newest first; ``status`` (a ``SubscriberStatus`` or
-    None) filters them."""
+    None) filters them, and ``confirmed_since`` (a UTC instant or None) keeps those who
+    confirmed from then on, whatever they did after (as ``list_figures`` counts them)."""
     query = sa.select(Subscriber).order_by(Subscriber.created_at.desc(), Subscriber.id.desc())
     if status:
         query = query.where(Subscriber.status == status)
+    if confirmed_since:
+        query = query.where(Subscriber.confirmed_at >= confirmed_since)
     return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
 
 

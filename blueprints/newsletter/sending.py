@@ -15,11 +15,14 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from email import message_from_bytes
+from email import policy as email_policy
 
 import sqlalchemy as sa
 from flask import current_app
 
 from blueprints.core.addresses import sender_address
+from blueprints.core.mail import echo_to_console
 from blueprints.core.states import claim_status
 from blueprints.core.types import utcnow
 from blueprints.newsletter.issues import (
@@ -260,6 +263,17 @@ class _Recorder:
         self._done()
 
 
+def _not_sent(to_address, subject, data):
+    """No mail server (the demo): print the issue to the console when asked to, else
+    log that it was not sent (never its body)."""
+    if current_app.config.get("MAIL_TO_CONSOLE"):
+        parsed = message_from_bytes(data, policy=email_policy.default)
+        text = parsed.get_body(("plain",))
+        echo_to_console(to_address, subject, {}, text.get_content() if text else "")
+    else:
+        log.info("Newsletter to %s not sent (no MAIL_SERVER set): %s", to_address, subject)
+
+
 def _refusal_code(exc):
     """The SMTP code a recipient was refused with, or None."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused) and exc.recipients:
@@ -294,11 +308,7 @@ def _send_batch(issue, token, run_id, rows, report):
             )
             try:
                 if log_only:
-                    log.info(
-                        "Newsletter (no MAIL_SERVER, logged only) to %s: %s",
-                        row.email,
-                        issue.subject,
-                    )
+                    _not_sent(row.email, issue.subject, data)
                 else:
                     connection.host.sendmail(sender, [row.email], data)
             except smtplib.SMTPRecipientsRefused as exc:

@@ -21,6 +21,7 @@ from blueprints.core.types import utcnow
 from blueprints.newsletter.emails import (
     queue_already_subscribed_email,
     queue_confirmation_email,
+    queue_welcome_email,
 )
 from blueprints.newsletter.links import subscriber_id_from_unsubscribe_token
 from blueprints.newsletter.models import (
@@ -86,6 +87,13 @@ def subscriber_for_unsubscribe_token(token):
     if subscriber_id is None:
         return None
     return db.session.get(Subscriber, subscriber_id)
+
+
+def subscriber_for_email(email):
+    """The subscriber row of a (verified) address, in any state, or None."""
+    return db.session.scalar(
+        sa.select(Subscriber).where(Subscriber.email_normalized == normalise_email(email))
+    )
 
 
 def eligible_subscribers_clause(now):
@@ -209,7 +217,8 @@ def check_confirm_token(token):
 
 
 def confirm_subscription(token):
-    """Confirm the subscriber whose valid token this is; the token is used up.
+    """Confirm the subscriber whose valid token this is; the token is used up, and
+    the welcome email is queued (once: a second click finds the token gone).
 
     Returns the subscriber, or None when the token is unknown, used or expired (and
     then nothing changes). Raises ``StatusRefused`` (409) when a parallel request with
@@ -218,7 +227,7 @@ def confirm_subscription(token):
     check = check_confirm_token(token)
     if not check.valid:
         return None
-    return change_status(
+    subscriber = change_status(
         check.subscriber,
         SubscriberStatus.CONFIRMED,
         refused="This signup was already confirmed: you are on the list.",
@@ -228,6 +237,9 @@ def confirm_subscription(token):
         paused_until=None,
         **_NO_CONFIRM_TOKEN,
     )
+    # Once per confirmation: the token is used up above, so a second click finds none.
+    queue_welcome_email(subscriber)
+    return subscriber
 
 
 def resend_confirmation(token):
@@ -263,5 +275,12 @@ def unsubscribe(subscriber):
 def pause_subscription(subscriber):
     """Skip the next four weeks of issues; the subscription then carries on by itself."""
     subscriber.paused_until = utcnow() + PAUSE_LENGTH
+    db.session.flush()
+    return subscriber
+
+
+def resume_subscription(subscriber):
+    """End a pause now: the next issue goes to her again."""
+    subscriber.paused_until = None
     db.session.flush()
     return subscriber

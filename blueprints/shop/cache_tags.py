@@ -11,3 +11,7 @@ STOCK = "shop:stock"
 def product_page(slug):
     """The tag of one product's page (its stock, options and prices)."""
     return f"product:{slug}"
+
+
+# The shipping rates (and so the free threshold's wording): every product page shows them.
+SHIPPING = "shop:shipping"

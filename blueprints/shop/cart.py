@@ -7,12 +7,24 @@ from flask import session
 from sqlalchemy import select
 
 from blueprints.core.types import utcnow
-from blueprints.shop.errors import QUANTITY_MESSAGE, NotAvailable, ShopError, SoldOut
+from blueprints.shop.errors import (
+    PROGRAM_QUANTITY_MESSAGE,
+    QUANTITY_MESSAGE,
+    NotAvailable,
+    ShopError,
+    SoldOut,
+)
 from blueprints.shop.holds import check_option_quantity
 from blueprints.shop.models import MAX_LINE_QUANTITY, Cart, CartLine, Variant
 from extensions import db
 
 CART_SESSION_KEY = "cart_token"
+# The country she ships to, chosen under the cart's "Ship to" (a code of
+# SHIPPING_COUNTRIES): kept beside the cart's token, checked again on every use.
+SHIP_TO_SESSION_KEY = "cart_ship_to"
+# The number of items, for the header's cart link (static/js/site.js reads it): pages
+# are shared by every reader, so the count cannot be in their HTML. No secret in it.
+COUNT_COOKIE = "bb_cart"
 
 
 def current_cart(create=False):
@@ -25,6 +37,21 @@ def current_cart(create=False):
         db.session.flush()
         session[CART_SESSION_KEY] = cart.token
     return cart
+
+
+def ship_to_choice():
+    """The country she chose under the cart's "Ship to", or None (the first one then)."""
+    return session.get(SHIP_TO_SESSION_KEY)
+
+
+def choose_ship_to(country):
+    """Remember ``country`` (checked by the caller) as the one her cart ships to."""
+    session[SHIP_TO_SESSION_KEY] = country
+
+
+def cart_currency(cart):
+    """The currency of the cart's items, or None when it is empty."""
+    return cart.lines[0].variant.currency if cart is not None and cart.lines else None
 
 
 def _buyable_variant(variant_id):
@@ -47,11 +74,21 @@ def _check_stock(variant, quantity):
         raise SoldOut(f"Sorry, only {variant.stock} of {variant.label()} left.")
 
 
+def _check_program_quantity(variant, quantity):
+    """A program is bought once (it gives one reader access): its quantity is 1."""
+    if variant.product.is_program and quantity != 1:
+        raise ShopError(PROGRAM_QUANTITY_MESSAGE)
+
+
 def add_to_cart(cart, variant_id, quantity):
-    """Add ``quantity`` of a variant to the cart (or raise :class:`ShopError`)."""
+    """Add ``quantity`` of a variant to the cart (or raise :class:`ShopError`). A program
+    already in the cart stays there once."""
     check_quantity(quantity)
     variant = _buyable_variant(variant_id)
+    _check_program_quantity(variant, quantity)
     line = next((ln for ln in cart.lines if ln.variant_id == variant.id), None)
+    if line is not None and variant.product.is_program:
+        return line
     total = quantity + (line.quantity if line else 0)
     if total > MAX_LINE_QUANTITY:
         raise ShopError(f"You can buy at most {MAX_LINE_QUANTITY} of one item.")
@@ -78,6 +115,7 @@ def update_cart_line(cart, line_id, quantity):
     """Change a line's quantity (1 to :data:`MAX_LINE_QUANTITY`)."""
     line = _cart_line(cart, line_id)
     check_quantity(quantity)
+    _check_program_quantity(line.variant, quantity)
     check_option_quantity(line.variant, quantity)
     _check_stock(line.variant, quantity)
     line.quantity = quantity
@@ -90,6 +128,11 @@ def remove_cart_line(cart, line_id):
     line = _cart_line(cart, line_id)
     cart.lines.remove(line)
     db.session.flush()
+
+
+def item_count(cart):
+    """How many items the cart holds (quantities added up)."""
+    return sum(line.quantity for line in cart.lines) if cart is not None else 0
 
 
 def cart_total(cart):

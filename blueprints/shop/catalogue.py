@@ -7,6 +7,8 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from blueprints.blog.models import Tag
+from blueprints.media.library import Picture
+from blueprints.shop.gallery import first_pictures
 from blueprints.shop.models import Product, Variant, product_tag
 from extensions import db
 
@@ -27,7 +29,8 @@ class CatalogueCard(NamedTuple):
     slug: str
     name: str
     summary: str
-    image_path: str | None
+    image_path: str | None  # the picture of a product with no gallery
+    picture: Picture | None  # its gallery's first
     price_cents: int | None  # the lowest price of its active options; None without any
     currency: str | None  # its first option's
     several_options: bool  # "From $..."
@@ -60,10 +63,15 @@ _CATALOGUE = (
 
 
 def catalogue():
-    """The shop page's cards, one query for every active product and its options."""
+    """The shop page's cards: one query for every active product and its options, and
+    two for the first picture of each gallery."""
+    grouped = [
+        (product_id, list(rows))
+        for product_id, rows in groupby(db.session.execute(_CATALOGUE), key=lambda row: row.id)
+    ]
+    first = first_pictures([product_id for product_id, _rows in grouped])
     cards = []
-    for _id, rows in groupby(db.session.execute(_CATALOGUE), key=lambda row: row.id):
-        rows = list(rows)
+    for product_id, rows in grouped:
         product = rows[0]
         options = [row for row in rows if row.price_cents is not None]
         cards.append(
@@ -72,6 +80,7 @@ def catalogue():
                 name=product.name,
                 summary=product.summary,
                 image_path=product.image_path,
+                picture=first.get(product_id),
                 price_cents=min((row.price_cents for row in options), default=None),
                 currency=options[0].currency if options else None,
                 several_options=len(options) > 1,

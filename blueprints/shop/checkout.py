@@ -20,16 +20,17 @@ from blueprints.shop.holds import (
     check_visitor_holds,
 )
 from blueprints.shop.models import Order, OrderEventKind, OrderLine, OrderStatus
+from blueprints.shop.shipping import checkout_shipping_options, offer_shipping, shipping_countries
 from blueprints.shop.stock import release_stock, take_stock
 from extensions import db
 
 log = logging.getLogger(__name__)
 
-SHIPPING_COUNTRIES = ("US", "CA")
 
-
-def place_order(cart, client_key=None):
-    """Create a pending order from the cart and hold its stock.
+def place_order(cart, client_key=None, ship_to=None):
+    """Create a pending order from the cart and hold its stock; Checkout will offer the
+    shipping to ``ship_to``, the country chosen in the cart (see
+    :func:`~blueprints.shop.shipping.shipping_to`).
 
     Prices and names are copied from the database. Each limited-stock line is held by
     one conditional UPDATE checked by its row count, so two buyers can never take the
@@ -69,8 +70,10 @@ def place_order(cart, client_key=None):
                 stock_held=variant.stock is not None,
             )
         )
-    order.total_cents = sum(line.total_cents for line in order.lines)
+    # The lines only: the shipping she chooses on Stripe's page is added once paid.
+    order.total_cents = order.lines_cents
     order.needs_shipping = any(not line.is_program for line in order.lines)
+    offer_shipping(order, ship_to)
     db.session.add(order)
     db.session.flush()
     for line in order.lines:
@@ -116,7 +119,8 @@ def open_checkout_session(order):
             cancel_url=external_url("shop.cancelled", order=order.id),
             expires_at=utcnow() + CHECKOUT_LIFETIME,
             idempotency_key=f"order-{order.id}-checkout",
-            collect_shipping_countries=SHIPPING_COUNTRIES if order.needs_shipping else None,
+            collect_shipping_countries=shipping_countries(order) if order.needs_shipping else None,
+            shipping_options=checkout_shipping_options(order) if order.needs_shipping else None,
         )
     except stripe.StripeError as exc:
         log.warning("Checkout Session for order %s failed: %s", order.id, exc)

@@ -5,9 +5,10 @@ on its form; any it does not catch is rendered as the error page with its status
 """
 
 from blueprints.core.errors import UserError
-from blueprints.shop.models import MAX_LINE_QUANTITY
+from blueprints.shop.models import MAX_ACTIVE_RATES, MAX_LINE_QUANTITY
 
 QUANTITY_MESSAGE = f"Please choose a quantity from 1 to {MAX_LINE_QUANTITY}."
+PROGRAM_QUANTITY_MESSAGE = "A program is for one person: you can buy it once per order."
 
 
 class ShopError(UserError):
@@ -50,3 +51,19 @@ class TooManyHolds(ShopError):
     """One visitor already holds as much unpaid stock as they may."""
 
     status = 429
+
+
+class RateTaken(ShopError):
+    """Two shipping rates of one country may not share a name (staff)."""
+
+    status = 409
+    default_message = "This country already has a rate with this name."
+
+
+class TooManyRates(ShopError):
+    """Checkout could not offer every rate on sale (staff)."""
+
+    status = 409
+    default_message = (
+        f"Checkout can offer at most {MAX_ACTIVE_RATES} rates: take another rate off sale first."
+    )

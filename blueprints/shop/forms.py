@@ -18,13 +18,15 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    ValidationError,
 )
 
-from blueprints.core.forms import Dollars, Form, parse_dollars
-from blueprints.core.types import MAX_ID
-from blueprints.shop.errors import QUANTITY_MESSAGE
-from blueprints.shop.models import MAX_LINE_QUANTITY, ProductKind
+from blueprints.core.forms import DayRangeForm, Dollars, Form, parse_dollars
+from blueprints.core.types import MAX_ID, parse_id
+from blueprints.shop.errors import PROGRAM_QUANTITY_MESSAGE, QUANTITY_MESSAGE
+from blueprints.shop.models import MAX_LINE_QUANTITY, SHIPPING_COUNTRIES, ProductKind
 
+CHOOSE_SIZE = "Please choose a size."
 # The most stock staff can enter for one option: well inside an INTEGER column.
 MAX_STOCK = 1_000_000
 
@@ -41,12 +43,18 @@ class QuantityField(IntegerField):
 
 
 class AddToCartForm(Form):
+    """One option of a product: its id (the page's one choice, without script), or the
+    product with a size and a weight (the two choices ``static/js/options.js`` shows)."""
+
+    product_id = IntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
     variant_id = IntegerField(
         "Choose an option",
-        validators=[
-            InputRequired("Please choose an option."),
-            NumberRange(1, MAX_ID, "Please choose an option."),
-        ],
+        validators=[Optional(), NumberRange(1, MAX_ID, "Please choose an option.")],
+    )
+    size = StringField("Size", validators=[Optional(), Length(max=8, message=CHOOSE_SIZE)])
+    weight = IntegerField(
+        "Added weight",
+        validators=[Optional(), NumberRange(1, 1000, "Please choose an added weight.")],
     )
     quantity = QuantityField(
         "Quantity",
@@ -55,6 +63,28 @@ class AddToCartForm(Form):
             InputRequired(QUANTITY_MESSAGE),
             NumberRange(1, MAX_LINE_QUANTITY, QUANTITY_MESSAGE),
         ],
+    )
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if self.variant_id.data is None and not self.variant_id.errors:
+            if not (self.size.data or "").strip():
+                self.size.errors = [*self.size.errors, CHOOSE_SIZE]
+                valid = False
+            if self.weight.data is None and not self.weight.errors:
+                self.weight.errors = [*self.weight.errors, "Please choose an added weight."]
+                valid = False
+        return valid
+
+
+class ProgramCartForm(AddToCartForm):
+    """A program is bought once: the page has no quantity, and any other than 1 is
+    refused."""
+
+    quantity = QuantityField(
+        "Quantity",
+        default=1,
+        validators=[Optional(), NumberRange(1, 1, PROGRAM_QUANTITY_MESSAGE)],
     )
 
 
@@ -75,6 +105,12 @@ class RemoveLineForm(Form):
 
 class CheckoutForm(Form):
     """Only the CSRF token: everything else comes from the cart in the database."""
+
+
+class ShipToForm(Form):
+    """The cart's "Ship to": the service checks the country against the rates on sale."""
+
+    country = StringField("Ship to")
 
 
 class ShipForm(Form):
@@ -126,8 +162,12 @@ class ProductForm(Form):
     )
     summary = StringField("Summary", validators=[Length(max=500)])
     description_md = TextAreaField("Description (Markdown)", validators=[Length(max=20000)])
-    image_path = StringField("Image (path under static/)", validators=[Optional(), Length(max=200)])
-    image_alt = StringField("Image description (alt text)", validators=[Length(max=300)])
+    image_path = StringField(
+        "Picture without a gallery (path under static/)",
+        description="Shown only while the gallery below has no picture.",
+        validators=[Optional(), Length(max=200)],
+    )
+    image_alt = StringField("That picture's description (alt text)", validators=[Length(max=300)])
     active = BooleanField("For sale")
     position = IntegerField(
         "Order in the shop", default=0, validators=[InputRequired(), NumberRange(0, 10000)]
@@ -169,6 +209,107 @@ class VariantForm(Form):
         }
 
 
+class GalleryAddForm(Form):
+    """Put one of the media library's images in a product's gallery (the choices are
+    set by the view: ``with_choices``)."""
+
+    image = SelectField("Picture to add", choices=[], coerce=str)
+
+    def with_choices(self, choices):
+        self.image.choices = [SelectChoice(str(image_id), label) for image_id, label in choices]
+        return self
+
+    @property
+    def image_id(self):
+        return parse_id(self.image.data or "")
+
+
+class GalleryMoveForm(Form):
+    """Move one picture of a gallery a place earlier or later."""
+
+    direction = SelectField(choices=[SelectChoice("up", "Earlier"), SelectChoice("down", "Later")])
+
+    @property
+    def step(self):
+        return -1 if self.direction.data == "up" else 1
+
+
+class GalleryRemoveForm(Form):
+    """Only the CSRF token: the picture is named by the address."""
+
+
+# The most one shipping rate may cost, in dollars (a typo of 1200 for 12.00 is refused).
+MAX_SHIPPING_DOLLARS = 500
+MAX_DELIVERY_DAYS = 90
+
+
+def _days(label):
+    return IntegerField(
+        label,
+        validators=[
+            Optional(),
+            NumberRange(
+                1,
+                MAX_DELIVERY_DAYS,
+                f"Give a whole number of business days from 1 to {MAX_DELIVERY_DAYS}, "
+                "or leave it empty.",
+            ),
+        ],
+    )
+
+
+class ShippingRateForm(Form):
+    country = SelectField(
+        "Country",
+        choices=[SelectChoice(code, name) for code, name in SHIPPING_COUNTRIES.items()],
+        validate_choice=True,
+    )
+    name = StringField(
+        "Name",
+        description='As customers see it, before the delivery time, e.g. "Standard".',
+        validators=[DataRequired("Enter a name."), Length(max=100)],
+    )
+    min_days = _days("Fewest business days to arrive")
+    max_days = _days("Most business days to arrive")
+    amount = StringField(
+        "Price in dollars",
+        description="0.00 ships free.",
+        validators=[
+            DataRequired("Enter a price, like 12.00 (0.00 ships free)."),
+            Dollars(
+                "Enter a price in dollars and cents, like 12.00 (0.00 ships free).",
+                maximum=MAX_SHIPPING_DOLLARS,
+            ),
+        ],
+    )
+    position = IntegerField(
+        "Order at checkout",
+        description="The lowest number is offered first, and shown in the cart's total.",
+        default=0,
+        validators=[
+            InputRequired("Enter a number."),
+            NumberRange(0, 10000, "Enter a whole number from 0 to 10,000."),
+        ],
+    )
+    active = BooleanField("Offered at checkout", default=True)
+
+    def validate_max_days(self, field):
+        if field.data and self.min_days.data and field.data < self.min_days.data:
+            raise ValidationError("The most days must be at least the fewest.")
+
+    def rate_fields(self):
+        """The rate's columns as entered."""
+        return {
+            "country": self.country.data,
+            "name": self.name.data.strip(),
+            "min_days": self.min_days.data,
+            "max_days": self.max_days.data,
+            "amount_cents": parse_dollars(self.amount.data),
+            "position": self.position.data,
+            "active": self.active.data,
+        }
+
+
 class ProgramsLinkForm(Form):
     """Ask for the link to every program of an address (sent to that address)."""
 
@@ -189,3 +330,13 @@ class ProgramsLinkForm(Form):
 class ReleaseCheckoutForm(Form):
     """Only the CSRF token: the order comes from Stripe's return link, checked against
     the visitor's cart."""
+
+
+class OrderSearchForm(DayRangeForm):
+    """Staff's order search (a GET form: it changes nothing, so no CSRF token): words
+    (a number, an email or a name) and a range of days in Dr. Brown's zone."""
+
+    q = StringField(
+        "Order number, email or name",
+        validators=[Optional(), Length(max=200, message="Please type at most 200 characters.")],
+    )

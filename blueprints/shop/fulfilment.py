@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, update
 
+from blueprints.core.audit import record_staff_action
 from blueprints.core.layout import format_money
 from blueprints.core.states import claim_status
 from blueprints.core.stripe import retrieve_checkout_session
@@ -24,6 +25,7 @@ from blueprints.shop.models import (
     OrderStatus,
     ProgramAccess,
 )
+from blueprints.shop.shipping import check_paid_shipping
 from blueprints.shop.stock import take_stock
 from extensions import db
 
@@ -40,10 +42,29 @@ def stripe_value(obj, key, default=None):
     return default if value is None else value
 
 
-def _shipping_from(checkout):
-    details = stripe_value(
+def _shipping_details(checkout):
+    return stripe_value(
         stripe_value(checkout, "collected_information"), "shipping_details"
     ) or stripe_value(checkout, "shipping_details")
+
+
+def _shipping_country(checkout):
+    """The country of the address she gave Stripe ("US"), or None."""
+    country = stripe_value(stripe_value(_shipping_details(checkout), "address"), "country")
+    return str(country).upper() if country else None
+
+
+def _shipping_paid(checkout):
+    """What Stripe charged for shipping: ``total_details.amount_shipping``, else
+    ``shipping_cost.amount_total``; 0 when it reports none."""
+    amount = stripe_value(stripe_value(checkout, "total_details"), "amount_shipping")
+    if amount is None:
+        amount = stripe_value(stripe_value(checkout, "shipping_cost"), "amount_total", 0)
+    return amount
+
+
+def _shipping_from(checkout):
+    details = _shipping_details(checkout)
     if not details:
         return None
     address = stripe_value(details, "address", {})
@@ -132,14 +153,21 @@ def fulfil_order(session_id):
     if stripe_value(checkout, "payment_status") not in ("paid", "no_payment_required"):
         return order  # async payment methods: wait for async_payment_succeeded
     amount, currency = stripe_value(checkout, "amount_total"), stripe_value(checkout, "currency")
-    if amount != order.total_cents or str(currency or "").lower() != order.currency:
+    # The lines at their copied prices plus a shipping amount offered for her country.
+    country, shipping_cents = _shipping_country(checkout), _shipping_paid(checkout)
+    shipping_offered, shipping_method = check_paid_shipping(order, country, shipping_cents)
+    expected = order.lines_cents + shipping_cents
+    if not shipping_offered or amount != expected or str(currency or "").lower() != order.currency:
         if not order.needs_attention:
             order.needs_attention = True
             record_event(
                 order,
                 OrderEventKind.AMOUNT_MISMATCH,
-                f"Stripe reports {amount} {currency} "
-                f"for an order of {order.total_cents} {order.currency}: not fulfilled.",
+                f"Stripe reports {amount} {currency} with {shipping_cents} for shipping "
+                f"to {country or 'no address'}, for items of {order.lines_cents} "
+                f"{order.currency}"
+                + ("" if shipping_offered else " (a shipping amount never offered there)")
+                + ": not fulfilled.",
             )
         return order
 
@@ -152,6 +180,9 @@ def fulfil_order(session_id):
         or order.email,
         "customer_name": stripe_value(details, "name"),
         "shipping_address": _shipping_from(checkout),
+        "shipping_cents": shipping_cents,
+        "shipping_method": shipping_method,
+        "total_cents": expected,
     }
     if claim_status(order, OrderStatus.PAID, allowed={OrderStatus.PENDING}, **paid):
         record_event(
@@ -238,7 +269,8 @@ def fail_payment(checkout):
 
 def mark_shipped(order, tracking_number, actor):
     """A paid vest order leaves: record the tracking number and email the customer.
-    Raises :class:`ShopError` when it is not waiting to ship (or was just shipped)."""
+    ``actor``: the staff account (in the order's log and the audit log). Raises
+    :class:`ShopError` when it is not waiting to ship (or was just shipped)."""
     refused = "Only a paid order waiting to ship can be marked shipped."
     if not order.needs_shipping:
         raise ShopError(refused)
@@ -247,14 +279,17 @@ def mark_shipped(order, tracking_number, actor):
     ):
         raise ShopError(refused)
     record_event(
-        order, OrderEventKind.SHIPPED, f"Shipped, tracking number {tracking_number}.", actor
+        order, OrderEventKind.SHIPPED, f"Shipped, tracking number {tracking_number}.", actor.email
+    )
+    record_staff_action(
+        actor.id, "order.ship", "order", order.id, {"tracking_number": tracking_number}
     )
     if order.email:
         send_shipped(order)
 
 
 def clear_attention(order, actor):
-    """Staff have dealt with a flagged order: clear the flag, keep the record. False
+    """Staff (``actor``) have dealt with a flagged order: clear the flag, keep the record. False
     when it was not flagged (or another staff member cleared it first)."""
     cleared = db.session.execute(
         update(Order)
@@ -265,5 +300,6 @@ def clear_attention(order, actor):
     db.session.refresh(order)
     if cleared.rowcount != 1:
         return False
-    record_event(order, OrderEventKind.CHECKED, "Flag cleared by staff.", actor)
+    record_event(order, OrderEventKind.CHECKED, "Flag cleared by staff.", actor.email)
+    record_staff_action(actor.id, "order.clear_flag", "order", order.id)
     return True

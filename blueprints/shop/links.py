@@ -13,8 +13,9 @@ Two kinds, kept apart by their salts:
 
 import hmac
 from datetime import timedelta
+from urllib.parse import quote
 
-from flask import url_for
+from flask import current_app, url_for
 from itsdangerous import BadSignature
 
 from blueprints.core.addresses import normalise_email
@@ -48,7 +49,7 @@ def email_from_programs_token(token):
 
 def programs_url(email):
     """The absolute "My programs" link of ``email``: for the email sent to it only."""
-    return external_url("account.programs", token=programs_token(email))
+    return external_url("my_account.programs", token=programs_token(email))
 
 
 def order_programs_token(order):
@@ -74,9 +75,18 @@ def order_from_programs_token(token):
 
 def order_programs_path(order):
     """The order's program link on this site (for the success page)."""
-    return url_for("account.order_programs", token=order_programs_token(order))
+    return url_for("my_account.order_programs", token=order_programs_token(order))
 
 
 def order_programs_url(order):
     """The absolute program link of ``order`` (for its emails)."""
-    return external_url("account.order_programs", token=order_programs_token(order))
+    return external_url("my_account.order_programs", token=order_programs_token(order))
+
+
+def tracking_url(order):
+    """The carrier's page for a shipped order's tracking number (``SHOP_TRACKING_URL``),
+    or None when it has none or no carrier page is set."""
+    template = current_app.config.get("SHOP_TRACKING_URL")
+    if not order.tracking_number or not template:
+        return None
+    return template.replace("{number}", quote(order.tracking_number.strip(), safe=""))

@@ -5,12 +5,24 @@ import secrets
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blueprints.blog.models import Tag
 from blueprints.core.states import Transitions
 from blueprints.core.types import StrEnum, UTCDateTime, enum_column, utcnow
+from blueprints.media.models import MediaImage
 from extensions import db
 
 MAX_LINE_QUANTITY = 10
@@ -38,7 +50,8 @@ class Product(db.Model):
     description_md: Mapped[str] = mapped_column(Text, default="")
     # Rendered and sanitised once on save, never per request.
     description_html: Mapped[str] = mapped_column(Text, default="")
-    image_path: Mapped[str | None] = mapped_column(String(200))  # under static/
+    # Under static/: the picture of a product with no gallery (``images``) yet.
+    image_path: Mapped[str | None] = mapped_column(String(200))
     image_alt: Mapped[str] = mapped_column(String(300), default="")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
@@ -52,10 +65,34 @@ class Product(db.Model):
     lessons: Mapped[list["ProgramLesson"]] = relationship(
         back_populates="product", order_by="ProgramLesson.position"
     )
+    images: Mapped[list["ProductImage"]] = relationship(
+        back_populates="product", order_by="ProductImage.position", cascade="all, delete-orphan"
+    )
 
     @property
     def is_program(self):
         return self.kind == ProductKind.PROGRAM
+
+
+class ProductImage(db.Model):
+    """One picture of a product's gallery (the media library's), in its place: the
+    first is the one the shop lists. An image in a gallery is never deleted
+    (``gallery.products_using_image``)."""
+
+    __tablename__ = "product_image"
+    __table_args__ = (
+        # Named here: the naming convention names a unique constraint by its first column.
+        UniqueConstraint("product_id", "position", name="uq_product_image_position"),
+        UniqueConstraint("product_id", "image_id", name="uq_product_image_image"),
+        CheckConstraint("position >= 0", name="position_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    image_id: Mapped[int] = mapped_column(ForeignKey(MediaImage.id), index=True)
+    position: Mapped[int] = mapped_column()
+
+    product: Mapped[Product] = relationship(back_populates="images")
 
 
 class Variant(db.Model):
@@ -98,6 +135,66 @@ class Variant(db.Model):
 
     def label(self):
         return f"{self.product.name} ({self.name})" if self.name else self.product.name
+
+
+# Where vests ship (ISO 3166 codes, as Stripe takes them) and how pages name them. A new
+# country needs its name here and the CHECK below widened by a migration.
+SHIPPING_COUNTRIES = {"US": "United States", "CA": "Canada"}
+# Stripe Checkout takes at most five shipping options: at most five rates on sale.
+MAX_ACTIVE_RATES = 5
+
+
+class ShippingRate(db.Model):
+    """One way a vest can be shipped to one country, at a fixed price (staff edit them).
+
+    Checkout offers the active rates of the country she ships to (Stripe takes at most
+    five), her country's first free above the ``SHIPPING_FREE_ABOVE_CENTS`` setting; see
+    ``shop/shipping.py``.
+    """
+
+    __tablename__ = "shipping_rate"
+    __table_args__ = (
+        UniqueConstraint("country", "name"),
+        CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+        CheckConstraint("country IN ('US', 'CA')", name="country_known"),
+        CheckConstraint(
+            "(min_days IS NULL OR min_days >= 1) AND (max_days IS NULL OR max_days >= 1)"
+            " AND (min_days IS NULL OR max_days IS NULL OR min_days <= max_days)",
+            name="days_in_order",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str] = mapped_column(String(100))  # e.g. "Standard"
+    # Business days from shipping to her door, as Stripe's delivery estimate; optional.
+    min_days: Mapped[int | None] = mapped_column()
+    max_days: Mapped[int | None] = mapped_column()
+    amount_cents: Mapped[int] = mapped_column()
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def country_name(self):
+        return SHIPPING_COUNTRIES.get(self.country, self.country)
+
+    @property
+    def delivery(self):
+        """ "3\u20135 business days", "2 business days", or "" without an estimate."""
+        low, high = self.min_days, self.max_days
+        if low and high and low != high:
+            return f"{low}\u2013{high} business days"
+        days = high or low
+        if not days:
+            return ""
+        return f"{days} business day" + ("" if days == 1 else "s")
+
+    @property
+    def label(self):
+        """The rate as pages show it: "Standard, 3\u20135 business days"."""
+        return f"{self.name}, {self.delivery}" if self.delivery else self.name
 
 
 class ProgramLesson(db.Model):
@@ -193,6 +290,7 @@ class OrderEventKind(StrEnum):
     REFUND_REQUESTED = "refund_requested"
     REFUNDED = "refunded"
     ACCESS_REVOKED = "access_revoked"
+    ANONYMISED = "anonymised"  # the customer deleted her account: name and addresses erased
 
 
 def new_access_key():
@@ -205,8 +303,13 @@ class Order(db.Model):
     __table_args__ = (
         CheckConstraint("total_cents > 0", name="total_positive"),
         CheckConstraint("refunded_cents >= 0", name="refunded_not_negative"),
+        CheckConstraint("shipping_cents >= 0", name="shipping_not_negative"),
         Index("ix_order_status_created_at", "status", "created_at"),
         Index("ix_order_client_key_status", "client_key", "status"),
+        # Staff's order list by date, and a customer's orders by her address in any case
+        # (Stripe gives it as she typed it).
+        Index("ix_order_created_at", "created_at"),
+        Index("ix_order_email_lower", func.lower(text("email"))),
     )
     TRANSITIONS: ClassVar[Transitions] = ORDER_TRANSITIONS
 
@@ -215,8 +318,15 @@ class Order(db.Model):
         enum_column(OrderStatus, name="order_status"), default=OrderStatus.PENDING
     )
     currency: Mapped[str] = mapped_column(String(3))
+    # The lines plus shipping. Until Stripe reports the rate she chose, the lines only.
     total_cents: Mapped[int] = mapped_column()
     refunded_cents: Mapped[int] = mapped_column(default=0)
+    # What she paid for shipping and the rate it was ("United States: Standard, ...").
+    shipping_cents: Mapped[int] = mapped_column(default=0, server_default="0")
+    shipping_method: Mapped[str | None] = mapped_column(String(200))
+    # The rates Checkout offered, as copied at checkout (see shop/shipping.py): what a
+    # payment's shipping amount is checked against, whatever staff change meanwhile.
+    shipping_offered: Mapped[list | None] = mapped_column(JSON)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     customer_name: Mapped[str | None] = mapped_column(String(200))
     # The cart it came from: emptied once paid; its earlier unpaid checkouts are closed.
@@ -253,6 +363,11 @@ class Order(db.Model):
     @property
     def reference(self):
         return f"BB-{self.id:05d}"
+
+    @property
+    def lines_cents(self):
+        """What the lines cost, without shipping."""
+        return sum(line.total_cents for line in self.lines)
 
     @property
     def refundable_cents(self):

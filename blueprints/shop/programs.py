@@ -2,6 +2,7 @@
 of an address (only through a link emailed to that address)."""
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
 
 from blueprints.core.addresses import normalise_email
 from blueprints.shop.emails import send_programs_link
@@ -9,19 +10,22 @@ from blueprints.shop.models import Product, ProgramAccess
 from extensions import db
 
 
-def _live_programs(*where):
+def _live_programs(*where, options=()):
     return db.session.scalars(
         select(Product)
         .join(ProgramAccess, ProgramAccess.product_id == Product.id)
         .where(ProgramAccess.revoked_at.is_(None), *where)
+        .options(*options)
         .distinct()
         .order_by(Product.position, Product.name)
     ).all()
 
 
-def programs_for_email(email):
-    """Products the email has live access to (deduplicated, in shop order)."""
-    return _live_programs(ProgramAccess.email == email)
+def programs_for_email(email, with_lessons=False):
+    """Products the email has live access to (deduplicated, in shop order); with their
+    lessons loaded in one more query when ``with_lessons``."""
+    options = (selectinload(Product.lessons),) if with_lessons else ()
+    return _live_programs(ProgramAccess.email == normalise_email(email), options=options)
 
 
 def programs_for_order(order):

@@ -5,6 +5,8 @@ import stripe
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from blueprints.account.roles import check_refund
+from blueprints.core.audit import record_staff_action
 from blueprints.core.layout import format_money
 from blueprints.core.states import StatusRefused, claim_status
 from blueprints.core.stripe import create_refund, refunds_of
@@ -116,11 +118,13 @@ def _claim_for_refund(order):
 
 
 def refund_order(order, amount_cents, request_key, actor):
-    """Refund part or all of a paid order through Stripe (staff action).
+    """Refund part or all of a paid order through Stripe (staff action by ``actor``, the
+    staff account: an assistant only up to her limit, ``account/roles.py``).
 
     ``request_key`` comes from the form that was shown, so a double submit makes one
     refund; the order is claimed first, so two staff at once make one.
-    Raises :class:`ShopError` (or :class:`StatusRefused`) with a message for staff.
+    Raises :class:`ShopError` (or :class:`StatusRefused`) with a message for staff, and
+    :class:`NotAllowed` (403) when ``actor``'s role does not allow the amount.
     """
     if order.stripe_payment_intent_id is None or order.status not in REFUNDABLE_STATUSES:
         raise ShopError("Only a paid order can be refunded.")
@@ -128,6 +132,7 @@ def refund_order(order, amount_cents, request_key, actor):
         raise ShopError(
             f"Enter an amount from $0.01 to {format_money(order.refundable_cents, order.currency)}."
         )
+    check_refund(actor, amount_cents, order.refunded_cents, order.currency)
     _claim_for_refund(order)
     try:
         refund = create_refund(
@@ -142,7 +147,14 @@ def refund_order(order, amount_cents, request_key, actor):
         order,
         OrderEventKind.REFUND_REQUESTED,
         f"Refund of {format_money(amount_cents, order.currency)} sent to Stripe ({refund.id}).",
-        actor,
+        actor.email,
     )
-    record_refund(order, refund.id, refund.amount, refund.currency, actor=actor)
+    record_refund(order, refund.id, refund.amount, refund.currency, actor=actor.email)
+    record_staff_action(
+        actor.id,
+        "order.refund",
+        "order",
+        order.id,
+        {"amount_cents": refund.amount, "currency": refund.currency, "refund": refund.id},
+    )
     return refund

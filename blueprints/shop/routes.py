@@ -4,23 +4,43 @@ Views stay thin: load, check, validate, call a service, commit once, redirect.
 """
 
 import stripe
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from blueprints.blog.related import POSTS_TAG, related_posts
 from blueprints.core.cache import cached_page
 from blueprints.core.headers import no_store
-from blueprints.core.types import MAX_ID
-from blueprints.shop import cache_tags, cart, catalogue, checkout, fulfilment, holds, links
+from blueprints.core.types import MAX_ID, parse_id
+from blueprints.shop import (
+    cache_tags,
+    cart,
+    catalogue,
+    checkout,
+    fulfilment,
+    gallery,
+    holds,
+    links,
+    options,
+    shipping,
+)
 from blueprints.shop.blueprint import bp
 from blueprints.shop.errors import QUANTITY_MESSAGE, PaymentUnavailable, ShopError
 from blueprints.shop.forms import (
     AddToCartForm,
     CartLineForm,
     CheckoutForm,
+    ProgramCartForm,
     ReleaseCheckoutForm,
     RemoveLineForm,
+    ShipToForm,
 )
-from blueprints.shop.models import MAX_LINE_QUANTITY, Order, OrderStatus, Variant
+from blueprints.shop.models import (
+    MAX_LINE_QUANTITY,
+    SHIPPING_COUNTRIES,
+    Order,
+    OrderStatus,
+    Product,
+    Variant,
+)
 from extensions import db, limiter
 
 # What the pages tell the buyer, from the rules themselves.
@@ -39,11 +59,17 @@ def index():
 
 def _render_product(product, form, status=200, error=None, variants=None):
     tags = catalogue.product_tags(product)
+    variants = catalogue.product_options(product) if variants is None else variants
     return (
         render_template(
             "shop/product.html",
             product=product,
-            variants=catalogue.product_options(product) if variants is None else variants,
+            variants=variants,
+            grid=options.option_grid(variants),
+            size_guide=options.SIZE_GUIDE,
+            stock_text=options.stock_text,
+            stock_class=options.stock_class,
+            pictures=gallery.gallery(product),
             tags=tags,
             form=form,
             error=error,
@@ -51,31 +77,52 @@ def _render_product(product, form, status=200, error=None, variants=None):
             **LIMITS,
             # A vest option is held while its buyer pays: fewer of one per order.
             max_per_order=MAX_LINE_QUANTITY if product.is_program else holds.max_per_option(),
+            **_product_shipping(product),
         ),
         status,
     )
 
 
+def _product_shipping(product):
+    """The shipping rates a physical product's page shows (shop/_shipping.html)."""
+    if product.is_program:
+        return {"shipping_rates": None, "free_shipping_above": None}
+    return {
+        "shipping_rates": shipping.rates_by_country(),
+        "free_shipping_above": shipping.free_above_cents(),
+    }
+
+
 @bp.get("/shop/<slug>")
-# The page shows its stock and the blog posts that share its tags.
-@cached_page(tags=lambda slug: [cache_tags.CATALOGUE, cache_tags.product_page(slug), POSTS_TAG])
+# The page shows its stock, the shipping rates and the blog posts that share its tags.
+@cached_page(
+    tags=lambda slug: [
+        cache_tags.CATALOGUE,
+        cache_tags.product_page(slug),
+        cache_tags.SHIPPING,
+        POSTS_TAG,
+    ]
+)
 def product(slug):
     product = catalogue.product_by_slug(slug) or abort(404)
     variants = catalogue.product_options(product)
-    form = AddToCartForm()
+    form = (ProgramCartForm if product.is_program else AddToCartForm)()
     buyable = [v for v in variants if not v.sold_out]
     if buyable and form.variant_id.data is None:
         form.variant_id.data = buyable[0].id
+        form.size.data, form.weight.data = buyable[0].size, buyable[0].added_weight_lb
     return _render_product(product, form, variants=variants)
 
 
 def _render_cart(status=200, error=None):
     current = cart.current_cart()
+    subtotal = cart.cart_total(current)
     return (
         render_template(
             "shop/cart.html",
             cart=current,
-            total=cart.cart_total(current),
+            total=subtotal,
+            shipping=shipping.cart_shipping(current, subtotal, cart.ship_to_choice()),
             error=error,
             line_form=CartLineForm(formdata=None),
             checkout_form=CheckoutForm(formdata=None),
@@ -86,6 +133,30 @@ def _render_cart(status=200, error=None):
     )
 
 
+# Pages after which the cart may hold a different number of items than before (after
+# payment, the success page finds it emptied).
+_COUNT_CHANGES = {"shop.cart", "shop.add_to_cart", "shop.update_cart", "shop.remove_from_cart",
+                  "shop.success"}  # fmt: skip
+
+
+@bp.after_request
+def _tell_the_header_the_count(response):
+    """Keep the header's count cookie (cart.COUNT_COOKIE) in step with her cart."""
+    if request.endpoint not in _COUNT_CHANGES:
+        return response
+    count = cart.item_count(cart.current_cart())
+    if count:
+        response.set_cookie(
+            cart.COUNT_COOKIE,
+            str(count),
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            samesite="Lax",
+        )
+    elif cart.COUNT_COOKIE in request.cookies:
+        response.delete_cookie(cart.COUNT_COOKIE)
+    return response
+
+
 # The modules are named cart and checkout: the endpoints keep those names.
 @bp.get("/cart", endpoint="cart")
 @no_store
@@ -93,31 +164,50 @@ def show_cart():
     return _render_cart()
 
 
+def _product_asked_for():
+    """(product, option or None) that an "Add to cart" form names: an option by its id,
+    or a product (whose size and weight choose its option); (None, None) when neither
+    is for sale. Only a possible id is looked up: a number past the database's integer
+    range would make the lookup itself fail."""
+    variant_id = parse_id(request.form.get("variant_id", ""))
+    if variant_id is not None:
+        variant = db.session.get(Variant, variant_id)
+        if variant is None or not variant.product.active:
+            return None, None
+        return variant.product, variant
+    product_id = parse_id(request.form.get("product_id", ""))
+    product = db.session.get(Product, product_id) if product_id is not None else None
+    return (product, None) if product is not None and product.active else (None, None)
+
+
 @bp.post("/cart/add")
 @limiter.limit("60/minute")
 def add_to_cart():
-    form = AddToCartForm()
-    # Look the option up only when it is a possible id: a number past the database's
-    # integer range would make the lookup itself fail.
-    variant_id = form.variant_id.data
-    variant = (
-        db.session.get(Variant, variant_id) if variant_id and 0 < variant_id <= MAX_ID else None
-    )
-    product = variant.product if variant and variant.product.active else None
+    product, variant = _product_asked_for()
     if product is None:
         db.session.rollback()
         return _render_cart(404, "Sorry, that item is not available.")
+    form = (ProgramCartForm if product.is_program else AddToCartForm)()
     if not form.validate():
         return _render_product(product, form, 400)
+    if variant is None:
+        try:
+            variant = options.resolve_option(
+                catalogue.product_options(product), form.size.data.strip(), form.weight.data
+            )
+        except ShopError as exc:
+            db.session.rollback()
+            return _render_product(product, form, exc.status, exc.message)
     current = cart.current_cart(create=True)
     try:
-        cart.add_to_cart(current, variant.id, form.quantity.data)
+        cart.add_to_cart(current, variant.id, form.quantity.data or 1)
     except ShopError as exc:
         db.session.rollback()
         return _render_product(product, form, exc.status, exc.message)
     db.session.commit()
-    flash(f"Added {variant.label()} to your cart.", "success")
-    return redirect(url_for("shop.cart"), 303)
+    # She stays on the product; the message links to the cart (base.html, "cart").
+    flash(f"Added {variant.label()} to your cart.", "cart")
+    return redirect(url_for("shop.product", slug=product.slug), 303)
 
 
 def _change_cart(change, done):
@@ -155,6 +245,23 @@ def remove_from_cart():
     )
 
 
+@bp.post("/cart/ship-to")
+@no_store
+def ship_to():
+    """The cart's "Ship to": the country whose rates the cart and Checkout offer."""
+    form = ShipToForm()  # its token was checked by CSRFProtect
+    current = cart.current_cart()
+    try:
+        country = shipping.check_ship_to(
+            form.country.data if form.validate() else None, cart.cart_currency(current)
+        )
+    except ShopError as exc:
+        return _render_cart(exc.status, exc.message)
+    cart.choose_ship_to(country)
+    flash(f"Shipping to {SHIPPING_COUNTRIES[country]}: your total is updated.", "success")
+    return redirect(url_for("shop.cart"), 303)
+
+
 @bp.post("/cart/checkout", endpoint="checkout")
 @limiter.limit("20/minute")
 def start_checkout():
@@ -167,7 +274,7 @@ def start_checkout():
     holds.lock_visitor(visitor)
     checkout.release_earlier_checkouts(current)
     try:
-        order = checkout.place_order(current, client_key=visitor)
+        order = checkout.place_order(current, client_key=visitor, ship_to=cart.ship_to_choice())
     except ShopError as exc:
         # Nothing is held: the order and its holds vanish together.
         db.session.rollback()

@@ -9,16 +9,28 @@ from blueprints.blog.models import Tag
 from blueprints.core.bulk import count_where, insert_rows
 from blueprints.core.markdown import render_post
 from blueprints.core.types import utcnow
+from blueprints.media.illustrations import demo_image
 from blueprints.shop.models import (
     Order,
     OrderLine,
     OrderStatus,
     Product,
+    ProductImage,
     ProductKind,
     ProgramLesson,
+    ShippingRate,
     Variant,
 )
+from blueprints.shop.options import SIZE_ORDER
 from extensions import db
+
+# The rates the migration also starts with (a database built without migrations, as in
+# tests, gets them here): country, name, business days, cents.
+SHIPPING_RATES = (
+    ("US", "Standard", 3, 5, 1200),
+    ("US", "Express", 1, 2, 2900),
+    ("CA", "Standard", 5, 10, 2400),
+)
 
 BACK_PROGRAM_WEEKS = [
     (
@@ -119,7 +131,7 @@ FOOD_PLAN_WEEKS = [
     ),
 ]
 
-VEST_SIZES = ("S", "M", "L", "XL")
+VEST_SIZES = SIZE_ORDER  # the size guide's sizes (shop/options.py)
 VEST_WEIGHTS = {4: 8900, 8: 10900, 12: 12900}  # added pounds: price in cents
 # Limited stock, with one variant sold out and one nearly gone.
 VEST_STOCK = {("S", 4): 2, ("XL", 12): 0}
@@ -244,9 +256,48 @@ def seed(large=False):
                         position=position,
                     )
                 )
+    seed_shipping_rates()
     db.session.flush()
+    _seed_pictures()
     if large:
         _seed_large()
+
+
+# Each demo product's gallery: the demo's illustrations (blueprints/media/illustrations.py).
+GALLERIES = {
+    "weighted-walking-vest": ("vest-front", "vest-bars", "vest-walk"),
+    "12-week-back-strengthening-program": ("program-back",),
+    "bone-building-food-plan": ("program-food",),
+}
+
+
+def _seed_pictures():
+    """Give each demo product with an empty gallery its illustrations (in the media
+    library, where staff can replace them)."""
+    products = db.session.scalars(select(Product).where(Product.slug.in_(GALLERIES))).all()
+    for product in products:
+        if product.images:
+            continue
+        for position, name in enumerate(GALLERIES[product.slug]):
+            product.images.append(ProductImage(image_id=demo_image(name).id, position=position))
+    db.session.flush()
+
+
+def seed_shipping_rates():
+    """The demo's rates, when there are none at all (staff may have changed them)."""
+    if db.session.scalar(select(func.count(ShippingRate.id))):
+        return
+    for position, (country, name, low, high, cents) in enumerate(SHIPPING_RATES):
+        db.session.add(
+            ShippingRate(
+                country=country,
+                name=name,
+                min_days=low,
+                max_days=high,
+                amount_cents=cents,
+                position=position,
+            )
+        )
 
 
 LARGE_PRODUCTS = 300  # in all, with the demo ones

@@ -18,7 +18,7 @@ from tests import factories
 def make_post(app):
     counter = {"n": 0}
 
-    def make(title=None, status=PostStatus.DRAFT, slug=None, body="Some **bold** words."):
+    def make(title=None, status=PostStatus.DRAFT, slug=None, body="Some **bold** words.", **kw):
         counter["n"] += 1
         return factories.make_post(
             title or f"Post number {counter['n']}",
@@ -26,6 +26,7 @@ def make_post(app):
             status=status,
             published_at=utcnow() if status == PostStatus.PUBLISHED else None,
             slug=slug or f"post-number-{counter['n']}",
+            **kw,
         )
 
     return make

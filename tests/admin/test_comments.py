@@ -2,10 +2,9 @@
 spam / delete one at a time or several at once. Nothing changes on GET or without CSRF."""
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
-from blueprints.blog.models import Comment, CommentStatus, PostStatus
+from blueprints.blog.models import DEFAULT_AUTHOR, Comment, CommentStatus, PostStatus
 from extensions import db
 
 
@@ -273,19 +272,23 @@ def test_staff_reply_from_the_queue_shows_the_author_badge_and_approves_the_comm
     [reply] = _replies_to(waiting)
     assert reply.by_staff is True
     assert reply.status == CommentStatus.APPROVED
-    assert reply.author_name == "Susan Brown"  # the signed-in account's name
+    # Published as Dr. Brown (the post's author), whoever of the staff typed it.
+    assert reply.author_name == post.author_name == DEFAULT_AUTHOR
     assert _status(waiting.id) == CommentStatus.APPROVED  # replying published the question
     staff_client.post("/admin/logout", data={})
     page = staff_client.get(f"/blog/{post.slug}").get_data(as_text=True)
     assert "Is walking enough for my hips?" in page
     reply_html = page[page.index(f'id="comment-{reply.id}"') :]
     author = reply_html[: reply_html.index("</p>")]
-    assert 'Susan Brown <span class="status author-badge">Author</span>' in author
+    assert f'{DEFAULT_AUTHOR} <span class="status author-badge">Author</span>' in author
     assert "<p>Walking <em>helps</em>; add stairs.</p>" in reply_html
-    # The reader whose comment the reply published hears so, with her confirm link.
+    # The reader hears once that Dr. Brown replied, that her comment is published, with
+    # her confirm link.
     [message] = mailbox.wait_for(1)
     assert waiting.author_email in str(message["To"])
-    assert "/blog/commenter/" in message.get_body(preferencelist=("plain",)).get_content()
+    assert "replied to your comment" in message["Subject"]
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Walking *helps*; add stairs." in text and "/blog/commenter/" in text
 
 
 def test_staff_reply_to_a_reply_joins_the_thread_and_publishes_both(
@@ -359,20 +362,17 @@ def test_approving_from_the_queue_emails_each_commenter_once_with_a_confirm_link
 
 
 def test_staff_reply_from_the_post_page_returns_to_the_post_with_the_badge(
-    app, staff_client, post, make_comment
+    app, each_request_loads_its_own_user, staff_client, post, make_comment
 ):
     shown = make_comment(post, status=CommentStatus.APPROVED, body="Can I run?")
     page = staff_client.get(f"/blog/{post.slug}").get_data(as_text=True)
     link = f"/admin/comments/{shown.id}/reply?next=/blog/{post.slug}%23comments"
     assert f'href="{link}"' in page
     assert "Reply as Author" in page
-    # Readers see the ordinary reply link, never the staff one. (A real request has its
-    # own ``g``; these share the test's, where Flask-Login keeps the signed-in user.)
-    g.pop("_login_user", None)
+    # Readers see the ordinary reply link, never the staff one.
     reader_page = app.test_client().get(f"/blog/{post.slug}").text
     assert "Reply as Author" not in reader_page
     assert f"?reply_to={shown.id}#add-comment" in reader_page
-    g.pop("_login_user", None)
 
     assert staff_client.get(link).status_code == 200
     response = staff_client.post(link, data={"body": "Yes, gently."})

@@ -1,13 +1,14 @@
-"""Writing posts: create, edit, preview (stores nothing), slugs, tags, references,
+"""Writing posts: create, edit, preview (stores nothing), slugs, tags,
 publish and unpublish, and that GET or a missing CSRF token never changes anything."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from blueprints.blog.editing import parse_references, slugify
+from blueprints.blog.editing import slugify
 from blueprints.blog.models import Post, PostStatus, Reference, Tag
+from blueprints.core.types import utcnow
 from extensions import db
 
 BODY = "## Why muscles matter\n\nStrong **back muscles** pull on bone.\n\n- walk\n- lift"
@@ -20,7 +21,6 @@ def _form(**overrides):
         "summary": "What a Korean MRI study found.",
         "body": BODY,
         "tags": "Exercise, Osteoporosis",
-        "references": "",
         "reviewed_on": "",
         "action": "save",
     }
@@ -79,58 +79,6 @@ def test_tags_are_created_once_and_reused_by_slug(staff_client):
     assert _count(Tag) == 2
 
 
-def test_references_are_saved_in_order_with_optional_links(staff_client):
-    refs = (
-        "Lee et al. Paraspinal muscles and spinal BMD. J Bone Metab. 2015;22(4):197-204. "
-        "https://doi.org/10.11005/jbm.2015.22.4.197\n"
-        "\n"
-        "Sinaki M et al. Stronger back muscles reduce vertebral fractures. Bone. 2002;30(6):836-41."
-    )
-    staff_client.post("/admin/posts/new", data=_form(references=refs))
-    post = _only_post()
-    assert [(r.position, r.url) for r in post.references] == [
-        (1, "https://doi.org/10.11005/jbm.2015.22.4.197"),
-        (2, None),
-    ]
-    assert post.references[0].citation.endswith("2015;22(4):197-204.")
-    assert post.references[1].citation.startswith("Sinaki M et al.")
-
-
-def test_editing_references_updates_adds_and_removes_rows(staff_client, make_post):
-    post = make_post()
-    staff_client.post(
-        f"/admin/posts/{post.id}/edit", data=_form(references="One\nTwo\nThree https://a.example/3")
-    )
-    staff_client.post(
-        f"/admin/posts/{post.id}/edit", data=_form(references="Two, changed https://b.example/2")
-    )
-    db.session.expire_all()
-    rows = db.session.scalars(select(Reference).order_by(Reference.position)).all()
-    assert [(r.position, r.citation, r.url) for r in rows] == [
-        (1, "Two, changed", "https://b.example/2")
-    ]
-
-
-def test_overlong_reference_is_refused(staff_client):
-    response = staff_client.post("/admin/posts/new", data=_form(references="x" * 2500))
-    assert response.status_code == 400
-    assert "at most 2000 characters" in response.get_data(as_text=True)
-    assert _count(Post) == 0
-
-
-def test_invalid_reference_url_shows_the_form_back(staff_client):
-    response = staff_client.post(
-        "/admin/posts/new", data=_form(references="A paper https://not a url")
-    )
-    # "https://not" is taken as text, since the URL must be the last word: nothing is invalid.
-    assert response.status_code == 303
-    response = staff_client.post(
-        "/admin/posts/new", data=_form(title="Other", references="A paper https://bad_host")
-    )
-    assert response.status_code == 400
-    assert "This web address is not valid" in response.get_data(as_text=True)
-
-
 def test_reviewed_date_is_stored_and_shown_back_in_the_editor(staff_client):
     staff_client.post("/admin/posts/new", data=_form(reviewed_on="2026-03-08"))
     post = _only_post()
@@ -154,30 +102,38 @@ def test_editing_changes_the_post_and_rerenders_html(staff_client, make_post):
 def test_edit_form_shows_current_values(staff_client, make_post):
     post = make_post(title="Walking for bones")
     post.tags = [Tag(slug="walking", name="Walking")]
-    post.references = [Reference(position=1, citation="A study", url="https://a.example/s")]
+    post.references = [Reference(position=1, title="A study", url="https://a.example/s")]
     db.session.commit()
     html = staff_client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
     assert 'value="Walking for bones"' in html
     assert 'value="Walking"' in html
-    assert "A study https://a.example/s" in html
+    assert "A study</textarea>" in html and 'value="https://a.example/s"' in html
 
 
-def test_preview_renders_markdown_and_stores_nothing(staff_client):
-    response = staff_client.post("/admin/posts/new", data=_form(action="preview"))
+def test_preview_renders_markdown_in_the_site_layout_and_stores_nothing(staff_client):
+    response = staff_client.post("/admin/posts/new/preview", data=_form(action="preview"))
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'id="preview-heading"' in html
+    assert "preview-banner" in html and "Nothing is saved" in html
+    assert '<h1 id="post-title">Spinal bone density and exercise</h1>' in html
     assert "<h2>Why muscles matter</h2>" in html
-    assert "Spinal bone density and exercise" in html  # the form comes back filled in
+    assert '<footer class="site-footer">' in html  # the public layout, not the admin's
+    assert '<meta name="robots" content="noindex, nofollow">' in html
+    # No comments in a preview, so no link to a comment form that is not there.
+    assert 'id="add-comment"' not in html and 'href="#add-comment"' not in html
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "noindex" in response.headers["X-Robots-Tag"]
     assert _count(Post) == 0 and _count(Tag) == 0
 
 
 def test_preview_of_an_existing_post_leaves_it_unchanged(staff_client, make_post):
     post = make_post(title="Kept title", body="kept body")
-    staff_client.post(
-        f"/admin/posts/{post.id}/edit",
+    response = staff_client.post(
+        f"/admin/posts/{post.id}/preview",
         data=_form(title="Changed", body="changed", action="preview"),
     )
+    assert response.status_code == 200
+    assert '<h1 id="post-title">Changed</h1>' in response.get_data(as_text=True)
     post = _only_post()
     assert (post.title, post.body_md) == ("Kept title", "kept body")
 
@@ -381,11 +337,18 @@ def test_admin_get_pages_change_nothing(staff_client, make_post, make_comment):
     assert _count(Post) == 1
 
 
-def test_dashboard_counts_pending_comments_drafts_and_published(
+def test_dashboard_counts_pending_comments_drafts_scheduled_and_published(
     staff_client, make_post, make_comment
 ):
     draft = make_post()
     make_post()
+    later = make_post()
+    db.session.execute(
+        update(Post)
+        .where(Post.id == later.id)
+        .values(status=PostStatus.SCHEDULED, publish_at=utcnow() + timedelta(days=2))
+    )
+    db.session.commit()
     live = make_post(status=PostStatus.PUBLISHED)
     make_comment(live)
     make_comment(live)
@@ -393,6 +356,8 @@ def test_dashboard_counts_pending_comments_drafts_and_published(
     html = staff_client.get("/admin/").get_data(as_text=True)
     assert '<strong class="figure">2</strong> Comments waiting for moderation' in html
     assert '<strong class="figure">2</strong> Draft posts' in html
+    assert '<strong class="figure">1</strong> Scheduled posts' in html
+    assert 'href="/admin/posts?status=scheduled"' in html
     assert '<strong class="figure">1</strong> Published posts' in html
 
 
@@ -429,15 +394,6 @@ def test_slugify_handles_accents_symbols_and_length():
     assert slugify("Ostéoporose") == "osteoporose"
     assert slugify("!!!") == ""
     assert len(slugify("word " * 100)) <= 200
-
-
-def test_parse_references_takes_a_trailing_url_only():
-    refs = parse_references("Plain citation\nWith link http://x.example/a\nhttp://y.example/only\n")
-    assert [(r.citation, r.url) for r in refs] == [
-        ("Plain citation", None),
-        ("With link", "http://x.example/a"),
-        ("http://y.example/only", "http://y.example/only"),
-    ]
 
 
 def test_empty_review_date_stays_empty(staff_client):

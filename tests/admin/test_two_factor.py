@@ -6,7 +6,6 @@ import time
 from datetime import timedelta
 
 import pyotp
-from flask import g
 from sqlalchemy import select
 
 from blueprints.account.models import User
@@ -128,7 +127,9 @@ def test_wrong_codes_count_towards_the_sign_in_throttle(app, client, auth):
     assert 429 in statuses  # 10 failures per 15 minutes, passwords and codes together
 
 
-def test_reset_totp_command_turns_it_off_and_signs_out_everywhere(app, client, auth, runner):
+def test_reset_totp_command_turns_it_off_and_signs_out_everywhere(
+    app, each_request_loads_its_own_user, client, auth, runner
+):
     _enrol(client, auth)
     assert client.get("/admin/").status_code == 200
 
@@ -136,9 +137,6 @@ def test_reset_totp_command_turns_it_off_and_signs_out_everywhere(app, client, a
 
     assert result.exit_code == 0 and "turned off" in result.output
     assert _user().totp_secret is None
-    # Requests in tests share the test's app context; forget Flask-Login's per-context
-    # cache as a new request in production would.
-    g.pop("_login_user", None)
     assert client.get("/admin/").status_code == 302  # the old session ended
     response = auth.login()
     assert response.headers["Location"].endswith("/admin/")  # password alone again

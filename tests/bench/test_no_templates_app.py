@@ -35,11 +35,13 @@ def _get(app, url):
     return response.status_code, response.get_data(as_text=True), len(statements)
 
 
-def test_each_view_runs_its_queries_and_writes_no_html(app, database_url, smtp_controller):
+def test_each_view_runs_its_queries_and_writes_no_html(
+    app, database_url, smtp_controller, staff_user
+):
     post = create_post("Walking for bones", "Walk **daily**.", published_at=utcnow())
     db.session.flush()
     comment = add_comment(post, name="Ann", email="ann@example.com", body="Thank you.")
-    moderate_comments([comment.id], ModerationAction.APPROVE)
+    moderate_comments([comment.id], ModerationAction.APPROVE, actor=staff_user)
     db.session.commit()
     measuring = no_templates_app.create_app(
         make_config(database_url, smtp_controller, PAGE_CACHE=False)

@@ -36,7 +36,7 @@ def test_repeat_anonymous_visit_is_served_from_the_cache(client, make_post):
         assert _get(client, url).headers["X-Cache"] == "HIT", url
 
 
-def test_publishing_a_post_shows_it_at_once_on_every_list(client, make_post):
+def test_publishing_a_post_shows_it_at_once_on_every_list(client, make_post, staff_user):
     make_post("Walking for bones", tags=["exercise"])
     draft = make_post("Calcium myths", draft=True, tags=["exercise"])
     lists = ("/", "/blog/", "/blog/tag/exercise", "/blog/feed.xml", "/sitemap.xml")
@@ -44,7 +44,7 @@ def test_publishing_a_post_shows_it_at_once_on_every_list(client, make_post):
         _get(client, url)
         assert "Calcium myths" not in _get(client, url).get_data(as_text=True)
 
-    publish_post(draft)
+    publish_post(draft, actor=staff_user)
     db.session.commit()
 
     for url in lists:
@@ -55,33 +55,37 @@ def test_publishing_a_post_shows_it_at_once_on_every_list(client, make_post):
     assert _get(client, "/blog/calcium-myths").status_code == 200
 
 
-def test_unpublishing_a_post_takes_it_off_its_page_and_the_lists(client, make_post):
+def test_unpublishing_a_post_takes_it_off_its_page_and_the_lists(client, make_post, staff_user):
     post = make_post("Walking for bones", tags=["exercise"])
     _get(client, "/blog/walking-for-bones")
     _get(client, "/blog/")
-    unpublish_post(post)
+    unpublish_post(post, actor=staff_user)
     db.session.commit()
     assert client.get("/blog/walking-for-bones").status_code == 404
     assert "Walking for bones" not in _get(client, "/blog/").get_data(as_text=True)
 
 
-def test_approving_a_comment_shows_it_on_its_post_at_once(client, make_post, make_comment):
+def test_approving_a_comment_shows_it_on_its_post_at_once(
+    client, make_post, make_comment, staff_user
+):
     post = make_post("Walking for bones")
     waiting = make_comment(post, "I walk every morning now.", status=CommentStatus.PENDING)
     _get(client, "/blog/walking-for-bones")
     assert "I walk every morning now." not in _get(client, "/blog/walking-for-bones").text
 
-    moderate_comments([waiting.id], "approve")
+    moderate_comments([waiting.id], "approve", actor=staff_user)
     db.session.commit()
 
     assert "I walk every morning now." in _get(client, "/blog/walking-for-bones").text
 
 
-def test_deleting_a_comment_removes_it_from_the_cached_post(client, make_post, make_comment):
+def test_deleting_a_comment_removes_it_from_the_cached_post(
+    client, make_post, make_comment, staff_user
+):
     post = make_post("Walking for bones")
     shown = make_comment(post, "Spam that slipped through.")
     assert "Spam that slipped through." in _get(client, "/blog/walking-for-bones").text
-    moderate_comments([shown.id], "delete")
+    moderate_comments([shown.id], "delete", actor=staff_user)
     db.session.commit()
     assert "Spam that slipped through." not in _get(client, "/blog/walking-for-bones").text
 

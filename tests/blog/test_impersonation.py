@@ -58,14 +58,16 @@ def test_staff_name_with_an_approved_commenters_email_is_held_not_published(
     forged = newest_comment()
     assert forged.status == CommentStatus.PENDING
     page = client.get("/blog/strong-backs").get_data(as_text=True)
-    assert "stopping all calcium" not in page
-    assert "awaiting moderation" in page
+    assert "awaiting moderation" in page  # the sender sees it waits; nobody else sees it
+    others = client.application.test_client().get("/blog/strong-backs").get_data(as_text=True)
+    assert "stopping all calcium" not in others
 
 
 def test_an_approved_commenters_email_without_the_cookie_is_held(client, post, approved_commenter):
     client.post("/blog/strong-backs", data=comment_form(email=VICTIM, body="Typed, not proved."))
     assert newest_comment().status == CommentStatus.PENDING
-    assert "Typed, not proved." not in client.get("/blog/strong-backs").get_data(as_text=True)
+    others = client.application.test_client().get("/blog/strong-backs")
+    assert "Typed, not proved." not in others.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -185,10 +187,10 @@ def test_a_cookie_for_another_address_proves_nothing(
 
 
 def test_the_cookie_without_an_approved_comment_is_held(
-    client, post, approved_commenter, known_commenter
+    client, post, approved_commenter, known_commenter, staff_user
 ):
     known_commenter(client, VICTIM)
-    moderate_comments([approved_commenter.id], "spam")  # staff changed their mind
+    moderate_comments([approved_commenter.id], "spam", actor=staff_user)  # a change of mind
     db.session.commit()
     client.post("/blog/strong-backs", data=comment_form(email=VICTIM, body="Still trusted?"))
     assert newest_comment().status == CommentStatus.PENDING

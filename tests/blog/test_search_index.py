@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from blueprints.account.services import create_staff
 from blueprints.blog import search
 from blueprints.blog.editing import publish_post, save_post, unpublish_post
 from blueprints.blog.models import Post, PostStatus
@@ -45,6 +46,7 @@ def _check_sqlite_index():
 
 
 def _edit(post, **changes):
+    editor = create_staff("editor@betterbones.example", "a long enough passphrase")
     values = {
         "title": post.title,
         "slug": post.slug,
@@ -54,7 +56,7 @@ def _edit(post, **changes):
         "references": [],
     }
     values.update(changes)
-    save_post(post, **values)
+    save_post(post, **values, actor=editor)
     db.session.commit()
 
 
@@ -104,11 +106,11 @@ def test_publishing_makes_a_post_findable_and_unpublishing_hides_it(client, make
     post = make_post("Strontium questions", "What strontium does.", draft=True)
     assert FOUND_NONE in _found(client, "strontium")
 
-    publish_post(post)
+    publish_post(post, actor=None)
     db.session.commit()
     assert "Strontium questions" in _found(client, "strontium")
 
-    unpublish_post(post)
+    unpublish_post(post, actor=None)
     db.session.commit()
     assert FOUND_NONE in _found(client, "strontium")
 

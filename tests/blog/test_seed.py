@@ -24,12 +24,26 @@ def test_seed_creates_the_spinal_article_with_its_references_and_tags(app):
     assert post.status == PostStatus.PUBLISHED
     assert "60 to 75" in post.body_md and "paraspinal" in post.body_md
     assert post.body_html.count("<li>") == 5
-    assert [r.citation for r in post.references] == [
-        "Dae-Young Lee et al. Relationship between bone mineral density and spinal muscle "
-        "area in magnetic resonance imaging. J Bone Metab. 2015 Nov;22(4):197-204.",
-        "Sinaki M, et al. Stronger back muscles reduce the incidence of vertebral fractures: "
-        "a prospective 10 year follow-up of postmenopausal women. Bone. 2002 Jun;30(6):836-841.",
-    ]
+    lee, sinaki = post.references
+    assert (lee.authors, lee.journal, lee.year, lee.volume, lee.issue, lee.pages) == (
+        "Lee D-Y, et al",
+        "J Bone Metab",
+        2015,
+        "22",
+        "4",
+        "197-204",
+    )
+    assert (lee.doi, lee.pmid) == ("10.11005/jbm.2015.22.4.197", "26713311")
+    assert (sinaki.authors, sinaki.journal, sinaki.year, sinaki.pages) == (
+        "Sinaki M, et al",
+        "Bone",
+        2002,
+        "836-841",
+    )
+    assert (sinaki.volume, sinaki.issue, sinaki.doi, sinaki.pmid) == ("30", "6", None, "12052450")
+    # The text cites both, and a clinician reviewed it.
+    assert 'id="cite-1"' in post.body_html and 'id="cite-2"' in post.body_html
+    assert post.reviewer_name and post.reviewed_at is not None
     assert {t.slug for t in post.tags} == {"exercise", "spine", "weighted-vests"}
 
 

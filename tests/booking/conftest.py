@@ -12,10 +12,10 @@ from blueprints.booking.models import (
     Booking,
     BookingStatus,
     CallType,
-    ConsultationType,
     WeeklyHours,
 )
 from extensions import db
+from tests.factories import make_consultation_type
 from tests.stripe_fake import new_id, stripe_config
 
 
@@ -27,27 +27,16 @@ def app_config(httpserver):
 @pytest.fixture
 def types(app):
     """The two demo types and Tue/Wed/Thu 9-12 and 13-17 New York hours."""
-    initial = ConsultationType(
-        slug="initial-consultation",
-        name="Initial consultation",
-        duration_minutes=60,
-        buffer_minutes=30,
-        price_cents=35000,
-        currency="usd",
-        offers_phone=True,
-        offers_video=True,
-    )
-    follow_up = ConsultationType(
+    initial = make_consultation_type(commit=False)
+    follow_up = make_consultation_type(
         slug="follow-up-call",
         name="Follow-up call",
         duration_minutes=30,
         buffer_minutes=15,
         price_cents=15000,
-        currency="usd",
-        offers_phone=True,
         offers_video=False,
+        commit=False,
     )
-    db.session.add_all([initial, follow_up])
     for weekday in (1, 2, 3):
         for start, end in ((9, 12), (13, 17)):
             db.session.add(WeeklyHours(weekday=weekday, start_time=time(start), end_time=time(end)))

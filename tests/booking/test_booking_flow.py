@@ -1,7 +1,7 @@
 """Booking end to end with a fake Stripe: hold, pay, confirm, emails, changes, refunds."""
 
 import re
-from datetime import UTC, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -17,6 +17,7 @@ from blueprints.booking.models import (
     BookingStatus,
 )
 from blueprints.core.states import InvalidTransition, StatusRefused, change_status, claim_status
+from blueprints.core.timezones import format_when
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.booking.conftest import booking_count, form_data, free, make_confirmed, pay_booking
@@ -82,7 +83,8 @@ def test_booking_form_shows_time_in_both_zones(client, types):
     slot = _first_slot(types["initial"])
     page = client.get(f"/consultations/initial-consultation/book?slot={display.slot_value(slot)}")
     assert page.status_code == 200
-    assert "your time (Europe/London)" in page.text and "in New York" in page.text
+    assert "UK time (" in page.text and "in New York)" in page.text
+    assert "Europe/London</" not in page.text  # the zone is named, never shown as its id
     assert policy.cancellation_policy() in page.text
 
 
@@ -112,6 +114,10 @@ def test_booking_holds_the_time_and_redirects_to_checkout(client, types, stripe_
     assert cells[0] == slot and len(cells) == 6  # 60 minutes + 30 buffer, 15-minute cells
     sent = parse_qs(stripe_requests(stripe_api, "/v1/checkout/sessions")[0].get_data(as_text=True))
     assert sent["metadata[kind]"] == ["booking"] and sent["metadata[id]"] == [str(booking.id)]
+    # Her name goes with the session only (the emulator's page starts with it), not with
+    # the payment intent, whose metadata the webhook reads.
+    assert sent["metadata[customer_name]"] == ["Margaret Hill"]
+    assert "payment_intent_data[metadata][customer_name]" not in sent
     assert sent["line_items[0][price_data][unit_amount]"] == ["35000"]
     expires = int(sent["expires_at"][0])
     assert 30 * 60 <= expires - utcnow().timestamp() <= 31 * 60
@@ -155,16 +161,10 @@ def test_paid_webhook_confirms_and_emails_both_zones_with_ics(client, types, str
     mailbox.wait_for(1)
     (message,) = mailbox.to("margaret@example.com")
     body = text_part(message)
-    london = slot.astimezone(__import__("zoneinfo").ZoneInfo("Europe/London"))
-    new_york = slot.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
-    assert (
-        f"{london.hour % 12 or 12}:{london:%M} {'am' if london.hour < 12 else 'pm'} (Europe/London)"
-        in body
-    )
-    assert (
-        f"{new_york.hour % 12 or 12}:{new_york:%M} {'am' if new_york.hour < 12 else 'pm'} New York time"
-        in body
-    )
+    # One way to write a time: her zone first, Dr. Brown's clock after; no zone id.
+    assert f"When: {format_when(slot, 'Europe/London', 'America/New_York')}" in body
+    assert "UK time (" in body and " in New York)" in body and "Europe/London" not in body
+    assert "UK time (" in message["Subject"]
     assert policy.cancellation_policy() in body.replace("\n", " ")
     assert "Dr. Brown will call you at +44 20 7946 0000" in body
     assert "/consultations/manage/" in html_part(message)
@@ -462,17 +462,17 @@ def test_expired_manage_link_gives_clear_message_and_changes_nothing(
     assert db.session.get(Booking, booking.id).status == BookingStatus.CONFIRMED
 
 
-def test_state_machine_refuses_impossible_moves(types):
+def test_state_machine_refuses_impossible_moves(types, staff_user):
     booking = make_confirmed(types["follow_up"], _first_slot(types["follow_up"], 5))
     with pytest.raises(InvalidTransition):
         claim_status(booking, BookingStatus.HELD, allowed={BookingStatus.CONFIRMED})
     with pytest.raises(StatusRefused):
         change_status(booking, BookingStatus.HELD)  # nothing may go back to held
     with pytest.raises(ChangeRefused):
-        changes.mark_no_show(booking)  # not started yet
-    changes.cancel_booking(booking, actor="staff", refund=False)
+        changes.mark_no_show(booking, actor=staff_user)  # not started yet
+    changes.cancel_booking(booking, actor=staff_user, refund=False)
     with pytest.raises(StatusRefused, match="already cancelled"):
-        changes.cancel_booking(booking, actor="staff", refund=False)
+        changes.cancel_booking(booking, actor=staff_user, refund=False)
     with pytest.raises(StatusRefused, match="already cancelled"):
         changes.reschedule_booking(booking, _first_slot(types["follow_up"], 6), actor="staff")
     assert booking.status == BookingStatus.CANCELLED
@@ -508,18 +508,6 @@ def test_sitemap_lists_public_consultation_pages(app, types):
     assert not any("manage" in u for u in urls)
 
 
-def test_slot_label_names_both_zones(app, types):
-    from datetime import datetime
-
-    from blueprints.booking.display import slot_label
-
-    label = slot_label(datetime(2026, 3, 3, 14, tzinfo=UTC), "Europe/London")
-    assert label == "Tuesday 3 March, 2:00 pm your time (Europe/London); 9:00 am in New York"
-    label = slot_label(datetime(2026, 3, 3, 9, tzinfo=UTC), "Europe/London")
-    assert label.endswith("4:00 am in New York")
-    assert re.match(r"Tuesday 3 March, 9:00 am your time", label)
-
-
 def test_client_can_let_a_held_time_go_before_paying(client, types, stripe_api):
     slot = _first_slot(types["follow_up"])
     _book(client, types["follow_up"], slot)
@@ -548,3 +536,12 @@ def test_time_taken_meanwhile_keeps_her_answers_and_offers_next_times(client, ty
     retry = _book(client, ctype, services.parse_slot(offered[0]), goals="Walk without fear")
     assert retry.status_code == 303
     assert booking_count() == 2
+
+
+def test_booking_form_says_test_mode_when_payments_go_to_the_emulator(client, types, app):
+    slot = _first_slot(types["initial"])
+    url = f"/consultations/{types['initial'].slug}/book?slot={display.slot_value(slot)}"
+    assert "Test mode" not in client.get(url).text
+    app.config["STRIPE_EMULATOR"] = True
+    page = client.get(url).text
+    assert "<strong>Test mode:</strong> payment goes to the Stripe emulator." in page

@@ -45,11 +45,13 @@ def test_a_hold_takes_the_time_off_the_cached_page_at_once(app, client, types, s
     assert value in _times(reader).text
 
 
-def test_blocking_time_shows_at_once(app, client, types):
+def test_blocking_time_shows_at_once(app, client, types, staff_user):
     slot = _slot(types["initial"])
     value = display.slot_value(slot)
     _times(client)
     assert value in _times(client).text
-    hours.block_time(slot - timedelta(minutes=15), slot + timedelta(hours=2), "dentist")
+    hours.block_time(
+        slot - timedelta(minutes=15), slot + timedelta(hours=2), "dentist", actor=staff_user
+    )
     db.session.commit()
     assert value not in _times(client).text

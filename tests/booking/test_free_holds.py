@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from blueprints.booking import display, links
 from blueprints.booking.models import Booking, BookingSlotClaim, BookingStatus
+from blueprints.core.timezones import format_when
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.booking.conftest import form_data, free, pay_booking
@@ -180,3 +181,19 @@ def test_ten_holds_at_once_from_one_address_take_two_times_at_most(app, types, s
     db.session.expire_all()
     assert len(_open_holds()) == 2
     assert db.session.scalar(select(func.count()).select_from(BookingSlotClaim)) == 2 * 3
+
+
+def test_a_holds_deadline_is_written_with_its_zone(client, types, stripe_api):
+    """ "Held until 3:45 pm" leaves her guessing whose 3:45: the deadline is written the
+    house way, in her zone, on the manage page and on the 429 page."""
+    ctype = types["initial"]
+    slots = _slots(ctype, 3)
+    for slot in slots[:2]:
+        assert _hold(client, ctype, slot).status_code == 303
+    booking = min(_open_holds(), key=lambda b: b.id)
+    deadline = format_when(booking.hold_expires_at, "Europe/London")
+    assert "UK time" in deadline
+    page = client.get(f"/consultations/manage/{links.manage_token(booking)}").text
+    assert f"We are holding this time for you until {deadline}." in page
+    refused = _hold(client, ctype, slots[2]).text
+    assert f"held until {deadline}." in refused

@@ -43,7 +43,7 @@ def test_send_reminders_command_sends_each_reminder_once(runner, types, mailbox)
     (message,) = mailbox.messages
     assert "due@example.com" in message["To"]
     body = text_part(message)
-    assert "New York time" in body and "(Europe/London)" in body
+    assert "UK time (" in body and " in New York)" in body and "Europe/London" not in body
     assert policy.cancellation_policy() in body.replace("\n", " ")
     # Run again: nothing new.
     again = runner.invoke(args=["bookings", "send-reminders"])

@@ -16,14 +16,20 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
+BROWSER_GROUPS = 2  # CI has two cores: two workers, each with one Chromium
+
+
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
+    modules = sorted({item.path.name for item in items if here in item.path.parents})
     for item in items:
         if here in item.path.parents:  # the hook sees every test of the run, not only ours
             item.add_marker(pytest.mark.browser)
-            # Under pytest-xdist (--dist loadgroup) one worker runs them all, with one
-            # Chromium, while the other workers share the rest of the suite.
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            # Under pytest-xdist (--dist loadgroup) the browser tests of a module stay on
+            # one worker, and the modules are dealt out to two groups, so each of the two
+            # workers runs one Chromium and half the browser tests beside the rest.
+            group = modules.index(item.path.name) % BROWSER_GROUPS
+            item.add_marker(pytest.mark.xdist_group(f"browser-{group}"))
 
 
 @pytest.fixture(scope="session")
@@ -87,11 +93,15 @@ def page(browser, live_server):
 
 
 def axe_violations(page):
-    """Run axe-core on the current page with the WCAG 2.0-2.2 A/AA rules."""
+    """Run axe-core on the current page with the WCAG 2.0-2.2 A/AA rules.
+
+    Only the violations come back in full (``resultTypes``): axe otherwise lists every
+    element of every rule that passed too, 100-300 kB a page to build and send over, and
+    the check reads only the violations."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    return results.response["violations"]
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    return Axe().run(page, options=options).response["violations"]
 
 
 def assert_accessible(page):

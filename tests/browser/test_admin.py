@@ -1,8 +1,9 @@
 """The staff area in Chromium: sign in, approve a waiting comment, and an axe-core
 sweep over every admin page (sign-in with and without an error, dashboard, posts,
-the editor with a preview, the moderation queue)."""
+the editor and its preview, the moderation queue)."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from blueprints.account.services import create_staff
@@ -32,7 +33,7 @@ def blog_with_waiting_comment(app):
         status=PostStatus.PUBLISHED,
         published_at=utcnow(),
         tags=[Tag(slug="exercise", name="Exercise")],
-        references=[Reference(position=1, citation="Sinaki M et al. Bone. 2002;30(6):836-41.")],
+        references=[Reference(position=1, title="Sinaki M et al. Bone. 2002;30(6):836-41.")],
     )
     comment_body = "Thank you, Dr. Brown! I walk **every** morning."
     comment = Comment(
@@ -120,8 +121,10 @@ def test_staff_write_preview_and_publish_a_post(page, blog_with_waiting_comment)
     page.get_by_label("Title").fill("Vitamin K2 and your bones")
     page.get_by_label("Body (Markdown)").fill("## Why K2\n\nIt helps **calcium** find bone.")
     page.get_by_label("Tags").fill("Nutrition, Vitamins")
-    page.get_by_role("button", name="Preview").click()
-    assert page.locator(".post-preview h2", has_text="Why K2").count() == 1
+    with page.expect_popup() as popup:  # the preview opens in the site's layout, in a new tab
+        page.get_by_role("button", name="Preview").click()
+    popup.value.locator(".post-body h2", has_text="Why K2").wait_for()
+    popup.value.close()
     assert db.session.scalar(select(Post).where(Post.slug == "vitamin-k2-and-your-bones")) is None
 
     page.get_by_role("button", name="Save and publish").click()
@@ -141,7 +144,7 @@ def test_admin_pages_have_no_axe_violations(page, blog_with_waiting_comment):
     page.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
-    assert page.get_by_text("That email and password do not match").is_visible()
+    expect(page.get_by_text("That email and password do not match")).to_be_visible()
     assert_accessible(page)
 
     _sign_in(page)
@@ -158,9 +161,11 @@ def test_admin_pages_have_no_axe_violations(page, blog_with_waiting_comment):
         assert_accessible(page)
 
     page.goto(f"/admin/posts/{post_id}/edit")
-    page.get_by_role("button", name="Preview").click()
-    page.wait_for_selector("#preview-heading")
-    assert_accessible(page)
+    with page.expect_popup() as popup:
+        page.get_by_role("button", name="Preview").click()
+    popup.value.wait_for_selector(".preview-banner")
+    assert_accessible(popup.value)
+    popup.value.close()
 
     page.get_by_label("Title").fill("")
     page.get_by_role("button", name="Save changes").click()

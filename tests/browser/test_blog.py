@@ -2,6 +2,7 @@
 passes axe-core (WCAG 2.2 AA rules) with zero violations."""
 
 import pytest
+from playwright.sync_api import expect
 
 from blueprints.blog.seed import SPINE_SLUG, seed
 from extensions import db
@@ -31,14 +32,19 @@ def test_visitor_opens_the_seed_post_from_home_comments_and_sees_awaiting_modera
     notice.wait_for()
     assert "Thank you, your comment is awaiting moderation" in notice.inner_text()
     assert page.url.endswith(f"/blog/{SPINE_SLUG}#comment-notice")
-    assert "I will try the posture tip" not in page.locator("#comments").inner_text()
+    # She sees her own comment, marked as waiting, apart from the published ones.
+    hers = page.locator("#own-pending").inner_text()
+    assert "I will try the posture tip" in hers and "Awaiting moderation" in hers
+    assert "I will try the posture tip" not in page.locator(".comment-list").last.inner_text()
+    assert_accessible(page)
 
 
 def test_reply_link_opens_the_form_as_a_reply_to_that_comment(page, seeded):
     page.goto(f"/blog/{SPINE_SLUG}")
     page.get_by_role("link", name="Reply to Margaret").click()
-    assert "You are replying to Margaret" in page.locator("#add-comment").inner_text()
-    assert page.get_by_role("button", name="Post reply").is_visible()
+    # The click returns once the reply page has started loading: wait for its form.
+    expect(page.locator("#add-comment")).to_contain_text("You are replying to Margaret")
+    expect(page.get_by_role("button", name="Post reply")).to_be_visible()
 
 
 @pytest.mark.parametrize(

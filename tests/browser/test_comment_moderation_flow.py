@@ -3,6 +3,7 @@ a visitor comments on the seed post and is told it awaits moderation; staff sign
 approve it; the visitor, reloading the post, now sees it."""
 
 import pytest
+from playwright.sync_api import expect
 
 from blueprints.blog.seed import SPINE_SLUG, seed
 from extensions import db
@@ -27,8 +28,12 @@ def test_visitor_comment_is_held_then_shown_once_staff_approve_it(browser, live_
     visitor.get_by_label("Your email address").fill("dorothy@example.com")
     visitor.get_by_label("Your comment").fill(COMMENT)
     visitor.get_by_role("button", name="Post comment").click()
-    assert "awaiting moderation" in visitor.locator("#comment-notice").inner_text()
-    assert COMMENT not in visitor.locator("#comments").inner_text()
+    expect(visitor.locator("#comment-notice")).to_contain_text("awaiting moderation")
+    expect(visitor.locator("#own-pending")).to_contain_text(COMMENT)  # to her only
+    other = browser.new_context(base_url=live_server.url).new_page()
+    other.goto(f"/blog/{SPINE_SLUG}")
+    assert COMMENT not in other.locator("#comments").inner_text()
+    other.context.close()
 
     staff.goto("/admin/comments")
     staff.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
@@ -39,7 +44,8 @@ def test_visitor_comment_is_held_then_shown_once_staff_approve_it(browser, live_
     staff.wait_for_url("**/admin/comments")
     assert "Approved: 1 comment." in staff.get_by_role("status").first.inner_text()
 
-    visitor.goto(f"/blog/{SPINE_SLUG}")
+    visitor.goto(f"/blog/{SPINE_SLUG}?comments=2")  # the newest thread is on the last page
+    assert visitor.locator("#own-pending").count() == 0
     comments = visitor.locator("#comments").inner_text()
     assert COMMENT in comments
     assert "Dorothy Miller" in comments

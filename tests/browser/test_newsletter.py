@@ -14,7 +14,8 @@ from blueprints.newsletter.sending import send_weekly
 from extensions import db
 from tests.browser.conftest import assert_accessible
 from tests.conftest import text_part
-from tests.newsletter.conftest import make_post, make_subscriber
+from tests.factories import make_subscriber
+from tests.newsletter.conftest import make_post
 
 
 def _status(address):

@@ -72,3 +72,21 @@ def test_nginx_accepts_the_local_copy(tmp_path):
         text=True,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_stack_and_its_benchmarks_take_their_database_from_stack_database_url(monkeypatch):
+    # A fresh Debian PostgreSQL asks for a password on 127.0.0.1: one variable says it
+    # for the stack (scripts/run-stack, deploy/stack.py), bench/edge.py and load.py.
+    from deploy import stack
+
+    server = "postgresql+psycopg://bones:s3cret@db.internal:5433"
+    monkeypatch.setenv("STACK_DATABASE_URL", f"{server}/my_stack")
+    assert stack.Stack().database_url == f"{server}/my_stack"
+    assert stack.stack_database_url("bench_edge") == f"{server}/bench_edge"
+    assert "s3cret" not in stack.Stack().describe()
+    for script in ("scripts/run-stack", "deploy/stack.py", "bench/edge.py", "bench/load.py"):
+        text = (ROOT / script).read_text()
+        assert "postgres@127.0.0.1" not in text.replace(stack.FALLBACK_DATABASE, ""), script
+    monkeypatch.delenv("STACK_DATABASE_URL")
+    assert stack.Stack().database_url == stack.FALLBACK_DATABASE
+    assert stack.stack_database_url("bench_load").endswith("@127.0.0.1:5432/bench_load")

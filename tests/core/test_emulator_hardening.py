@@ -144,3 +144,19 @@ def test_emulator_command_refuses_to_start_without_a_key(monkeypatch, capsys):
         emulator_main(["--port", str(free_port()), "--webhook-secret", "whsec_x"])
     assert stopped.value.code == 2
     assert "--api-key" in capsys.readouterr().err
+
+
+def test_emulator_page_starts_with_the_name_and_email_she_typed(emulator):
+    params = {
+        **_session_params(35000),
+        "customer_email": "margaret@example.com",
+        "metadata[customer_name]": "Margaret <Hill>",
+    }
+    _, session = _call(emulator, "POST", "/v1/checkout/sessions", params)
+    page = urllib.request.urlopen(session["url"], timeout=10).read().decode()
+    assert 'value="margaret@example.com"' in page
+    assert 'value="Margaret &lt;Hill&gt;"' in page  # escaped, as typed
+    # Without a name from the site the field starts empty, never with a made-up name.
+    _, bare = _call(emulator, "POST", "/v1/checkout/sessions", _session_params(35000))
+    page = urllib.request.urlopen(bare["url"], timeout=10).read().decode()
+    assert 'id="name" name="name" autocomplete="name" value=""' in page

@@ -81,6 +81,7 @@ def test_production_refuses_to_start_without_secret_and_database(monkeypatch):
 def test_production_settings_harden_cookies_and_never_enable_emulator(monkeypatch, database_url):
     monkeypatch.setenv("FLASK_ENV_NAME", "production")
     monkeypatch.setenv("FLASK_SECRET_KEY", "a-long-production-secret")
+    monkeypatch.setenv("FLASK_DATA_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
     monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", database_url)
     monkeypatch.setenv("FLASK_STRIPE_EMULATOR", "true")
     app = create_app()

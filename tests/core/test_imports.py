@@ -8,6 +8,7 @@ config, extensions, blueprints.* and stripe_emulator.*.
 """
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,8 +72,10 @@ def _project_module(dotted, modules):
     return None
 
 
+@functools.cache
 def import_graph():
-    """{module: {imported module: first line of that import}} over the project."""
+    """{module: {imported module: first line of that import}} over the project, read
+    once per test process (the tests here only read it)."""
     modules = _module_files()
     graph = {}
     for name, path in modules.items():
@@ -195,4 +198,72 @@ def test_core_imports_no_other_area_and_nothing_imports_the_app():
             core = module == "blueprints.core" or module.startswith("blueprints.core.")
             if core and target.startswith("blueprints.") and target.split(".")[1] != "core":
                 wrong.append(f"{module} (line {line}) imports {target}")
+    assert not wrong, "\n".join(wrong)
+
+
+def _area(module):
+    """The area a module belongs to (``blueprints.<area>...``), or None outside them."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "blueprints" and len(parts) > 1 else None
+
+
+def area_graph(graph=None):
+    """{area: {area it imports: "module (line n) imports module", the first such}}: the
+    module graph folded onto the areas, one node per package under ``blueprints``."""
+    graph = graph or import_graph()
+    areas = {}
+    for module, edges in graph.items():
+        area = _area(module)
+        if area is None:
+            continue
+        areas.setdefault(area, {})
+        for target, line in sorted(edges.items()):
+            other = _area(target)
+            if other is not None and other != area:
+                areas[area].setdefault(other, f"{module} (line {line}) imports {target}")
+    return areas
+
+
+# Cycles between areas allowed for now, each with its reason (none today). A cycle of
+# areas is listed as its areas sorted and joined by " <-> ".
+KNOWN_AREA_CYCLES = {}
+
+
+def test_the_area_graph_folds_modules_onto_their_areas():
+    graph = {
+        "blueprints.a.x": {"blueprints.b.y": 3, "blueprints.a.z": 1, "extensions": 2},
+        "blueprints.a.z": {},
+        "blueprints.b.y": {},
+        "extensions": {},
+    }
+    assert area_graph(graph) == {
+        "a": {"b": "blueprints.a.x (line 3) imports blueprints.b.y"},
+        "b": {},
+    }
+
+
+def test_no_import_cycle_between_areas():
+    """An area imports the ones below it and is imported by the ones above: never both
+    ways round, even through other areas (``shop -> account -> shop``)."""
+    areas = area_graph()
+    as_lines = {area: dict.fromkeys(targets, 1) for area, targets in areas.items()}
+    cycles = []
+    for component in _strongly_connected(as_lines):
+        name = " <-> ".join(sorted(component))
+        if name in KNOWN_AREA_CYCLES:
+            continue
+        cycle = _shortest_cycle(as_lines, component)
+        steps = "\n  ".join(areas[a][b] for a, b in zip(cycle, cycle[1:], strict=False))
+        others = sorted(component - set(cycle))
+        tail = f"\n  also entangled: {', '.join(others)}" if others else ""
+        cycles.append(f"{' -> '.join(cycle)}:\n  {steps}{tail}")
+    assert not cycles, "areas importing each other round in a circle:\n" + "\n".join(cycles)
+
+
+def test_account_imports_no_area_but_core():
+    """``account`` holds the identities every area relies on (staff, roles, customers and
+    their sign-in): it imports only ``core``, so any area may import it. What gathers a
+    customer's things from the other areas lives in ``my_account``."""
+    areas = area_graph()
+    wrong = [why for other, why in areas["account"].items() if other != "core"]
     assert not wrong, "\n".join(wrong)

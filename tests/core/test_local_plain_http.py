@@ -11,6 +11,7 @@ from config import ProductionSettingsError
 def production(monkeypatch, database_url):
     monkeypatch.setenv("FLASK_ENV_NAME", "production")
     monkeypatch.setenv("FLASK_SECRET_KEY", "a-long-production-secret")
+    monkeypatch.setenv("FLASK_DATA_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
     monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", database_url)
     monkeypatch.setenv("FLASK_STRIPE_EMULATOR", "true")
     return monkeypatch

@@ -2,14 +2,13 @@
 
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import empty_postgresql_schema
 
 
 def _flask_db(url, *args):
@@ -37,17 +36,8 @@ def test_upgrade_builds_schema_matching_models_on_sqlite(tmp_path):
 
 @pytest.mark.postgres_only
 def test_upgrade_builds_schema_matching_models_on_postgresql():
-    schema = f"mig_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(TEST_DATABASE_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    try:
-        sep = "&" if "?" in TEST_DATABASE_URL else "?"
-        _upgrade_then_check(f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}")
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+    with empty_postgresql_schema() as url:
+        _upgrade_then_check(url)
 
 
 # --- the search indexes (b0b2e805a68a: trigrams; 4c6f0e2a9d17: whole words) ----------------
@@ -151,20 +141,12 @@ def test_search_index_upgrades_fills_and_downgrades_on_sqlite(tmp_path, index):
 @pytest.mark.postgres_only
 @pytest.mark.parametrize("index", [TRIGRAMS, WORDS], ids=["trigrams", "words"])
 def test_search_index_upgrades_and_downgrades_on_postgresql(index):
-    schema = f"mig_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(TEST_DATABASE_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in TEST_DATABASE_URL else "?"
-    url = f"{TEST_DATABASE_URL}{sep}options=-csearch_path%3D{schema}"
-    engine = sa.create_engine(url)
-    try:
-        _upgrade_downgrade_upgrade(url, engine, index)
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with empty_postgresql_schema() as url:
+        engine = sa.create_engine(url)
+        try:
+            _upgrade_downgrade_upgrade(url, engine, index)
+        finally:
+            engine.dispose()
 
 
 @pytest.mark.postgres_only

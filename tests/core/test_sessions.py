@@ -52,3 +52,27 @@ def test_signing_in_stamps_the_session(app, staff_user):
         login_user(staff_user)
         assert abs(session["_login_at"] - time.time()) < 5
         assert session["_seen_at"] == session["_login_at"]
+
+
+def test_an_area_names_the_session_keys_a_customer_sign_in_keeps():
+    """Core knows no area: the keys a sign-in carries over (the shop's cart) are the ones
+    the areas registered with their blueprints, each once."""
+    from flask import Blueprint, Flask
+
+    from blueprints.core.sessions import keep_across_sign_in, kept_across_sign_in
+
+    app = Flask(__name__)
+    first, second = Blueprint("first", __name__), Blueprint("second", __name__)
+    keep_across_sign_in(first, "cart", "ship_to")
+    keep_across_sign_in(second, "ship_to", "basket")
+    assert kept_across_sign_in(app) == ()
+    app.register_blueprint(first)
+    app.register_blueprint(second)
+    assert kept_across_sign_in(app) == ("cart", "ship_to", "basket")
+
+
+def test_the_shop_keeps_the_cart_and_where_it_ships_across_sign_in(app):
+    from blueprints.core.sessions import kept_across_sign_in
+    from blueprints.shop.cart import CART_SESSION_KEY, SHIP_TO_SESSION_KEY
+
+    assert set(kept_across_sign_in(app)) == {CART_SESSION_KEY, SHIP_TO_SESSION_KEY}

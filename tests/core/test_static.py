@@ -87,3 +87,26 @@ def test_public_page_html_stays_within_its_budget(client, path):
     response = client.get(path)
     assert response.status_code == 200
     assert len(gzip.compress(response.data, 6)) < HTML_BUDGET
+
+
+def test_the_typeface_is_self_hosted_fingerprinted_and_preloaded(client):
+    """Atkinson Hyperlegible comes from our own host: each @font-face URL carries the
+    file's current fingerprint (a year of caching, never a stale font), every page
+    preloads the two weights it uses at exactly those URLs, and no font host is named."""
+    css = (STATIC / "css/site.css").read_text()
+    font_urls = re.findall(r'url\("\.\./(fonts/[^"?]+\.woff2)\?v=([0-9a-f]+)"\)', css)
+    assert len(font_urls) == 3
+    for name, version in font_urls:
+        data = (STATIC / name).read_bytes()
+        assert data[:4] == b"wOF2"
+        assert version == _short_hash(STATIC / name)
+        assert (
+            client.get(f"/static/{name}?v={version}").headers["Cache-Control"].endswith("immutable")
+        )
+    html = client.get("/").text
+    preloads = re.findall(r'<link rel="preload" href="/static/(fonts/[^"]+)" as="font"[^>]*>', html)
+    assert len(preloads) == 2
+    assert all("crossorigin" in tag for tag in re.findall(r'<link rel="preload"[^>]*>', html))
+    assert {p.replace("?v=", "@") for p in preloads} <= {f"{n}@{v}" for n, v in font_urls}
+    assert "fonts.googleapis" not in css + html and "font-display: swap" in css
+    assert (STATIC / "fonts/OFL.txt").exists()

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from tests.factories import PRODUCT_FORM, VARIANT_FORM
 from tests.stripe_fake import FakeStripe
 
 ALLOWED = {400, 404, 409, 413, 422, 429}
@@ -187,6 +188,26 @@ def test_newsletter_signup_survives_hostile_input(client, seeded, data):
     check(client.post("/newsletter/", data=data))
 
 
+VALID_CONTACT = {"name": "Ann", "email": "ann@example.com", "message": "Hello.", "website": ""}
+
+
+@nul_in_each_field(data=VALID_CONTACT)
+@given(data=spoiled(VALID_CONTACT))
+@FUZZ
+def test_contact_form_survives_hostile_input(client, seeded, data):
+    check(client.post("/contact", data=data))
+
+
+VALID_PAGE = {"title": "About Dr. Brown", "body_md": "## Her story\n\nShe walks."}
+
+
+@nul_in_each_field(data=VALID_PAGE)
+@given(data=spoiled(VALID_PAGE))
+@FUZZ
+def test_staff_page_editor_survives_hostile_input(staff, seeded, data):
+    check(staff.post("/admin/pages/terms", data=data))
+
+
 @given(data=fields(["variant_id", "quantity"]), line=fields(["line_id", "quantity"]))
 @FUZZ
 def test_cart_add_update_remove_survive_hostile_input(client, seeded, data, line):
@@ -278,6 +299,7 @@ def test_query_strings_survive_hostile_values(
     check(client.get("/blog/", query_string={"page": page}))
     check(client.get(f"/blog/{seeded['post_slug']}", query_string={"reply_to": reply_to}))
     check(client.get(f"/blog/tag/{quote(q[:500], safe='') or 'x'}"))
+    check(client.get(f"/consultations/{seeded['slug']}/", query_string={"month": week, "day": q}))
     check(client.get(f"/consultations/{seeded['slug']}/", query_string={"week": week}))
     check(client.get(f"/consultations/{seeded['slug']}/book", query_string={"slot": slot}))
     check(client.get("/shop/success", query_string={"session_id": session_id}))
@@ -301,7 +323,13 @@ VALID_POST = {
     "summary": "Short.",
     "body": "Some **words**.",
     "tags": "exercise, balance",
-    "references": "A study. https://example.com/study",
+    "references-0-authors": "Lee D-Y, et al",
+    "references-0-title": "A study",
+    "references-0-year": "2015",
+    "references-0-doi": "10.11005/jbm.2015.22.4.197",
+    "references-0-pmid": "26713311",
+    "references-0-url": "https://example.com/study",
+    "reviewer": "Jane Smith, MD",
     "reviewed_on": "2030-01-02",
     "action": "save",
 }
@@ -315,22 +343,8 @@ def test_post_editor_survives_hostile_input(staff, seeded, data):
     check(staff.post(f"/admin/posts/{seeded['post_id']}/edit", data=data))
 
 
-VALID_PRODUCT = {
-    "name": "Balance class",
-    "slug": "balance-class",
-    "kind": "program",
-    "summary": "Six lessons.",
-    "description_md": "**Steady** feet.",
-    "image_path": "",
-    "image_alt": "",
-    "active": "y",
-    "position": "4",
-}
-VALID_VARIANT = {"sku": "BAL-1", "name": "Online", "price": "19.00", "stock": "5", "active": "y"}
-
-
-@nul_in_each_field(product=VALID_PRODUCT, variant=VALID_VARIANT)
-@given(product=spoiled(VALID_PRODUCT), variant=spoiled(VALID_VARIANT))
+@nul_in_each_field(product=PRODUCT_FORM, variant=VARIANT_FORM)
+@given(product=spoiled(PRODUCT_FORM), variant=spoiled(VARIANT_FORM))
 @STAFF_FUZZ
 def test_product_and_variant_editors_survive_hostile_input(staff, seeded, product, variant):
     check(staff.post("/admin/products/new", data=product))

@@ -13,13 +13,16 @@ from flask import url_for
 from blueprints.admin.forms import CodeForm, LoginForm, PostForm
 from blueprints.blog.forms import CommentForm
 from blueprints.booking.forms import BlockForm, BookingForm, OverrideForm, WeeklyHoursForm
+from blueprints.media.forms import AltTextForm, UploadForm
 from blueprints.newsletter.forms import SignupForm
+from blueprints.pages.forms import ContactForm, PageForm
 from blueprints.shop.forms import (
     AddToCartForm,
     CartLineForm,
     ProductForm,
     RefundForm,
     ShipForm,
+    ShippingRateForm,
     VariantForm,
 )
 from tests.hardening.conftest import url_for_rule
@@ -33,7 +36,10 @@ FORMS = {
     "admin.post_new": (PostForm, ""),
     "admin.post_edit": (PostForm, ""),
     "admin.product_edit": (ProductForm, ""),
+    "admin.media_upload": (UploadForm, ""),
+    "admin.media_image": (AltTextForm, ""),
     "admin.variant_save": (VariantForm, ""),
+    "admin.shipping_rate_edit": (ShippingRateForm, ""),
     "admin.order_ship": (ShipForm, ""),
     "admin.order_refund": (RefundForm, ""),
     "admin.availability_add_hours": (WeeklyHoursForm, "hours"),
@@ -44,6 +50,8 @@ FORMS = {
     "shop.add_to_cart": (AddToCartForm, ""),
     "shop.update_cart": (CartLineForm, ""),
     "newsletter.signup": (SignupForm, ""),
+    "pages.contact": (ContactForm, ""),
+    "admin.page_edit": (PageForm, ""),
 }
 
 # Pages whose URL values the walk does not guess: a demo tag, a search with a second
@@ -183,16 +191,23 @@ def test_every_page_has_unique_ids_and_marks_required_fields(app, client, seeded
 
 def _add_to_cart_and_view(client, product_markup):
     form = product_markup.form_posting_to("/cart/add")
-    variant = next(a["value"] for n, a in product_markup.controls_of(form) if n == "variant_id")
-    assert (
-        client.post("/cart/add", data={"variant_id": variant, "quantity": "1"}).status_code == 303
-    )
+    product = next(a["value"] for n, a in product_markup.controls_of(form) if n == "product_id")
+    # The vest's size and weight, as the page's two choices send them.
+    data = {"product_id": product, "size": "M", "weight": "8", "quantity": "1"}
+    assert client.post("/cart/add", data=data).status_code == 303
     return client.get("/cart").text
 
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["admin.login", "admin.post_new", "admin.product_edit", "booking.book", "newsletter.signup"],
+    [
+        "admin.login",
+        "admin.post_new",
+        "admin.product_edit",
+        "booking.book",
+        "newsletter.signup",
+        "pages.contact",
+    ],
 )
 def test_a_form_sent_empty_shows_its_errors_without_repeating_an_id(
     app, client, auth, seeded, endpoint

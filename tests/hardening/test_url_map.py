@@ -31,10 +31,14 @@ GET_AND_POST_FORMS = {
     "admin.post_edit": "the post editor",
     "admin.comment_reply": "a staff reply to one comment",
     "admin.product_edit": "the product editor (new and existing)",
+    "admin.shipping_rate_edit": "the shipping-rate editor (new and existing)",
+    "admin.media_image": "one image of the library: shows it, POST saves its description",
     "booking.book": "the booking form for a chosen time",
     "booking.cancel": "the cancellation page that states the refund before she confirms",
     "booking.reschedule": "the list of other times before she picks one",
     "newsletter.signup": "the signup page",
+    "pages.contact": "the contact page with its form",
+    "admin.page_edit": "the editor of one page (About, Terms...)",
 }
 
 # GET routes that write, and why that is safe. The success page asks Stripe (never the

@@ -18,18 +18,6 @@ from tests import factories
 from tests.conftest import free_port
 
 
-def make_subscriber(email, status=SubscriberStatus.CONFIRMED, first_name="", **extra):
-    now = utcnow()
-    if status == SubscriberStatus.CONFIRMED:
-        extra.setdefault("confirmed_at", now - timedelta(days=30))
-    subscriber = Subscriber(
-        email=email, email_normalized=email.lower(), first_name=first_name, status=status, **extra
-    )
-    db.session.add(subscriber)
-    db.session.commit()
-    return subscriber
-
-
 def make_subscribers(count, prefix="reader"):
     """Insert ``count`` confirmed subscribers in one statement; returns their addresses."""
     now = utcnow()

@@ -5,13 +5,16 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
+
 from blueprints.account.models import User
 from blueprints.core.types import utcnow
 from blueprints.newsletter.models import SubscriberStatus
 from blueprints.newsletter.sending import send_weekly
 from extensions import db
 from tests.conftest import text_part
-from tests.newsletter.conftest import make_post, make_subscriber
+from tests.factories import make_subscriber
+from tests.newsletter.conftest import make_post
 
 
 def _count(html, label):
@@ -139,3 +142,26 @@ def test_weeks_run_monday_to_monday_in_the_readers_zone_across_a_clock_change(ap
     # Clocks went back on Sunday 1 November 2026: that week is one hour longer.
     change = next(w for w in weeks if w[0].astimezone(zone).date().isoformat() == "2026-10-26")
     assert (change[1] - change[0]).total_seconds() == 7 * 24 * 3600 + 3600
+
+
+def test_a_malformed_since_day_is_a_bad_request(staff_client):
+    assert staff_client.get("/admin/newsletter?since=last-monday").status_code == 400
+
+
+def test_a_since_day_in_year_one_is_a_bad_request_east_of_utc(app, staff_client, monkeypatch):
+    """Midnight of 1 January year 1 in Tokyo is before the first instant Python knows:
+    the calendar's year check refuses it, as every form's date, rather than a 500."""
+    monkeypatch.setitem(app.config, "PRACTITIONER_TIMEZONE", "Asia/Tokyo")
+    assert staff_client.get("/admin/newsletter?since=0001-01-01").status_code == 400
+    assert staff_client.get("/admin/newsletter?since=9999-12-31").status_code == 400
+    assert staff_client.get("/admin/newsletter?since=2026-03-02").status_code == 200
+
+
+@pytest.mark.parametrize("odd", ["20260302", "2026-W10-1", "2026-03-02T00:00", "2026-3-2x"])
+def test_a_since_day_written_other_than_year_month_day_is_a_bad_request(staff_client, odd):
+    assert staff_client.get("/admin/newsletter", query_string={"since": odd}).status_code == 400
+
+
+def test_a_since_day_is_written_as_every_staff_page_writes_a_day(staff_client):
+    html = staff_client.get("/admin/newsletter?since=2026-03-02").get_data(as_text=True)
+    assert "confirmed on or after 2 March 2026" in html

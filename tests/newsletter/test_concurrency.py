@@ -24,7 +24,8 @@ from blueprints.newsletter.sending import send_weekly
 from blueprints.newsletter.subscriptions import check_confirm_token
 from extensions import db
 from tests.conftest import is_postgres
-from tests.newsletter.conftest import make_post, make_subscriber, make_subscribers
+from tests.factories import make_subscriber
+from tests.newsletter.conftest import make_post, make_subscribers
 
 
 def _run_together(app, count, target):

@@ -106,7 +106,7 @@ def test_confirm_post_without_csrf_is_refused(client, mailbox):
 
 
 def test_unsubscribed_reader_can_sign_up_again_with_confirmation(client, mailbox):
-    from tests.newsletter.conftest import make_subscriber
+    from tests.factories import make_subscriber
 
     make_subscriber(
         "back@example.com",

@@ -11,7 +11,8 @@ from blueprints.newsletter.seed import seed
 from blueprints.newsletter.sending import send_weekly
 from extensions import db, mail
 from tests.conftest import html_part, text_part
-from tests.newsletter.conftest import make_post, make_subscriber
+from tests.factories import make_subscriber
+from tests.newsletter.conftest import make_post
 
 
 def test_non_ascii_names_and_titles_arrive_intact_in_both_parts(app, smtp):

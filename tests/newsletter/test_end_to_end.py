@@ -23,11 +23,13 @@ def test_signup_confirm_receive_one_click_unsubscribe_then_receive_nothing(app, 
     assert link in html_part(confirmation)
     assert "Confirm my signup" in client.get(link).get_data(as_text=True)
     assert client.post(link, data={}).location == "/newsletter/welcome"
+    welcome = mailbox.wait_for(2)[1]
+    assert str(welcome["To"]) == address and "Welcome" in welcome["Subject"]
 
     make_post("Vitamin K2 and your bones", published_at=utcnow() - timedelta(hours=1))
     report = send_weekly()
     assert report.sent == 1 and report.finished
-    issue = mailbox.wait_for(2)[1]
+    issue = mailbox.wait_for(3)[2]
     assert str(issue["To"]) == address
     assert "Vitamin K2 and your bones" in issue["Subject"]
     assert "Dear Margaret," in text_part(issue)
@@ -48,4 +50,4 @@ def test_signup_confirm_receive_one_click_unsubscribe_then_receive_nothing(app, 
     make_post("Magnesium, the forgotten mineral", published_at=utcnow())
     report = send_weekly()
     assert report.sent == 0 and report.finished
-    assert len(mailbox.messages) == 2  # nothing new arrived
+    assert len(mailbox.messages) == 3  # nothing new arrived

@@ -21,7 +21,8 @@ from blueprints.newsletter.models import (
 from blueprints.newsletter.sending import send_issue, send_weekly
 from extensions import db
 from tests.conftest import html_part, text_part
-from tests.newsletter.conftest import make_post, make_subscriber, make_subscribers
+from tests.factories import make_subscriber
+from tests.newsletter.conftest import make_post, make_subscribers
 
 
 def _issues():

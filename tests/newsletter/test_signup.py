@@ -10,7 +10,7 @@ from blueprints.core.types import utcnow
 from blueprints.newsletter.models import Subscriber, SubscriberStatus
 from extensions import db
 from tests.conftest import text_part
-from tests.newsletter.conftest import make_subscriber
+from tests.factories import make_subscriber
 
 
 def _subscribers():

@@ -19,7 +19,7 @@ from blueprints.core.types import utcnow
 from blueprints.newsletter.models import Subscriber, SubscriberStatus
 from extensions import db, limiter
 from tests.conftest import html_part, text_part
-from tests.newsletter.conftest import make_subscriber
+from tests.factories import make_subscriber
 
 CONFIRM_LINK = re.compile(r"http://localhost/newsletter/confirm/\S+")
 UNSUBSCRIBE_LINK = re.compile(r"http://localhost/newsletter/unsubscribe/\S+")

@@ -8,7 +8,7 @@ from blueprints.core.types import utcnow
 from blueprints.newsletter.links import unsubscribe_token
 from blueprints.newsletter.models import Subscriber, SubscriberStatus
 from extensions import db
-from tests.newsletter.conftest import make_subscriber
+from tests.factories import make_subscriber
 
 
 def _reload(subscriber_id):

@@ -30,7 +30,7 @@ PAGES = [
     "/shop/weighted-walking-vest",
     "/consultations/",
     "/consultations/initial-consultation/",
-    "/consultations/initial-consultation/?week=1",
+    "/consultations/initial-consultation/?day=2099-01-01",
     "/newsletter/",
     "/robots.txt",
 ]
@@ -190,8 +190,15 @@ def test_no_listed_page_runs_more_queries_with_ten_times_the_data(app, client):
 
     grew = {url: (small[url], large[url]) for url in PAGES if large[url] > small[url]}
     assert not grew, f"query counts grew with the data: {grew}"
-    # The pages really are database-backed: the counts are small, not zero.
-    assert all(1 <= small[url] <= 6 for url in PAGES if url not in ("/newsletter/", "/robots.txt"))
+    # The pages really are database-backed: the counts are small, not zero. A product
+    # page reads seven things: the product, its options, tags, gallery (its image ids,
+    # then their pictures from the media library), related posts and the shipping rates.
+    budget = {"/shop/weighted-walking-vest": 7}
+    assert all(
+        1 <= small[url] <= budget.get(url, 6)
+        for url in PAGES
+        if url not in ("/newsletter/", "/robots.txt")
+    )
 
 
 def test_free_times_for_a_week_come_from_one_query_for_bookings(app):

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from blueprints.core.markdown import render_post
 from blueprints.shop.models import Order, Product, ProductKind, ProgramLesson, Variant
+from blueprints.shop.seed import seed_shipping_rates
 from extensions import db
 from tests.stripe_fake import make_event, post_event, stripe_config
 
@@ -19,7 +20,9 @@ def app_config(httpserver):
 
 
 def make_vest(stocks=None, price_cents=10900):
-    """A vest with one variant per (sku, stock) pair."""
+    """A vest with one variant per (sku, stock) pair, and the demo's shipping rates (US
+    Standard $12.00 first, US Express $29.00, Canada Standard $24.00) unless some exist."""
+    seed_shipping_rates()
     stocks = stocks or {"VEST-M-08": 5}
     product = Product(
         slug="weighted-vest",

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from blueprints.shop.models import Cart, CartLine, Order
 from extensions import db
-from tests.shop.conftest import add_to_cart, checkout, make_program, make_vest
+from tests.shop.conftest import add_to_cart, checkout, make_vest
 
 
 def _lines():
@@ -16,7 +16,8 @@ def _lines():
 def test_cart_is_held_server_side_under_a_random_token(client):
     vest = make_vest({"VEST-M-08": 5})
     response = add_to_cart(client, vest.variants[0], 2)
-    assert response.status_code == 303 and response.headers["Location"].endswith("/cart")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/shop/{vest.slug}")  # she stays on it
     [cart] = db.session.scalars(select(Cart)).all()
     with client.session_transaction() as session:
         assert session["cart_token"] == cart.token
@@ -80,9 +81,9 @@ def test_bad_quantity_when_updating_is_refused_and_keeps_the_line(client, quanti
 
 
 def test_more_than_ten_of_one_item_in_total_is_refused(client):
-    program = make_program()
-    add_to_cart(client, program.variants[0], 8)
-    response = add_to_cart(client, program.variants[0], 3)
+    item = make_vest({"VEST-M-08": None})  # unlimited stock: only the line's limit applies
+    add_to_cart(client, item.variants[0], 8)
+    response = add_to_cart(client, item.variants[0], 3)
     assert response.status_code == 400
     assert "at most 10" in response.get_data(as_text=True)
     assert _lines()[0].quantity == 8
@@ -135,3 +136,36 @@ def test_cart_forms_need_a_csrf_token(client):
         "/cart/add", data={"variant_id": vest.variants[0].id, "quantity": 1}, csrf=False
     )
     assert response.status_code == 400 and _lines() == []
+
+
+def test_after_adding_she_stays_on_the_product_with_a_link_to_the_cart(client):
+    vest = make_vest({"VEST-M-08": 5})
+    response = add_to_cart(client, vest.variants[0], 1)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Added Weighted Vest (Size M, 8 lb) to your cart." in page
+    assert '<a href="/cart">Go to your cart</a>' in page
+
+
+def _count_cookie(client):
+    cookie = client.get_cookie("bb_cart")
+    return cookie.value if cookie else None
+
+
+def test_the_header_count_follows_the_cart_and_no_page_carries_it(client, app):
+    """The count travels in a cookie site.js reads; every page's header is the same link
+    for every reader, so shared cached pages never show anyone's count."""
+    vest = make_vest({"VEST-M-08": 5, "VEST-L-10": 5})
+    assert _count_cookie(client) is None
+    add_to_cart(client, vest.variants[0], 2)
+    assert _count_cookie(client) == "2"
+    add_to_cart(client, vest.variants[1], 1)
+    assert _count_cookie(client) == "3"
+    page = client.get("/").get_data(as_text=True)
+    assert '<a href="/cart" data-cart-link >Cart<span data-cart-count></span></a>' in page
+    for line in _lines():
+        client.post("/cart/remove", data={"line_id": line.id})
+    assert _count_cookie(client) is None
+    # A stranger's header is the same, and she gets no count.
+    stranger = app.test_client()
+    assert "<span data-cart-count></span>" in stranger.get("/").get_data(as_text=True)
+    assert _count_cookie(stranger) is None

@@ -49,6 +49,17 @@ class Receiver:
         start_response("200 OK", [("Content-Type", "application/json")])
         return [b"{}"]
 
+    def wait_for(self, event_type, timeout=10):
+        """The newest event of ``event_type``: the emulator sends some from a thread of
+        their own, after its API call has answered, as Stripe does."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [e for e in self.events if e.type == event_type]
+            if found:
+                return found[-1]
+            time.sleep(0.02)
+        raise AssertionError(f"no {event_type} event within {timeout} s: {self.events}")
+
     def stop(self):
         self.answering.set()
         self._server.shutdown()
@@ -167,8 +178,7 @@ def test_refunds_send_charge_refunded_with_the_payment_intent_metadata(app, emul
     refund = create_refund(intent, 1000, "refund-1")
     assert refund.amount == 1000 and refund.status == "succeeded"
     assert create_refund(intent, 1000, "refund-1").id == refund.id  # idempotent
-    event = receiver.events[-1]
-    assert event.type == "charge.refunded"
+    event = receiver.wait_for("charge.refunded")
     assert event.data.object.metadata["kind"] == "order"
     assert event.data.object.amount_refunded == 1000
     assert [r.id for r in event.data.object.refunds.data] == [refund.id]
@@ -241,3 +251,107 @@ def test_async_webhooks_redirect_without_waiting_for_the_event(app, receiver):
         assert event.type == "checkout.session.completed" and event.data.object.id == session.id
     finally:
         server.stop()
+
+
+def _create_with_shipping():
+    options = [
+        {
+            "shipping_rate_data": {
+                "type": "fixed_amount",
+                "display_name": display_name,
+                "fixed_amount": {"amount": amount, "currency": "usd"},
+                "delivery_estimate": {
+                    "minimum": {"unit": "business_day", "value": 3},
+                    "maximum": {"unit": "business_day", "value": 5},
+                },
+            }
+        }
+        for display_name, amount in (("United States: Standard", 1200), ("Canada: Standard", 2400))
+    ]
+    return create_checkout_session(
+        kind="order",
+        object_id=8,
+        line_items=[
+            {
+                "price_data": {
+                    "currency": "usd",
+                    "unit_amount": 10900,
+                    "product_data": {"name": "Vest"},
+                },
+                "quantity": 1,
+            }
+        ],
+        customer_email="reader@example.com",
+        success_url="http://site.test/ok?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url="http://site.test/cancelled",
+        expires_at=utcnow() + timedelta(minutes=30),
+        idempotency_key="order-8-checkout",
+        collect_shipping_countries=["US", "CA"],
+        shipping_options=options,
+    )
+
+
+def test_shipping_options_are_offered_chosen_on_the_page_and_reported_like_stripe(
+    app, emulator, receiver
+):
+    session = _create_with_shipping()
+    # Stripe starts with the first option.
+    assert session.amount_subtotal == 10900 and session.amount_total == 12100
+    assert session.total_details.amount_shipping == 1200
+    assert [o.shipping_amount for o in session.shipping_options] == [1200, 2400]
+    page = urllib.request.urlopen(session.url).read().decode()
+    assert "United States: Standard, 3\u20135 business days: 12.00 USD" in page
+    assert '<option value="CA">Canada</option>' in page
+
+    canada = session.shipping_options[1].shipping_rate
+    for bad in ({"country": "FR"}, {"shipping_rate": "shr_test_nope"}):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(
+                session.url,
+                data=urllib.parse.urlencode({"action": "pay", "email": "a@b.c", **bad}).encode(),
+            )
+        assert info.value.code == 400
+    status, _location = _pay(
+        session.url, email="buyer@example.com", country="CA", shipping_rate=canada
+    )
+
+    assert status == 303
+    paid = receiver.wait_for("checkout.session.completed").data.object
+    assert paid.amount_total == 13300 and paid.total_details.amount_shipping == 2400
+    assert paid.shipping_cost.amount_total == 2400 and paid.shipping_cost.shipping_rate == canada
+    assert paid.collected_information.shipping_details.address.country == "CA"
+    charge_amount = emulator.state.charges[paid.payment_intent]["amount"]
+    assert charge_amount == 13300
+
+
+def test_shipping_options_with_a_negative_amount_are_refused(app, emulator):
+    with pytest.raises(stripe.InvalidRequestError):
+        create_checkout_session(
+            kind="order",
+            object_id=9,
+            line_items=[
+                {
+                    "price_data": {
+                        "currency": "usd",
+                        "unit_amount": 100,
+                        "product_data": {"name": "Vest"},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            customer_email=None,
+            success_url="http://site.test/ok",
+            cancel_url="http://site.test/cancelled",
+            expires_at=utcnow() + timedelta(minutes=30),
+            idempotency_key="order-9-checkout",
+            collect_shipping_countries=["US"],
+            shipping_options=[
+                {
+                    "shipping_rate_data": {
+                        "type": "fixed_amount",
+                        "display_name": "US",
+                        "fixed_amount": {"amount": -1, "currency": "usd"},
+                    }
+                }
+            ],
+        )

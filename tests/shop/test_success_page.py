@@ -32,6 +32,7 @@ def test_the_success_page_asks_stripe_at_most_once_every_ten_seconds(app, client
 
     # Reloads, and new sessions each time (a script with no cookies): one call.
     pages = [client.get(url) for _ in range(4)] + [app.test_client().get(url) for _ in range(4)]
+    assert client.get_cookie("bb_cart").value == "1"  # not paid yet: the cart still holds it
 
     assert all(page.status_code == 200 for page in pages)
     assert _asked_stripe(stripe_api, order.stripe_session_id) == 1
@@ -44,6 +45,7 @@ def test_the_success_page_asks_stripe_at_most_once_every_ten_seconds(app, client
     stripe_api.pay(order.stripe_session_id)
     paid = client.get(url).get_data(as_text=True)
     assert "Thank you for your order" in paid and 'http-equiv="refresh"' not in paid
+    assert client.get_cookie("bb_cart") is None  # paid: the header's count is gone
     assert latest_order().status == OrderStatus.PAID
     assert _asked_stripe(stripe_api, order.stripe_session_id) == 2
 

@@ -357,8 +357,9 @@ def _charge(stripe_api, order, refunds):
 
 
 def _paid_program_order(client, stripe_api):
-    program = make_program(price_cents=4900)
-    return paid_order(client, stripe_api, program, quantity=2, email="reader@example.com")
+    # A program is bought once (one reader): the order's $98.00 is one program.
+    program = make_program(price_cents=9800)
+    return paid_order(client, stripe_api, program, email="reader@example.com")
 
 
 def test_program_order_is_fulfilled_with_access_at_once(client, stripe_api, mailbox):

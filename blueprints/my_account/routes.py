@@ -8,9 +8,12 @@ access at once.
 
 from flask import abort, redirect, render_template, url_for
 
-from blueprints.account.blueprint import bp
+from blueprints.account.customers import current_customer
 from blueprints.core.errors import render_error
 from blueprints.core.headers import no_store
+from blueprints.my_account import progress
+from blueprints.my_account.blueprint import bp
+from blueprints.my_account.forms import LessonProgressForm
 from blueprints.shop.forms import ProgramsLinkForm
 from blueprints.shop.links import email_from_programs_token, order_from_programs_token
 from blueprints.shop.programs import (
@@ -31,7 +34,7 @@ INVALID_ORDER_LINK = (
 )
 
 
-def _lesson_or_404(programs, slug, position):
+def _lesson_or_404(programs, slug, position, home_endpoint, lesson_endpoint, token):
     program = next((p for p in programs if p.slug == slug), None)
     if program is None:
         abort(404)
@@ -40,11 +43,18 @@ def _lesson_or_404(programs, slug, position):
     if current is None:
         abort(404)
     index = lessons.index(current)
+    # A customer signed in whose program this is can mark the lesson done here too.
+    done = progress.lesson_done_state(current_customer(), program, current)
     return {
         "program": program,
         "lesson": current,
         "previous": lessons[index - 1] if index > 0 else None,
         "next_lesson": lessons[index + 1] if index + 1 < len(lessons) else None,
+        "home_url": url_for(home_endpoint, token=token),
+        "home_label": "My programs",
+        "lesson_link": lambda p: url_for(lesson_endpoint, token=token, slug=slug, position=p),
+        "lesson_done": done,
+        "progress_form": LessonProgressForm(formdata=None) if done is not None else None,
     }
 
 
@@ -65,7 +75,7 @@ def send_programs_link():
         return render_template("account/request_programs.html", form=form), 400
     request_programs_link(form.email.data)
     db.session.commit()
-    return redirect(url_for("account.programs_link_sent"), 303)
+    return redirect(url_for("my_account.programs_link_sent"), 303)
 
 
 @bp.get("/programs/sent")
@@ -99,10 +109,14 @@ def lesson(token, slug, position):
         abort(404)
     return render_template(
         "account/lesson.html",
-        token=token,
-        home_endpoint="account.programs",
-        lesson_endpoint="account.lesson",
-        **_lesson_or_404(programs_for_email(email), slug, position),
+        **_lesson_or_404(
+            programs_for_email(email),
+            slug,
+            position,
+            "my_account.programs",
+            "my_account.lesson",
+            token,
+        ),
     )
 
 
@@ -130,8 +144,12 @@ def order_lesson(token, slug, position):
         abort(404)
     return render_template(
         "account/lesson.html",
-        token=token,
-        home_endpoint="account.order_programs",
-        lesson_endpoint="account.order_lesson",
-        **_lesson_or_404(programs_for_order(order), slug, position),
+        **_lesson_or_404(
+            programs_for_order(order),
+            slug,
+            position,
+            "my_account.order_programs",
+            "my_account.order_lesson",
+            token,
+        ),
     )
