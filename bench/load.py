@@ -49,6 +49,7 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.cookiejar import DefaultCookiePolicy
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -277,6 +278,16 @@ class Visitor:
 
     def location(self, headers):
         return urljoin(self.public + "/", headers.get("Location", ""))
+
+
+def visitor_connection():
+    """A thread's keep-alive connections, shared by the visitors it plays one after
+    another. Its cookie jar keeps nothing: each visitor keeps her own cookies (above),
+    and through the stack (plain http, no Secure) the jar would otherwise hand the last
+    visitor's session, and her cart, to the next."""
+    http = requests.Session()
+    http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return http
 
 
 def csrf_token(text):
@@ -564,7 +575,7 @@ class Addresses:
 
 def reader(index, ctx):
     rng = random.Random(ctx.seed * 1000 + index)
-    with requests.Session() as http:
+    with visitor_connection() as http:
         visitor = Visitor(
             http, ctx.stats, ctx.site, ctx.emulator, ctx.ips.next(), ctx.timeout, ctx.public
         )
@@ -581,7 +592,7 @@ def writer(index, ctx):
         ("order", lambda v, ledger, r: write_order(v, ledger, r, ctx.variant_choices)),
         ("booking", write_booking),
     ]
-    with requests.Session() as http:
+    with visitor_connection() as http:
         # Each writer starts on a different action, so all four run side by side.
         for turn in itertools.count(index):
             if time.monotonic() >= ctx.deadline:

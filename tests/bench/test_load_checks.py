@@ -101,3 +101,30 @@ def test_the_cart_token_is_read_from_the_visitors_session_cookie(app, load):
         "t0ken-of-her-cart"
     )
     assert load.session_cart_token({"bb_cart": "1"}) is None
+
+
+def test_each_visitor_starts_with_no_cookies_on_a_shared_connection(load, httpserver):
+    """The writers reuse one keep-alive session per thread, and each turn is a new
+    person. Through the stack (plain http, cookies without Secure) the connection's own
+    cookie jar kept the last visitor's session, so the next one shared her cart and the
+    checks counted that cart's earlier orders as a failed checkout done twice."""
+    httpserver.expect_request("/first").respond_with_data(
+        "ok", headers={"Set-Cookie": "session=hers; Path=/; HttpOnly"}
+    )
+    httpserver.expect_request("/next").respond_with_handler(
+        lambda request: load_response(request.headers.get("Cookie", ""))
+    )
+    site = httpserver.url_for("").rstrip("/")
+    with load.visitor_connection() as http:
+        first = load.Visitor(http, load.Stats(), site, "http://127.0.0.1:9", "10.0.0.1", 5, site)
+        first.get("first", "/first")
+        assert first.cookies == {"session": "hers"}
+        second = load.Visitor(http, load.Stats(), site, "http://127.0.0.1:9", "10.0.0.2", 5, site)
+        status, _, text = second.get("next", "/next")
+    assert (status, text) == (200, "cookies: ")
+
+
+def load_response(cookies):
+    from werkzeug.wrappers import Response
+
+    return Response(f"cookies: {cookies}")
