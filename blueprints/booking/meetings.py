@@ -70,10 +70,12 @@ def set_usual_room(url, *, actor, now=None):
     """Staff (``actor``) set the usual video room; empty: there is none (clients are told
     the link will follow). Recorded in the audit log. Returns whether anything changed.
 
-    No one is emailed, so clients already booked keep the room they were sent: each
-    confirmed video consultation not over yet and without a link of its own is given the
-    old room as its own link (one statement, a history row each). Unpaid holds are left
-    alone: their confirmation, still to be sent, carries the new room."""
+    No one is emailed, so clients already booked keep the room they were sent: a
+    consultation is given its room as it is confirmed (booking.webhooks), and each
+    confirmed video consultation not over yet still without a link of its own (confirmed
+    before that, or whose own link staff cleared) is given the old room (one statement,
+    a history row each). Unpaid holds are left alone: their confirmation, still to be
+    sent, carries the new room."""
     url = (url or "").strip()
     if url and not is_meeting_url(url):
         raise BookingError(BAD_MEETING_URL)

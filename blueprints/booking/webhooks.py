@@ -9,7 +9,7 @@ import logging
 
 from sqlalchemy import select
 
-from blueprints.booking import availability, emails
+from blueprints.booking import availability, emails, meetings
 from blueprints.booking.events import record_change, record_event
 from blueprints.booking.holds import claim_cells, drop_claims, grid_cells
 from blueprints.booking.models import (
@@ -170,13 +170,20 @@ def _still_free(booking, now):
 
 
 def _confirm(booking, now, from_status):
-    """Confirm a paid booking if it is still in ``from_status``; False otherwise."""
+    """Confirm a paid booking if it is still in ``from_status``; False otherwise.
+
+    A video consultation is given the room its confirmation email names as its own link
+    in the same UPDATE, so a new usual room saved by staff at that moment (whose update
+    cannot see this confirmation until it commits) never changes the room she was sent.
+    """
+    room = meetings.meeting_link(booking)
     if not claim_status(
         booking,
         BookingStatus.CONFIRMED,
         allowed={from_status},
         hold_expires_at=None,
         confirmed_at=now,
+        **({"meeting_url": room} if room else {}),
     ):
         return False
     late = from_status == BookingStatus.EXPIRED

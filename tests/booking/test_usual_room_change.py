@@ -183,3 +183,46 @@ def test_keeping_the_old_room_costs_the_same_queries_for_one_booking_or_many(
 
     assert all(_room_of(booking.id) == NEW_ROOM for booking in many)
     assert several.count <= one.count, several.statements
+
+
+@pytest.mark.postgres_only
+def test_a_confirmation_written_while_staff_change_the_room_keeps_the_room_it_emailed(
+    app, types, staff_user
+):
+    """PostgreSQL, two transactions at once: a payment confirms a video consultation and
+    emails the usual room while staff save a new one. The staff's update of "confirmed
+    bookings without a room of their own" cannot see a confirmation not yet committed,
+    so before the fix the booking, confirmed a moment later with no room of its own,
+    showed the new room while her email and invitation named the old one."""
+    from blueprints.booking import holds, webhooks
+    from blueprints.booking.meetings import meeting_link, set_usual_room
+
+    app.config["BOOKING_MEETING_URL"] = OLD_ROOM
+    ctype = types["initial"]
+    starts_at = _slot(ctype, 3)
+    details = {
+        "name": "Vera Client",
+        "email": "vera@example.com",
+        "phone": "",
+        "client_timezone": "America/New_York",
+        "call_type": CallType.VIDEO,
+    }
+    booking = holds.hold_slot(ctype, starts_at, details, now=utcnow())
+    db.session.commit()
+    booking_id = booking.id
+
+    # The payment's transaction confirms and writes her email, not yet committed ...
+    assert webhooks._confirm(booking, utcnow(), BookingStatus.HELD)
+    # ... while staff save the new room in a transaction of their own, committed first.
+    with app.app_context():
+        set_usual_room(NEW_ROOM, actor=db.session.get(type(staff_user), staff_user.id))
+        db.session.commit()
+    db.session.commit()
+
+    db.session.expire_all()
+    confirmed = db.session.get(Booking, booking_id)
+    (email,) = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == "vera@example.com")
+    ).all()
+    assert OLD_ROOM in email.body_text and NEW_ROOM not in email.body_text
+    assert meeting_link(confirmed) == OLD_ROOM
