@@ -20,7 +20,8 @@ from blueprints.booking.forms import (
     UsualRoomForm,
     WeeklyHoursForm,
 )
-from blueprints.booking.models import Booking, BookingEventKind, CallType
+from blueprints.booking.models import Booking, CallType
+from blueprints.core.csv_files import csv_download
 from blueprints.core.errors import UserError
 from blueprints.core.forms import DayRangeForm
 from blueprints.core.layout import format_money
@@ -125,12 +126,6 @@ def day_sheet():
 
 # Larger page numbers would overflow OFFSET; nobody pages that far.
 MAX_PAGE = 100_000
-# How each kind of money row reads in the list of payments (a refund by its sign).
-MONEY_WORDS = {
-    BookingEventKind.PAID: "Paid",
-    BookingEventKind.REFUND_RECORDED: "Refunded in Stripe",
-    BookingEventKind.LATE_PAYMENT_REFUNDED: "Refunded: paid after the time was taken",
-}
 
 
 def _on_schedule(booking, zone):
@@ -142,38 +137,68 @@ def _on_schedule(booking, zone):
     return url_for("admin.schedule", view="day", day=day, _anchor=f"booking-{booking.id}")
 
 
+def _payment_days():
+    """The days the payments list asks for as ``(form, (first, last))``: this month
+    unless asked, either end open (None); ``(form, None)`` when the form is not valid."""
+    form = DayRangeForm(request.args)
+    if not form.validate():
+        return form, None
+    first, last = form.first_day.data, form.last_day.data
+    if first is None and last is None:
+        first = _today().replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        form.first_day.data, form.last_day.data = first, last
+    return form, (first, last)
+
+
+def _today():
+    return utcnow().astimezone(practitioner_zone()).date()
+
+
 @bp.get("/schedule/payments")
 @staff_required
 def schedule_payments():
     """Consultation fees paid and refunded on a range of Dr. Brown's days (this month
     unless asked), one row per payment or refund, with their total: the dashboard's
     "from consultations" figures link here, and the total is the same figure."""
-    form = DayRangeForm(request.args)
-    zone = practitioner_zone()
-    today = utcnow().astimezone(zone).date()
-    if not form.validate():
+    form, days = _payment_days()
+    if days is None:
         return render_template(
-            "admin/booking_payments.html", form=form, page=None, today=today
+            "admin/booking_payments.html", form=form, page=None, today=_today()
         ), 400
-    first, last = form.first_day.data, form.last_day.data
-    if first is None and last is None:
-        first = today.replace(day=1)
-        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-        form.first_day.data, form.last_day.data = first, last
+    first, last = days
+    zone = practitioner_zone()
     start, end = day_span(first, last, zone)
     page = reports.fee_events(start, end, parse_id(request.args.get("page", ""), MAX_PAGE) or 1)
     return render_template(
         "admin/booking_payments.html",
         form=form,
-        today=today,
+        today=_today(),
         zone=zone,
         page=page,
         total=money_figure(reports.fee_total(start, end)),
         days=days_in_words(first, last),
         day_args={"first_day": first, "last_day": last},
-        money_words=MONEY_WORDS,
+        money_words=reports.money_words,
         signed_money=signed_money,
         on_schedule=partial(_on_schedule, zone=zone),
+    )
+
+
+@bp.get("/schedule/payments.csv")
+@staff_required
+def schedule_payments_csv():
+    """The payments list of the same days (all pages) as a CSV file; bad days get the
+    list's form back with its message."""
+    _, days = _payment_days()
+    if days is None:
+        return schedule_payments()
+    first, last = days
+    zone = practitioner_zone()
+    start, end = day_span(first, last, zone)
+    return csv_download(
+        reports.fee_events_csv(start, end, zone),
+        f"consultation-payments-{first or 'start'}-to-{last or 'now'}.csv",
     )
 
 

@@ -6,6 +6,7 @@ Parsing and rendering only; what they show comes from ``newsletter/reports.py``.
 from flask import Response, abort, render_template, request, stream_with_context
 
 from blueprints.admin.blueprint import bp
+from blueprints.core.csv_files import csv_download
 from blueprints.core.security import staff_required
 from blueprints.core.timezones import day_start, format_date, reader_zone
 from blueprints.core.types import parse_id, utcnow
@@ -57,13 +58,8 @@ def newsletter():
 def newsletter_export():
     """Every subscriber as CSV, streamed in chunks so a long list never sits in memory."""
     stamp = utcnow().strftime("%Y-%m-%d")
-    return Response(
-        stream_with_context(reports.subscribers_csv()),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="newsletter-subscribers-{stamp}.csv"',
-            "Cache-Control": "no-store",
-        },
+    return csv_download(
+        stream_with_context(reports.subscribers_csv()), f"newsletter-subscribers-{stamp}.csv"
     )
 
 

@@ -5,12 +5,13 @@ shipped, and refunds through Stripe. The work itself is the shop's
 
 import secrets
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.account.roles import NotAllowed
 from blueprints.admin.blueprint import bp
+from blueprints.core.csv_files import csv_download
 from blueprints.core.errors import UserError
 from blueprints.core.layout import format_money
 from blueprints.core.security import staff_required
@@ -131,12 +132,7 @@ def orders_csv():
     if query is None:
         return orders()
     today = utcnow().astimezone(practitioner_zone()).date()
-    response = make_response(order_search.orders_csv(query))
-    response.mimetype = "text/csv"
-    response.charset = "utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="orders-{today}.csv"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return csv_download(order_search.orders_csv(query), f"orders-{today}.csv")
 
 
 def _order_or_404(order_id):

@@ -10,6 +10,7 @@ from email import policy as email_policy
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
 
+from blueprints.core.csv_files import safe_cell
 from blueprints.core.types import utcnow
 from blueprints.newsletter.issues import (
     build_issue_content,
@@ -153,12 +154,6 @@ def subscribers_page(status, page, confirmed_since=None):
     return db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)
 
 
-def _csv_safe(value):
-    # A cell starting with = + - @ is a formula in spreadsheets: neutralise it.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def subscribers_csv():
     """Every subscriber as CSV text, in chunks, so a long list never sits in memory."""
     buffer = io.StringIO()
@@ -172,7 +167,7 @@ def subscribers_csv():
     for row in result:
         writer.writerow(
             [
-                _csv_safe(v.isoformat() if isinstance(v, datetime) else v)
+                safe_cell(v.isoformat() if isinstance(v, datetime) else v)
                 for v in (row[0], row[1], row[2], row[3].value, *row[4:])
             ]
         )

@@ -3,8 +3,6 @@ name) and a range of days in Dr. Brown's zone; the totals of what is listed, per
 currency; the same list as a CSV file a spreadsheet opens safely.
 """
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +10,7 @@ from datetime import date
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from blueprints.core.csv_files import amount, csv_text
 from blueprints.core.timezones import day_span, practitioner_zone, to_zone
 from blueprints.shop import reports
 from blueprints.shop.models import SHIPPABLE_STATUSES, Order, OrderLine, OrderStatus, Refund
@@ -21,9 +20,6 @@ PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 200
 # "BB-00042", "bb42", "#42" or "42": an order's number.
 _NUMBER = re.compile(r"#?(?:bb-?)?0*([0-9]{1,9})")
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV
-# injection); a leading apostrophe makes it text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 STATE_FILTERS = {
     "all": "All orders",
@@ -180,16 +176,6 @@ def state_counts():
     return dict(db.session.execute(select(Order.status, func.count()).group_by(Order.status)).all())
 
 
-def _dollars(cents):
-    return f"{cents // 100}.{cents % 100:02d}"
-
-
-def safe_cell(value):
-    """``value`` as CSV text a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 CSV_HEADER = (
     "Order",
     "Placed (Dr. Brown's time)",
@@ -208,22 +194,21 @@ def orders_csv(query):
     """Every order ``query`` lists, as CSV text (a header row, then one row an order,
     newest first). Times in Dr. Brown's zone; amounts in dollars and cents."""
     zone = practitioner_zone()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for order in db.session.scalars(_listed(query)):
-        items = "; ".join(f"{line.description} x {line.quantity}" for line in order.lines)
-        row = (
-            order.reference,
-            to_zone(order.created_at, zone).strftime("%Y-%m-%d %H:%M"),
-            order.email,
-            order.customer_name,
-            items,
-            order.currency.upper(),
-            _dollars(order.total_cents),
-            _dollars(order.refunded_cents),
-            order.status.value,
-            order.tracking_number,
-        )
-        writer.writerow([safe_cell(value) for value in row])
-    return out.getvalue()
+    return csv_text(
+        CSV_HEADER,
+        (
+            (
+                order.reference,
+                to_zone(order.created_at, zone).strftime("%Y-%m-%d %H:%M"),
+                order.email,
+                order.customer_name,
+                "; ".join(f"{line.description} x {line.quantity}" for line in order.lines),
+                order.currency.upper(),
+                amount(order.total_cents),
+                amount(order.refunded_cents),
+                order.status.value,
+                order.tracking_number,
+            )
+            for order in db.session.scalars(_listed(query))
+        ),
+    )

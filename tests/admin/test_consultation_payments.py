@@ -2,6 +2,8 @@
 or given back on a range of Dr. Brown's days, with the total, which is the dashboard's
 "from consultations" figure for the same days. The dashboard's figures link here."""
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -205,8 +207,9 @@ def test_an_assistant_sees_the_payments_as_she_sees_the_orders(app, fees, assist
     assert set(_rows(response.get_data(as_text=True))) == {fees["today"], fees["refund_today"]}
 
 
-def test_signed_out_visitors_are_sent_to_sign_in(client):
-    response = client.get("/admin/schedule/payments")
+@pytest.mark.parametrize("url", ["/admin/schedule/payments", "/admin/schedule/payments.csv"])
+def test_signed_out_visitors_are_sent_to_sign_in(client, url):
+    response = client.get(url)
     assert response.status_code in (302, 303)
     assert "/admin/login" in response.headers["Location"]
 
@@ -248,3 +251,63 @@ def test_a_day_of_refunds_only_reads_as_money_given_back_on_both_pages(staff_cli
     url, figure = _link_of(dashboard, "from consultations today")
     html = staff_client.get(url).get_data(as_text=True)
     assert figure == _total(html) == "\u2212$50.00"
+
+
+def _csv(client, **args):
+    response = client.get("/admin/schedule/payments.csv", query_string=args)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Cache-Control"] == "no-store"
+    return response, list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_the_list_downloads_as_a_spreadsheet_that_adds_up_to_its_total(staff_client, fees):
+    """The payments of the days asked (every page, as the list shows them), times in
+    Dr. Brown's zone, a refund as a negative number: the amounts add up to the figure."""
+    today = _today()
+    html = staff_client.get(
+        "/admin/schedule/payments", query_string={"first_day": today, "last_day": today}
+    ).get_data(as_text=True)
+    assert (
+        f'href="/admin/schedule/payments.csv?first_day={today}&amp;last_day={today}" download'
+        in html
+    )
+    response, rows = _csv(staff_client, first_day=today, last_day=today)
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="consultation-payments-{today}-to-{today}.csv"'
+    )
+    header, *lines = rows
+    assert header[0] == "When (Dr. Brown's time)" and header[-2:] == ["Amount", "What"]
+    cleo, bea = lines  # newest first: the refund two minutes after midnight, then the fee
+    assert cleo[1:4] == ["Cleo Refunded", "cleo.refunded@example.com", "Initial consultation"]
+    assert cleo[-3:] == ["USD", "-100.00", "Refunded"]
+    assert bea[0] == f"{today} 00:01" and bea[-3:] == ["USD", "200.00", "Paid"]
+    assert sum(float(line[-2]) for line in lines) == 100.00 and _total(html) == "$100.00"
+
+
+def test_a_client_name_a_spreadsheet_would_run_is_written_as_text(staff_client, consultation):
+    booking = _booking(consultation, "Zed", _midnight(_today()) + timedelta(days=2, hours=15))
+    booking.name = '=HYPERLINK("https://evil.example","Paid")'
+    _money(booking, 35_000, utcnow())
+    db.session.commit()
+    _, (_, line) = _csv(staff_client)
+    assert line[1] == '\'=HYPERLINK("https://evil.example","Paid")'
+    assert line[-2] == "350.00"
+
+
+def test_bad_days_for_the_spreadsheet_get_the_lists_form_back(staff_client):
+    response = staff_client.get(
+        "/admin/schedule/payments.csv", query_string={"first_day": "2026-13-40"}
+    )
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "Not a valid date value." in response.get_data(as_text=True)
+
+
+def test_days_open_at_one_end_download_every_payment_up_to_the_last_day(staff_client, fees):
+    today = _today()
+    response, (_, *lines) = _csv(staff_client, last_day=today)
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="consultation-payments-start-to-{today}.csv"'
+    )
+    assert [line[-2] for line in lines] == ["-100.00", "200.00", "350.00", "300.00"]
