@@ -78,7 +78,8 @@ Sign in to [My account]({sign_in}) with your email address to:
   cancel future consultations under the cancellation policy, take you off the newsletter,
   and show your comments as written by "a reader" or remove them, as you choose. The law
   asks us to keep the figures of each sale (items, amounts and dates), without your name
-  or address.
+  or address. An order that is paid and waiting to ship must ship first (or you can ask
+  us to cancel it), because we need your name and address to send it.
 
 For both we email you a short code first, so that nobody else can do it for you.
 

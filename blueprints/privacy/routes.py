@@ -21,7 +21,7 @@ from blueprints.core.types import utcnow
 from blueprints.privacy.blueprint import bp
 from blueprints.privacy.emails import send_confirm_code
 from blueprints.privacy.forms import ConfirmCodeForm, DeleteAccountForm, RequestCodeForm
-from blueprints.privacy.your_data import delete_account, export_data
+from blueprints.privacy.your_data import delete_account, export_data, orders_holding_up_deletion
 from extensions import db, limiter
 
 DATA_WINDOW_KEY = "data_window"
@@ -62,6 +62,7 @@ def _page(status=200, sent=None, **context):
         "privacy/data.html",
         customer=customer,
         unlocked=window_is_open(customer),
+        orders_to_ship=orders_holding_up_deletion(customer),
         window_minutes=WINDOW_MINUTES,
         sent=request.args.get("sent") == "1" if sent is None else sent,
         **context,
@@ -146,7 +147,9 @@ def data_delete():
         return _page(400, delete_form=form)
     try:
         delete_account(customer, comments=form.comments.data)
-    except UserError as exc:  # a refund Stripe could not make now: nothing was changed
+    # An order still to ship (409), or a refund Stripe could not make now: nothing was
+    # changed.
+    except UserError as exc:
         db.session.rollback()
         return _page(exc.status, delete_form=form, problem=exc.message)
     db.session.commit()

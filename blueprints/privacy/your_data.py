@@ -20,7 +20,12 @@ from blueprints.core.outbox import emails_for_export, forget_recipient
 from blueprints.core.types import utcnow
 from blueprints.my_account.progress import erase_progress_of, progress_for_export
 from blueprints.newsletter.privacy import erase_subscriber_of, subscription_for_export
-from blueprints.shop.privacy import erase_orders_of, orders_for_export
+from blueprints.shop.privacy import (
+    check_orders_can_be_erased,
+    erase_orders_of,
+    orders_for_export,
+    orders_still_to_ship,
+)
 from extensions import db
 
 EXPORT_FORMAT = 1
@@ -53,6 +58,12 @@ def export_data(customer, now=None):
     }
 
 
+def orders_holding_up_deletion(customer):
+    """Her paid orders still waiting to ship: while there is one, her account cannot be
+    deleted (the parcel needs her name and address), and the page says so."""
+    return orders_still_to_ship(customer.email)
+
+
 def delete_account(customer, comments, now=None):
     """Delete ``customer``'s account and what the site holds about her address.
 
@@ -61,10 +72,14 @@ def delete_account(customer, comments, now=None):
     ``blog/privacy.py``), her orders keep their figures without her name or addresses,
     copies of emails sent to her go, and the account row with its codes goes, which ends
     every session of hers. The address can sign up again as a new customer. Flushes;
-    returns a dict of counts. Raises PaymentUnavailable (nothing changed, once the
-    caller rolls back) when a refund cannot be made now."""
+    returns a dict of counts. Raises OrdersStillToShip before changing anything while a
+    paid order of hers still waits to ship (its label needs her address), and
+    PaymentUnavailable (nothing changed, once the caller rolls back) when a refund
+    cannot be made now."""
     now = now or utcnow()
     email = customer.email
+    # First, before a consultation is cancelled and refunded through Stripe.
+    check_orders_can_be_erased(email)
     summary = {
         "consultations_cancelled": erase_bookings_of(email, now=now),
         "orders_anonymised": erase_orders_of(email),

@@ -67,3 +67,10 @@ class TooManyRates(ShopError):
     default_message = (
         f"Checkout can offer at most {MAX_ACTIVE_RATES} rates: take another rate off sale first."
     )
+
+
+class OrdersStillToShip(ShopError):
+    """Her account cannot be deleted yet: a paid order still needs her name and address
+    to be sent (see ``shop/privacy.py``)."""
+
+    status = 409

@@ -55,11 +55,18 @@ def unlock(client, mailbox, address, count=1):
     return code
 
 
-def make_order(email=HER, name="Margaret Hill", address="1 High Street\nBath BA1 1AA"):
+def make_order(
+    email=HER,
+    name="Margaret Hill",
+    address="1 High Street\nBath BA1 1AA",
+    status=OrderStatus.PAID,
+):
+    """A vest order of ``email``: paid and waiting to ship, unless ``status`` says
+    otherwise (``SHIPPED``: it left two days ago, with a tracking number)."""
     vest = db.session.scalar(select(Product)) or make_vest()
     variant = vest.variants[0]
     order = Order(
-        status=OrderStatus.PAID,
+        status=status,
         currency="usd",
         total_cents=10900,
         email=email,
@@ -68,6 +75,9 @@ def make_order(email=HER, name="Margaret Hill", address="1 High Street\nBath BA1
         shipping_address=address,
         paid_at=utcnow() - timedelta(days=3),
     )
+    if status == OrderStatus.SHIPPED:
+        order.shipped_at = utcnow() - timedelta(days=2)
+        order.tracking_number = "9400100000000000000000"
     order.lines.append(
         OrderLine(
             variant_id=variant.id,
@@ -280,18 +290,91 @@ def delete(client, comments="anonymise"):
 
 
 def test_deleting_keeps_order_figures_without_her_name_or_address(customer_client, mailbox):
-    order = make_order()
+    order = make_order(status=OrderStatus.SHIPPED)
     order_id = order.id
     unlock(customer_client, mailbox, HER)
     response = delete(customer_client)
     assert response.status_code == 303 and response.headers["Location"].endswith("/account/deleted")
     db.session.expire_all()
     kept = db.session.get(Order, order_id)
-    assert kept.total_cents == 10900 and kept.status == OrderStatus.PAID
+    assert kept.total_cents == 10900 and kept.status == OrderStatus.SHIPPED
     assert [line.sku for line in kept.lines] == ["VEST-M-08"]
     assert kept.paid_at is not None
     assert [e.kind for e in kept.events] == ["paid", "anonymised"]  # the log says why
     assert kept.email is None and kept.customer_name is None and kept.shipping_address is None
+
+
+def test_delete_is_refused_while_a_paid_order_waits_to_ship_and_nothing_is_erased(
+    customer_client, mailbox, types, stripe_api
+):
+    waiting = make_order()
+    shipped = make_order(status=OrderStatus.SHIPPED)
+    make_subscriber(HER, first_name="Margaret")
+    booking = make_confirmed(types["initial"], soon(20), email=HER)
+    ids = {"waiting": waiting.id, "shipped": shipped.id, "booking": booking.id}
+    reference, shipped_reference = waiting.reference, shipped.reference
+
+    # The page says so before she asks for a code, naming the order and the way out.
+    page = customer_client.get("/account/data").get_data(as_text=True)
+    assert "cannot be deleted yet" in page and reference in page
+    assert shipped_reference not in page
+    assert "/contact" in page and "once it has shipped" in page
+    unlock(customer_client, mailbox, HER)
+    page = customer_client.get("/account/data").get_data(as_text=True)
+    assert "/account/data/download" in page  # her download is not held up
+    assert 'action="/account/data/delete"' not in page  # no button that can only fail
+
+    response = delete(customer_client)
+
+    assert response.status_code == 409
+    refusal = response.get_data(as_text=True)
+    assert reference in refusal and "waiting to ship" in refusal
+    assert "contact us" in refusal and "once it has shipped" in refusal
+    db.session.expire_all()
+    assert db.session.scalar(select(Customer).where(Customer.email == HER)) is not None
+    for key in ("waiting", "shipped"):
+        kept = db.session.get(Order, ids[key])
+        assert kept.email == HER and kept.customer_name == "Margaret Hill"
+        assert kept.shipping_address.startswith("1 High")
+        assert "anonymised" not in [e.kind for e in kept.events]
+    assert db.session.get(Booking, ids["booking"]).status == BookingStatus.CONFIRMED
+    assert db.session.get(Booking, ids["booking"]).email == HER
+    assert stripe_api.refunds == {}  # no consultation was cancelled and refunded
+    assert db.session.scalar(select(Subscriber.email_normalized)) == HER
+
+
+def test_delete_goes_through_once_the_order_has_shipped(customer_client, mailbox):
+    order = make_order()
+    order_id = order.id
+    unlock(customer_client, mailbox, HER)
+    assert delete(customer_client).status_code == 409
+
+    order.status, order.shipped_at = OrderStatus.SHIPPED, utcnow()
+    order.tracking_number = "9400100000000000000001"
+    db.session.commit()
+    page = customer_client.get("/account/data").get_data(as_text=True)
+    assert "cannot be deleted yet" not in page and 'action="/account/data/delete"' in page
+    response = delete(customer_client)
+
+    assert response.status_code == 303 and response.headers["Location"].endswith("/account/deleted")
+    db.session.expire_all()
+    kept = db.session.get(Order, order_id)
+    assert kept.email is None and kept.customer_name is None and kept.shipping_address is None
+    assert kept.tracking_number == "9400100000000000000001"
+    assert db.session.scalar(select(func.count()).select_from(Customer)) == 0
+
+
+@pytest.mark.parametrize(
+    "status", [OrderStatus.REFUNDED, OrderStatus.CANCELLED, OrderStatus.FULFILLED]
+)
+def test_an_order_that_will_not_ship_does_not_hold_up_the_deletion(
+    customer_client, mailbox, status
+):
+    order_id = make_order(status=status).id
+    unlock(customer_client, mailbox, HER)
+    assert delete(customer_client).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Order, order_id).shipping_address is None
 
 
 def test_deleting_cancels_her_future_consultations_under_the_policy(
@@ -390,7 +473,7 @@ def test_deleting_ends_every_session_and_the_address_can_sign_up_again_as_new(
     app, customer_client, customer, mailbox
 ):
     old_token = customer.session_token
-    make_order()
+    make_order(status=OrderStatus.SHIPPED)
     elsewhere = app.test_client()
     sign_in_customer(elsewhere, HER)  # her phone
     assert elsewhere.get("/account/data").status_code == 200
