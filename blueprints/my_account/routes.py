@@ -44,7 +44,11 @@ def _lesson_or_404(programs, slug, position, home_endpoint, lesson_endpoint, tok
         abort(404)
     index = lessons.index(current)
     # A customer signed in whose program this is can mark the lesson done here too.
-    done = progress.lesson_done_state(current_customer(), program, current)
+    customer = current_customer()
+    done = progress.lesson_done_state(customer, program, current)
+    # Anyone else is told how to keep track: signed out, a sign-in that comes back to
+    # this lesson in My account; signed in with another address, which address to use.
+    mine = url_for("my_account.my_lesson", slug=slug, position=position)
     return {
         "program": program,
         "lesson": current,
@@ -55,6 +59,8 @@ def _lesson_or_404(programs, slug, position, home_endpoint, lesson_endpoint, tok
         "lesson_link": lambda p: url_for(lesson_endpoint, token=token, slug=slug, position=p),
         "lesson_done": done,
         "progress_form": LessonProgressForm(formdata=None) if done is not None else None,
+        "sign_in_url": url_for("account.sign_in", next=mine) if customer is None else None,
+        "signed_in_as": customer.email if customer is not None and done is None else None,
     }
 
 

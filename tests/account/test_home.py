@@ -265,6 +265,43 @@ def test_the_order_link_lesson_lets_its_owner_mark_it_done_and_comes_back(app, c
     assert "1 of 3 lessons done" in _page(client)
 
 
+def test_the_order_link_lesson_offers_a_sign_in_that_comes_back_to_this_lesson(
+    app, client, mailbox
+):
+    from tests.account.sign_in_support import sign_in_email
+
+    order = rows.paid_order("reader@example.com", rows.program("back-program"))
+    with app.test_request_context():
+        lesson_url = f"{order_programs_path(order)}/back-program/2"
+
+    page = _page(client, lesson_url)
+    assert "Mark this lesson done" not in page
+    assert "keep track of the lessons you have done" in page
+    [sign_in] = re.findall(r'href="(/account/sign-in\?next=[^"]+)"', page)
+    sign_in_page = _page(client, sign_in.replace("&amp;", "&"))
+    mine = "/account/my-programs/back-program/2"
+    assert f'name="next" value="{mine}"' in sign_in_page
+
+    client.post("/account/sign-in", data={"email": "reader@example.com", "next": mine})
+    code, _link, _message = sign_in_email(mailbox, "reader@example.com", count=1)
+    response = client.post("/account/sign-in/code", data={"code": code})
+    assert response.status_code == 303 and response.headers["Location"].endswith(mine)
+    lesson = _page(client, mine)
+    assert "Mark this lesson done" in lesson
+    assert "keep track of the lessons you have done" not in lesson
+
+
+def test_the_order_link_lesson_tells_another_customer_which_address_keeps_track(client, customer):
+    order = rows.paid_order(customer.email, rows.program("back-program"))
+    with client.application.test_request_context():
+        lesson_url = f"{order_programs_path(order)}/back-program/1"
+    _sign_in_as(client, OTHER)
+    page = _page(client, lesson_url)
+    assert "Mark this lesson done" not in page
+    assert "the email address you bought this program with" in page
+    assert "/account/sign-in?next=" not in page  # she is signed in: that link goes nowhere
+
+
 def test_progress_posts_go_back_only_to_this_site(customer_client, customer):
     rows.paid_order(customer.email, rows.program("back-program"))
     response = _mark(customer_client, "back-program", 1, next="https://evil.example/x")
