@@ -92,6 +92,7 @@ class Overview:
     programs: list
     upcoming: list
     past: list
+    cancelled: list  # cancelled ones whose time has not come yet
     newsletter: NewsletterState
     comments: list
 
@@ -110,10 +111,12 @@ def newsletter_state(email, now=None):
 
 
 def consultations(email, now=None):
-    """Her consultations as ``(upcoming, past)``: upcoming soonest first, past latest
-    first. Upcoming means confirmed and not over yet."""
+    """Her consultations as ``(upcoming, cancelled, past)``: upcoming (confirmed and not
+    over yet) and cancelled (whose time has not come yet) soonest first, past (over,
+    whatever became of them) latest first. A cancelled consultation is not "earlier"
+    while its time is still ahead, so it is listed on its own."""
     now = now or utcnow()
-    upcoming, past = [], []
+    upcoming, cancelled, past = [], [], []
     find_link = meetings.link_finder()  # the usual room read once for all of them
     for booking in booking_services.bookings_for_email(email):
         live = booking.status == BookingStatus.CONFIRMED and booking.ends_at > now
@@ -127,9 +130,14 @@ def consultations(email, now=None):
             how=booking_emails.how_the_call_happens(booking, find_link),
             video_url=find_link(booking),  # None for a phone call
         )
-        (upcoming if live else past).append(item)
+        if live:
+            upcoming.append(item)
+        elif booking.status == BookingStatus.CANCELLED and booking.ends_at > now:
+            cancelled.append(item)
+        else:
+            past.append(item)
     past.reverse()
-    return upcoming, past
+    return upcoming, cancelled, past
 
 
 def name_on_record(email):
@@ -145,12 +153,13 @@ def name_on_record(email):
 def account_overview(customer, now=None):
     """Everything ``/account/`` lists for ``customer`` (a handful of queries)."""
     now = now or utcnow()
-    upcoming, past = consultations(customer.email, now)
+    upcoming, cancelled, past = consultations(customer.email, now)
     return Overview(
         orders=orders_for_email(customer.email),
         programs=progress.programs_of(customer),
         upcoming=upcoming,
         past=past,
+        cancelled=cancelled,
         newsletter=newsletter_state(customer.email, now),
         comments=comments_by_email(customer.email),
     )

@@ -336,6 +336,40 @@ def test_upcoming_consultations_show_her_time_and_the_manage_pages_actions(
     assert soon.public_id not in html and later.public_id not in html  # tokens, not ids
 
 
+def test_a_cancelled_consultation_still_ahead_is_listed_as_cancelled_not_as_earlier(
+    customer_client, customer
+):
+    ctype = factories.make_consultation_type()
+    rows.booking(ctype, customer.email, timedelta(days=9))
+    ahead = rows.booking(ctype, customer.email, timedelta(days=12), BookingStatus.CANCELLED)
+    ahead.refunded_cents = ahead.paid_cents
+    rows.booking(ctype, customer.email, timedelta(days=-30), BookingStatus.COMPLETED)
+    db.session.commit()
+    ahead_when = format_when(ahead.starts_at, ahead.client_timezone)
+
+    section = _page(customer_client).split('id="consultations"')[1].split('id="newsletter"')[0]
+    assert section.index("<h3>Coming up</h3>") < section.index("<h3>Cancelled</h3>")
+    assert section.index("<h3>Cancelled</h3>") < section.index("<h3>Earlier</h3>")
+    upcoming, rest = section.split("<h3>Cancelled</h3>")
+    cancelled, earlier = rest.split("<h3>Earlier</h3>")
+    assert ahead_when in cancelled and "Cancelled" in cancelled
+    assert "refunded $350.00" in cancelled
+    assert ahead_when not in earlier and ahead_when not in upcoming
+    assert "Done" in earlier and upcoming.count("<h4>Initial consultation</h4>") == 1
+
+
+def test_with_only_a_cancelled_consultation_ahead_nothing_is_coming_up(customer_client, customer):
+    ctype = factories.make_consultation_type()
+    ahead = rows.booking(ctype, customer.email, timedelta(days=12), BookingStatus.CANCELLED)
+    section = _page(customer_client).split('id="consultations"')[1].split('id="newsletter"')[0]
+    assert "No consultations coming up" in section
+    assert "<h3>Earlier</h3>" not in section
+    assert (
+        format_when(ahead.starts_at, ahead.client_timezone)
+        in section.split("<h3>Cancelled</h3>")[1]
+    )
+
+
 def test_the_video_link_of_an_upcoming_consultation_is_a_link_she_can_open(
     customer_client, customer
 ):
