@@ -284,6 +284,13 @@ class Booking(db.Model):
     def duration(self):
         return self.ends_at - self.starts_at
 
+    @property
+    def details_erased(self):
+        """Her account was deleted (``booking/privacy.py``): name, address, phone and
+        intake answers are erased, and only the time, type and money are left. Every
+        booking is made with an address, so an empty one means exactly this."""
+        return not self.email
+
 
 class BookingSlotClaim(db.Model):
     """One 15-minute cell of the calendar owned by one live booking (UNIQUE start)."""

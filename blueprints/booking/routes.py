@@ -309,7 +309,9 @@ def manage(token):
             deadline=policy.change_deadline(booking),
             free_change_hours=policy.FREE_CHANGE_HOURS,
             just_paid=just_paid,
-            booked_now=just_paid and booking.status == BookingStatus.CONFIRMED,
+            booked_now=just_paid
+            and booking.status == BookingStatus.CONFIRMED
+            and not booking.details_erased,
             manage_url=links.manage_url(booking),
             checkout_cancelled=request.args.get("checkout") == "cancelled",
             hold_active=booking.status == BookingStatus.HELD and booking.hold_expires_at > now,

@@ -409,6 +409,46 @@ def test_deleting_cancels_her_future_consultations_under_the_policy(
     assert all("cancelled" in m["Subject"] for m in cancelled)
 
 
+def test_her_old_manage_links_read_sensibly_once_her_phone_number_is_erased(
+    app, customer_client, mailbox, types, stripe_api
+):
+    from blueprints.booking.links import manage_token
+    from blueprints.booking.models import CallType
+
+    ahead = make_confirmed(types["initial"], soon(20), email=HER)  # a phone call
+    past = moved(make_confirmed(types["follow_up"], soon(30), email=HER), -timedelta(days=30))
+    video = moved(make_confirmed(types["follow_up"], soon(40), email=HER), -timedelta(days=60))
+    video.call_type = CallType.VIDEO
+    db.session.commit()
+    with app.test_request_context():
+        links = {
+            name: f"/consultations/manage/{manage_token(b)}"
+            for name, b in (("ahead", ahead), ("past", past), ("video", video))
+        }
+    assert "Dr. Brown will call you at +1 555 0100" in customer_client.get(links["past"]).text
+    unlock(customer_client, mailbox, HER)
+    assert delete(customer_client).status_code == 303
+
+    pages = {name: app.test_client().get(url) for name, url in links.items()}
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        page = response.get_data(as_text=True)
+        assert "call you at" not in page and "phone you at" not in page, name
+        assert "+1 555 0100" not in page, name
+        assert "You deleted your account" in page and "erased" in page, name
+        # Nothing to do with a booking that is no longer anyone's: no change, no calendar,
+        # no "find it in My account".
+        for offer in (
+            "Cancel my consultation",
+            "Add it to your calendar",
+            "Find this in My account",
+        ):
+            assert offer not in page, (name, offer)
+    assert "Phone call" in pages["ahead"].text and "Cancelled" in pages["ahead"].text
+    assert "Phone call" in pages["past"].text
+    assert "Video call" in pages["video"].text
+
+
 def test_a_refund_that_fails_leaves_her_account_and_booking_as_they_were(
     customer_client, mailbox, types, stripe_api
 ):
