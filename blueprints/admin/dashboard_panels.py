@@ -86,12 +86,14 @@ def consultations_panel():
         title="Consultations",
         links=[
             PanelLink(
-                "Consultations today", counts["today"], url_for("admin.schedule", view="day")
+                "Consultations today",
+                counts["today"],
+                url_for("admin.schedule", view="day", going_ahead=1),
             ),
             PanelLink(
                 "Consultations in the next 7 days",
                 counts["next_days"],
-                url_for("admin.schedule", view="upcoming"),
+                url_for("admin.schedule", view="upcoming", days=7),
             ),
         ],
         actions=[("Open the schedule", url_for("admin.schedule"))],

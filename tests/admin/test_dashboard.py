@@ -281,8 +281,8 @@ def test_dashboard_shows_each_figure_linking_to_its_list(staff_client, consultat
         ("from consultations today", _fee_payments(today, today)),
         ("from consultations this month", _fee_payments(first, last)),
         ("Orders to ship", "/admin/orders?state=to_ship"),
-        ("Consultations today", "/admin/schedule?view=day"),
-        ("Consultations in the next 7 days", "/admin/schedule?view=upcoming"),
+        ("Consultations today", "/admin/schedule?view=day&going_ahead=1"),
+        ("Consultations in the next 7 days", "/admin/schedule?view=upcoming&days=7"),
         ("New subscribers this week", f"/admin/newsletter?since={monday}#subscribers"),
         ("Subscribers on the list", "/admin/newsletter?status=confirmed"),
         ("Last issue: “Calcium myths”, recipients", "/admin/newsletter#issues"),
@@ -342,6 +342,52 @@ def test_each_revenue_link_lists_the_orders_its_figure_counts(staff_client):
     # The order list says what the days mean and offers every order.
     page = staff_client.get(_link_of(html, "from the shop today")).get_data(as_text=True)
     assert "paid or refunded" in page
+
+
+def _listed_bookings(client, url):
+    html = client.get(url).get_data(as_text=True)
+    return html, set(
+        map(int, re.findall(r'<article class="card booking-card" id="booking-(\d+)"', html))
+    )
+
+
+def test_each_consultation_figure_links_to_a_list_of_exactly_the_bookings_it_counts(
+    staff_client, consultation
+):
+    """ "3 Consultations in the next 7 days" opened a list of 5: a cancelled one and one
+    beyond the seven days were listed too. Each figure's list holds the rows it counts."""
+    now = utcnow()
+    today = now.astimezone(NEW_YORK).date()
+
+    def at(days, hour, status=BookingStatus.CONFIRMED):
+        local = datetime.combine(today + timedelta(days=days), datetime.min.time(), NEW_YORK)
+        return _booking(consultation, (local + timedelta(hours=hour)).astimezone(UTC), status)
+
+    later_today = at(0, 23.9)  # today (just before midnight): always ahead of now
+    cancelled_today = at(0, 23.8, BookingStatus.CANCELLED)
+    tomorrow = at(1, 9)
+    done = at(2, 9, BookingStatus.COMPLETED)
+    seventh = at(7, 23)
+    cancelled = at(3, 9, BookingStatus.CANCELLED)
+    held = at(4, 9)
+    held.status, held.hold_expires_at = BookingStatus.HELD, now + timedelta(minutes=20)
+    eighth = at(8, 9)
+    db.session.commit()
+
+    html = staff_client.get("/admin/").get_data(as_text=True)
+    expected = {
+        "Consultations today": {later_today.id},
+        "Consultations in the next 7 days": {tomorrow.id, done.id, seventh.id},
+    }
+    for label, counted in expected.items():
+        assert _figure(html, len(counted), label), label
+        page, listed = _listed_bookings(staff_client, _link_of(html, label))
+        assert listed == counted, label
+        assert not listed & {cancelled_today.id, cancelled.id, held.id, eighth.id}
+        # The list says in words what it holds, and offers every booking.
+        assert "Cancelled bookings and unpaid holds are not listed" in page, label
+    week = staff_client.get(_link_of(html, "Consultations in the next 7 days")).text
+    assert "Consultations going ahead in the 7 days after today" in week
 
 
 def test_new_subscribers_link_lists_exactly_this_weeks_confirmations(staff_client):
