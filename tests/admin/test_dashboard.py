@@ -11,6 +11,7 @@ import pytest
 from blueprints.admin.dashboard import business_periods
 from blueprints.booking import services as booking_services
 from blueprints.booking.events import record_event
+from blueprints.blog.models import PostStatus
 from blueprints.booking.models import (
     BookingEventKind,
     BookingStatus,
@@ -265,11 +266,11 @@ def test_dashboard_shows_each_figure_linking_to_its_list(staff_client, consultat
         assert _figure(html, "$463.45", f"Revenue {when}, after refunds")
         assert _figure(html, "$163.45", f"from the shop {when}")
         assert _figure(html, "$300.00", f"from consultations {when}")
-    assert _figure(html, 1, "Orders to ship")
-    assert _figure(html, 1, "Consultations today")
-    assert _figure(html, 1, "Consultations in the next 7 days")
+    assert _figure(html, 1, "Order to ship")
+    assert _figure(html, 1, "Consultation today")
+    assert _figure(html, 1, "Consultation in the next 7 days")
     assert _figure(html, 3, "Subscribers on the list")  # the issue's two readers, and one new
-    assert _figure(html, 1, "New subscribers this week")
+    assert _figure(html, 1, "New subscriber this week")
     assert _figure(html, 2, "Last issue: “Calcium myths”, recipients")
     assert _figure(html, 0, "Comments waiting for moderation")
     today = utcnow().astimezone(NEW_YORK).date()
@@ -280,15 +281,44 @@ def test_dashboard_shows_each_figure_linking_to_its_list(staff_client, consultat
         ("from the shop this month", _paid_orders(first, last)),
         ("from consultations today", _fee_payments(today, today)),
         ("from consultations this month", _fee_payments(first, last)),
-        ("Orders to ship", "/admin/orders?state=to_ship"),
-        ("Consultations today", "/admin/schedule?view=day&going_ahead=1"),
-        ("Consultations in the next 7 days", "/admin/schedule?view=upcoming&days=7"),
-        ("New subscribers this week", f"/admin/newsletter?since={monday}#subscribers"),
+        ("Order to ship", "/admin/orders?state=to_ship"),
+        ("Consultation today", "/admin/schedule?view=day&going_ahead=1"),
+        ("Consultation in the next 7 days", "/admin/schedule?view=upcoming&days=7"),
+        ("New subscriber this week", f"/admin/newsletter?since={monday}#subscribers"),
         ("Subscribers on the list", "/admin/newsletter?status=confirmed"),
         ("Last issue: “Calcium myths”, recipients", "/admin/newsletter#issues"),
         ("Comments waiting for moderation", "/admin/comments?status=pending"),
     ):
         assert _link_of(html, label) == url, label
+
+
+def test_a_figure_of_one_reads_in_the_singular_and_others_in_the_plural(
+    staff_client, consultation, make_post, make_comment
+):
+    """ "1 Orders to ship", "1 Scheduled posts", "1 New subscribers this week": wrong."""
+    _seed_business(consultation)
+    scheduled = make_post(status=PostStatus.SCHEDULED)
+    scheduled.publish_at = utcnow() + timedelta(days=2)
+    db.session.commit()
+    make_comment(make_post(status=PostStatus.PUBLISHED))  # one waiting, one published post
+    make_post()
+    make_post()  # two drafts
+    html = staff_client.get("/admin/").get_data(as_text=True)
+    for label in (
+        "Order to ship",
+        "Consultation today",
+        "Consultation in the next 7 days",
+        "New subscriber this week",
+        "Scheduled post",
+        "Published post",
+        "Comment waiting for moderation",
+    ):
+        assert _figure(html, 1, label), label
+    assert _figure(html, 2, "Draft posts")
+    assert _figure(html, 3, "Subscribers on the list")
+    assert _figure(html, 2, "Last issue: “Calcium myths”, recipients")
+    for wrong in ("Orders to ship", "Scheduled posts", "New subscribers this week"):
+        assert _figure(html, 1, wrong) is False, wrong
 
 
 def _month_of(day):
@@ -376,7 +406,7 @@ def test_each_consultation_figure_links_to_a_list_of_exactly_the_bookings_it_cou
 
     html = staff_client.get("/admin/").get_data(as_text=True)
     expected = {
-        "Consultations today": {later_today.id},
+        "Consultation today": {later_today.id},
         "Consultations in the next 7 days": {tomorrow.id, done.id, seventh.id},
     }
     for label, counted in expected.items():

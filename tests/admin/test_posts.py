@@ -356,9 +356,9 @@ def test_dashboard_counts_pending_comments_drafts_scheduled_and_published(
     html = staff_client.get("/admin/").get_data(as_text=True)
     assert '<strong class="figure">2</strong> Comments waiting for moderation' in html
     assert '<strong class="figure">2</strong> Draft posts' in html
-    assert '<strong class="figure">1</strong> Scheduled posts' in html
+    assert '<strong class="figure">1</strong> Scheduled post</a>' in html
     assert 'href="/admin/posts?status=scheduled"' in html
-    assert '<strong class="figure">1</strong> Published posts' in html
+    assert '<strong class="figure">1</strong> Published post</a>' in html
 
 
 def test_admin_pages_are_never_cached_or_indexed(staff_client):
