@@ -309,6 +309,10 @@ def test_an_assistants_reply_is_published_under_her_own_name_with_the_team_badge
     """Only the owner's replies are Dr. Brown's: Amy's reply carries her name and a badge
     saying she is on Dr. Brown's team, never the Author badge, and her form says so."""
     amy = signed_in_client(app, ASSISTANT_EMAIL, ASSISTANT_PASSWORD)
+    make_comment(post, body="Published already.", status=CommentStatus.APPROVED)
+    her_view = amy.get(f"/blog/{post.slug}").get_data(as_text=True)
+    assert "Reply as Dr. Brown's team" in her_view.replace("&#39;", "'")
+    assert "Reply as Author" not in her_view and "author-badge" not in her_view
     waiting = make_comment(post, body="Is walking enough for my hips?")
     form = amy.get(f"/admin/comments/{waiting.id}/reply").get_data(as_text=True)
     assert (
