@@ -73,7 +73,7 @@ def send_sign_in_link(email, *, actor=None):
     Flushes; the caller commits, and the outbox sends after the commit."""
     email = normalise_email(email)
     code, link_token = issue_code(email, SIGN_IN)
-    send_sign_in_code(email, code, link_token)
+    send_sign_in_code(email, code, link_token, by_staff=actor is not None)
     if actor is not None:
         customer = customer_for_email(email, create=False)
         record_staff_action(

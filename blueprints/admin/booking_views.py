@@ -44,25 +44,37 @@ def _day_arg():
 
 VIEWS = ("upcoming", "day", "week")
 UPCOMING_SHOWN = 100  # bookings on the upcoming list; the week view reaches the rest
+MAX_DAYS_AHEAD = 366  # the upcoming list's ``days`` filter (the dashboard asks for 7)
 
 
 def _midnight(day, zone):
     return datetime.combine(day, datetime.min.time(), tzinfo=zone)
 
 
-def _render_schedule(view, day, meeting_forms=None, status=200):
+def _render_schedule(view, day, meeting_forms=None, status=200, *, days=None, going_ahead=False):
     """The schedule page: ``upcoming`` (today onward), one ``day`` or the ``week`` of
-    ``day``; ``meeting_forms`` holds a meeting-link form sent back with its errors."""
+    ``day``; ``meeting_forms`` holds a meeting-link form sent back with its errors.
+
+    The dashboard's figures link to the rows they count: ``days`` (upcoming only) lists
+    the consultations going ahead in that many days after today, ``going_ahead`` leaves
+    out cancelled bookings and holds (``services.GOING_AHEAD``), as
+    ``services.consultation_counts`` does."""
     zone = practitioner_zone()
     now = utcnow()
     today = now.astimezone(zone).date()
-    if view == "upcoming":
+    statuses = services.GOING_AHEAD if going_ahead or days else services.SCHEDULE_STATUSES
+    if view == "upcoming" and days:
+        first, last = today + timedelta(days=1), today + timedelta(days=days + 1)
+        start, end = day_span(first, last - timedelta(days=1), zone)
+        bookings = services.schedule(start, end, now, statuses=statuses)
+    elif view == "upcoming":
         first, last = today, None
         bookings = services.schedule(_midnight(today, zone), None, now, limit=UPCOMING_SHOWN)
     else:
         first = day - timedelta(days=day.weekday()) if view == "week" else day
         last = first + timedelta(days=7 if view == "week" else 1)
-        bookings = services.schedule(_midnight(first, zone), _midnight(last, zone), now)
+        start, end = _midnight(first, zone), _midnight(last, zone)
+        bookings = services.schedule(start, end, now, statuses=statuses)
     by_day = {}
     for booking in bookings:
         by_day.setdefault(booking.starts_at.astimezone(zone).date(), []).append(booking)
@@ -83,6 +95,8 @@ def _render_schedule(view, day, meeting_forms=None, status=200):
         today=today,
         by_day=sorted(by_day.items()),
         more=UPCOMING_SHOWN if view == "upcoming" and len(bookings) == UPCOMING_SHOWN else 0,
+        days=days if view == "upcoming" else None,
+        going_ahead=bool(going_ahead or days),
         previous=first - step,
         following=first + step,
         attention=services.needing_attention(),
@@ -101,7 +115,12 @@ def schedule():
     view = request.args.get("view")
     if view not in VIEWS:
         view = "day" if request.args.get("day") else "upcoming"
-    return _render_schedule(view, _day_arg())
+    return _render_schedule(
+        view,
+        _day_arg(),
+        days=parse_id(request.args.get("days", ""), MAX_DAYS_AHEAD),
+        going_ahead=request.args.get("going_ahead") == "1",
+    )
 
 
 @bp.get("/schedule/day-sheet")

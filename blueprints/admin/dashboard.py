@@ -4,7 +4,8 @@
 
     @dashboard_panel(order=20)
     def shop_panel():
-        return Panel(title="Shop", links=[PanelLink("Orders to ship", count, url_for(...))])
+        return Panel(title="Shop", links=[PanelLink("Orders to ship", count, url_for(...),
+                                                     one="Order to ship")])
 
 A panel function runs on each dashboard request; it returns a ``Panel`` or ``None``
 (nothing to show). ``periods()`` gives every panel the same "today", "this week" and
@@ -31,6 +32,13 @@ class PanelLink:
     url: str | None
     # The figure's parts, shown under it (e.g. revenue from the shop and from consultations).
     parts: tuple["PanelLink", ...] = ()
+    # The label when the count is 1 ("Order to ship"); ``label`` is the plural.
+    one: str | None = None
+
+    @property
+    def words(self):
+        """The label as the figure reads: singular for a count of 1."""
+        return self.one if self.one and self.count == 1 else self.label
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ def shop_panel():
                 "Orders to ship",
                 shop_reports.orders_to_ship_count(),
                 url_for("admin.orders", state="to_ship"),
+                one="Order to ship",
             ),
         ],
         actions=[("All orders", url_for("admin.orders", state="all"))],
@@ -86,12 +87,16 @@ def consultations_panel():
         title="Consultations",
         links=[
             PanelLink(
-                "Consultations today", counts["today"], url_for("admin.schedule", view="day")
+                "Consultations today",
+                counts["today"],
+                url_for("admin.schedule", view="day", going_ahead=1),
+                one="Consultation today",
             ),
             PanelLink(
                 "Consultations in the next 7 days",
                 counts["next_days"],
-                url_for("admin.schedule", view="upcoming"),
+                url_for("admin.schedule", view="upcoming", days=7),
+                one="Consultation in the next 7 days",
             ),
         ],
         actions=[("Open the schedule", url_for("admin.schedule"))],
@@ -108,13 +113,25 @@ def newsletter_panel():
     monday = week_start.astimezone(practitioner_zone()).date()
     new = url_for("admin.newsletter", since=monday.isoformat(), _anchor="subscribers")
     links = [
-        PanelLink("New subscribers this week", figures["new_this_week"], new),
-        PanelLink("Subscribers on the list", figures["list_size"], confirmed),
+        PanelLink(
+            "New subscribers this week",
+            figures["new_this_week"],
+            new,
+            one="New subscriber this week",
+        ),
+        PanelLink(
+            "Subscribers on the list", figures["list_size"], confirmed, one="Subscriber on the list"
+        ),
     ]
     if issue is not None:
         issues = url_for("admin.newsletter", _anchor="issues")
         links += [
-            PanelLink(f"Last issue: “{issue.subject}”, recipients", issue.recipient_count, issues),
+            PanelLink(
+                f"Last issue: “{issue.subject}”, recipients",
+                issue.recipient_count,
+                issues,
+                one=f"Last issue: “{issue.subject}”, recipient",
+            ),
             PanelLink("Sent", counts["sent"], issues),
             PanelLink("Waiting to send", counts["pending"], issues),
             PanelLink("Failed or bounced", counts["failed"] + counts["bounced"], issues),

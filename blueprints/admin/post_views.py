@@ -42,7 +42,7 @@ from blueprints.blog.scheduling import (
     publish_time_from_local,
 )
 from blueprints.core.security import staff_required
-from blueprints.core.timezones import format_time, practitioner_zone, zone_name
+from blueprints.core.timezones import format_time, format_when, practitioner_zone, zone_name
 from blueprints.core.types import utcnow
 from blueprints.media.library import picture
 from blueprints.pages.content import author_profile
@@ -211,9 +211,17 @@ def post_preview(post_id=None):
     records = form.reference_records()
     title = form.title.data or "(no title yet)"
     published_at = post.published_at if post and post.published_at else utcnow()
+    publish_at = post.publish_at if post and post.status == PostStatus.SCHEDULED else None
     if form.publish_at.data is not None:
         with suppress(ScheduleError):  # the preview shows the date it can
-            published_at = publish_time_from_local(form.publish_at.data)
+            published_at = publish_at = publish_time_from_local(form.publish_at.data)
+    # A post not published now is not dated as if it were: it says when it will be.
+    not_published = None
+    if post is None or post.status != PostStatus.PUBLISHED:
+        not_published = "Not published yet"
+        if publish_at is not None:
+            when = format_when(publish_at, practitioner_zone())
+            not_published += f": to be published {when}"
     shown = SimpleNamespace(
         id=post.id if post else 0,
         slug=form.slug.data or slugify(title) or "preview",
@@ -221,6 +229,7 @@ def post_preview(post_id=None):
         summary=form.summary.data or "",
         author_name=post.author_name if post else DEFAULT_AUTHOR,
         published_at=published_at,
+        not_published=not_published,
         reviewed_at=reviewed_at_from_date(form.reviewed_on.data),
         reviewer_name=(form.reviewer.data or "").strip() or None,
         updated_at=utcnow(),

@@ -13,6 +13,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
+from blueprints.account.roles import is_owner
 from blueprints.account.services import authenticate, sign_out_everywhere
 from blueprints.account.sign_in import (
     complete_sign_in,
@@ -32,6 +33,7 @@ from blueprints.blog.comments import (
     add_staff_reply,
     moderate_comments,
     moderation_queue_query,
+    staff_reply_name,
 )
 from blueprints.blog.editing import (
     SlugTakenError,
@@ -126,17 +128,25 @@ def _blog_panel():
                 "Comments waiting for moderation",
                 counts["pending_comments"],
                 url_for("admin.comments", status="pending"),
+                one="Comment waiting for moderation",
             ),
-            PanelLink("Draft posts", counts["draft_posts"], url_for("admin.posts", status="draft")),
+            PanelLink(
+                "Draft posts",
+                counts["draft_posts"],
+                url_for("admin.posts", status="draft"),
+                one="Draft post",
+            ),
             PanelLink(
                 "Scheduled posts",
                 counts["scheduled_posts"],
                 url_for("admin.posts", status="scheduled"),
+                one="Scheduled post",
             ),
             PanelLink(
                 "Published posts",
                 counts["published_posts"],
                 url_for("admin.posts", status="published"),
+                one="Published post",
             ),
         ],
         actions=[("Write a new post", url_for("admin.post_new"))],
@@ -399,8 +409,9 @@ def comments_moderate():
 @bp.route("/comments/<int:comment_id>/reply", methods=["GET", "POST"])
 @staff_required
 def comment_reply(comment_id):
-    """A staff reply: published at once with the "Author" badge, under the signed-in
-    account's name, and approving the comment it answers."""
+    """A staff reply: published at once, approving the comment it answers; the owner's
+    as Dr. Brown with the "Author" badge, an assistant's under her own name with the
+    team badge. The form says which."""
     comment = db.session.get(Comment, comment_id)
     if comment is None:
         abort(404)
@@ -415,7 +426,13 @@ def comment_reply(comment_id):
         # From the post page, back to it; from the queue, back to the queue.
         return redirect(safe_next(url_for("admin.comments", **_filter_args())), code=303)
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/comment_reply.html", comment=comment, form=form), status
+    return render_template(
+        "admin/comment_reply.html",
+        comment=comment,
+        form=form,
+        publish_as=staff_reply_name(_staff(), comment.post),
+        as_author=is_owner(_staff()),
+    ), status
 
 
 def _filter_args():

@@ -6,7 +6,7 @@ one query (``approved_threads``); a reader whose session remembers her own waiti
 comments runs one more (``own_pending``), on her private, never cached, page. Every change of a
 comment's status follows ``COMMENT_TRANSITIONS`` (``models.py``). What the public form
 says about its author is never proof (``commenters.py``): only a staff member signed in
-writes a reply with the "Author" badge (``add_staff_reply``).
+writes a staff reply, and only the owner's carries the "Author" badge (``add_staff_reply``).
 """
 
 import unicodedata
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, case, delete, exists, func, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
+from blueprints.account.roles import is_owner
 from blueprints.blog.cache_tags import post_page_tag
 from blueprints.blog.commenters import looks_like_staff, reply_notices_wanted
 from blueprints.blog.emails import (
@@ -64,6 +65,7 @@ class ThreadedComment:
     body_html: str
     created_at: datetime
     by_staff: bool = False
+    as_author: bool = False
     replies: list["ThreadedComment"] = field(default_factory=list)
 
 
@@ -98,7 +100,9 @@ _count_approved = (
 # row the post's approved comments and threads in all (the pager and the heading).
 _APPROVED_PAGE = (
     select(
-        *_comment["id", "parent_id", "author_name", "body_html", "created_at", "by_staff"],
+        *_comment[
+            "id", "parent_id", "author_name", "body_html", "created_at", "by_staff", "as_author"
+        ],
         _count_approved.scalar_subquery().label("total"),
         _count_approved.where(_Counted.c.parent_id.is_(None)).scalar_subquery().label("threads"),
     )
@@ -145,7 +149,12 @@ def approved_threads(post, page=1):
     for row in db.session.execute(_APPROVED_PAGE, params):
         total, thread_count = row.total, row.threads
         comment = ThreadedComment(
-            row.id, row.author_name, row.body_html, row.created_at, bool(row.by_staff)
+            row.id,
+            row.author_name,
+            row.body_html,
+            row.created_at,
+            bool(row.by_staff),
+            bool(row.as_author),
         )
         if row.parent_id is None:
             threads[row.id] = comment
@@ -343,11 +352,21 @@ def _recent_staff_reply(answered, actor, body):
     return None
 
 
+def staff_reply_name(actor, post):
+    """The name a reply by ``actor`` is published under: the owner's replies are the
+    post's author's (Dr. Brown, the "Author" badge, ``as_author``); an assistant's carry
+    her own name and the team badge."""
+    if is_owner(actor):
+        return post.author_name
+    return (actor.name or "").strip()[:80] or "Dr. Brown's team"
+
+
 def add_staff_reply(answered, *, body, actor):
-    """Publish a staff reply to ``answered`` as the post's author (Dr. Brown) with the
-    "Author" badge, and approve the comment it answers (and that comment's thread, if
-    it waits too). ``actor`` is the staff account that wrote it (the audit log names
-    her; readers see the post's author).
+    """Publish a staff reply to ``answered`` and approve the comment it answers (and
+    that comment's thread, if it waits too). ``actor`` is the staff account that wrote
+    it: the owner's reply is published as the post's author (Dr. Brown) with the
+    "Author" badge, an assistant's under her own name with the team badge
+    (``staff_reply_name``).
 
     Only a view that checked the user is signed in as staff may call this; ``by_staff``
     is set here and nowhere else. A reply to a reply joins the thread, as readers' do.
@@ -372,12 +391,13 @@ def add_staff_reply(answered, *, body, actor):
     reply = Comment(
         post_id=top.post_id,
         parent_id=top.id,
-        author_name=top.post.author_name,
+        author_name=staff_reply_name(actor, top.post),
         author_email=normalise_email(actor.email),
         body_md=body,
         body_html=render_comment(body),
         status=CommentStatus.APPROVED,
         by_staff=True,
+        as_author=is_owner(actor),
         created_at=now,
         moderated_at=now,
     )

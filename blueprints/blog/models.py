@@ -307,9 +307,12 @@ class Comment(db.Model):
     status: Mapped[CommentStatus] = mapped_column(
         enum_column(CommentStatus, name="comment_status"), default=CommentStatus.PENDING
     )
-    # The "Author" badge: written only by ``comments.add_staff_reply``, for someone signed
-    # in as staff; no form field reaches it.
+    # A staff reply: written only by ``comments.add_staff_reply``, for someone signed in
+    # as staff; no form field reaches it. ``as_author``: the owner's reply, published as
+    # the post's author with the "Author" badge; an assistant's has her own name and the
+    # team badge.
     by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    as_author: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -244,5 +244,5 @@ def change_meeting_link(booking, url, *, actor, now=None):
         ics_sequence=Booking.ics_sequence + 1,
     ):
         return True, False  # past, or cancelled a moment ago: nothing to tell her
-    emails.send_meeting_link_change(booking)
+    emails.send_meeting_link_change(booking, first=before is None)
     return True, True

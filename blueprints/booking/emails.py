@@ -159,13 +159,16 @@ def send_cancellation(booking, refunded_cents):
     )
 
 
-def send_meeting_link_change(booking):
-    """Staff changed her video link: the new one, and her calendar entry updated."""
+def send_meeting_link_change(booking, first=False):
+    """Staff set her video link: the link, and her calendar entry updated. ``first``:
+    she had none before (the email gives her the link), else it changed."""
+    subject = "Your video link" if first else "New video link"
     _send(
         booking,
         "booking_meeting_link",
-        f"New video link for your consultation, {client_time(booking)}",
+        f"{subject} for your consultation, {client_time(booking)}",
         invite="REQUEST",
+        first=first,
     )
 
 

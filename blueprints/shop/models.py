@@ -271,6 +271,11 @@ ORDER_TRANSITIONS = Transitions(
 REFUNDABLE_STATUSES = ORDER_TRANSITIONS.sources(_S.REFUNDED)
 # A vest waits to ship while paid, also after part of it was refunded.
 SHIPPABLE_STATUSES = ORDER_TRANSITIONS.sources(_S.SHIPPED)
+# The orders whose money was taken (some of it may have been given back since): what
+# staff's totals count. Pending, expired and cancelled orders took nothing.
+MONEY_TAKEN_STATUSES = frozenset(
+    {_S.PAID, _S.FULFILLED, _S.SHIPPED, _S.PARTIALLY_REFUNDED, _S.REFUNDED}
+)
 
 
 class OrderEventKind(StrEnum):

@@ -7,13 +7,20 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from blueprints.core.csv_files import amount, csv_text
 from blueprints.core.timezones import day_span, practitioner_zone, to_zone
 from blueprints.shop import reports
-from blueprints.shop.models import SHIPPABLE_STATUSES, Order, OrderLine, OrderStatus, Refund
+from blueprints.shop.models import (
+    MONEY_TAKEN_STATUSES,
+    SHIPPABLE_STATUSES,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Refund,
+)
 from extensions import db
 
 PAGE_SIZE = 50
@@ -128,9 +135,10 @@ def find_orders(query, page=1):
 @dataclass(frozen=True)
 class Totals:
     currency: str
-    orders: int
+    orders: int  # those whose money was taken
     total_cents: int
     refunded_cents: int
+    unpaid: int = 0  # listed, never paid: not counted
 
     @property
     def net_cents(self):
@@ -138,19 +146,26 @@ class Totals:
 
 
 def order_totals(query):
-    """For every order ``query`` lists (not only one page): per currency, how many,
-    their totals, what was refunded; one query.
+    """For every order ``query`` lists (not only one page): per currency, how many
+    took money (``MONEY_TAKEN_STATUSES``), their totals, what was refunded, and how
+    many listed never took any (pending, expired, cancelled: not counted); one query.
 
     Listed by the days money moved, the totals are the money moved on those days
     (``shop.reports.money_moved``, two more queries): an order paid on them counts
     whole, a refund made on them counts, whenever the order was paid. Their net is the
     dashboard's "from the shop" figure for those days."""
+    took = Order.status.in_(MONEY_TAKEN_STATUSES)
+
+    def taken_sum(column):
+        return func.coalesce(func.sum(case((took, column), else_=0)), 0)
+
     rows = db.session.execute(
         select(
             Order.currency,
             func.count(),
-            func.coalesce(func.sum(Order.total_cents), 0),
-            func.coalesce(func.sum(Order.refunded_cents), 0),
+            func.coalesce(func.sum(case((took, 1), else_=0)), 0),
+            taken_sum(Order.total_cents),
+            taken_sum(Order.refunded_cents),
         )
         .where(*_conditions(query))
         .group_by(Order.currency)
@@ -158,17 +173,25 @@ def order_totals(query):
     ).all()
     if not _by_payment_days(query):
         return [
-            Totals(currency.upper(), count, int(total), int(refunded))
-            for currency, count, total, refunded in rows
+            Totals(currency.upper(), int(paid), int(total), int(refunded), listed - int(paid))
+            for currency, listed, paid, total, refunded in rows
         ]
     span = day_span(query.first_day, query.last_day)
     (taken,), (refunded,) = reports.money_moved([span], *_state_and_words(query))
-    counts = {currency: count for currency, count, _total, _refunded in rows}
-    return [
-        Totals(currency.upper(), counts.get(currency, 0), taken.get(currency, 0),
-               refunded.get(currency, 0))
-        for currency in sorted(counts.keys() | taken.keys() | refunded.keys())
-    ]  # fmt: skip
+    counts = {currency: (int(paid), listed - int(paid)) for currency, listed, paid, *_ in rows}
+    totals = []
+    for currency in sorted(counts.keys() | taken.keys() | refunded.keys()):
+        paid, unpaid = counts.get(currency, (0, 0))
+        totals.append(
+            Totals(
+                currency.upper(),
+                paid,
+                taken.get(currency, 0),
+                refunded.get(currency, 0),
+                unpaid,
+            )
+        )
+    return totals
 
 
 def state_counts():

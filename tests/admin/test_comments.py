@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from blueprints.blog.models import DEFAULT_AUTHOR, Comment, CommentStatus, PostStatus
 from extensions import db
+from tests.conftest import ASSISTANT_EMAIL, ASSISTANT_PASSWORD, signed_in_client
 
 
 @pytest.fixture
@@ -289,6 +290,52 @@ def test_staff_reply_from_the_queue_shows_the_author_badge_and_approves_the_comm
     assert "replied to your comment" in message["Subject"]
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Walking *helps*; add stairs." in text and "/blog/commenter/" in text
+
+
+def test_the_owners_reply_form_says_it_is_published_as_dr_brown_with_the_author_badge(
+    staff_client, post, make_comment
+):
+    waiting = make_comment(post, body="Is walking enough for my hips?")
+    form = staff_client.get(f"/admin/comments/{waiting.id}/reply").get_data(as_text=True)
+    assert (
+        f"published as <strong>{DEFAULT_AUTHOR}</strong> with the "
+        '<span class="status author-badge">Author</span> badge'
+    ) in form
+
+
+def test_an_assistants_reply_is_published_under_her_own_name_with_the_team_badge(
+    app, post, make_comment, assistant, mailbox
+):
+    """Only the owner's replies are Dr. Brown's: Amy's reply carries her name and a badge
+    saying she is on Dr. Brown's team, never the Author badge, and her form says so."""
+    amy = signed_in_client(app, ASSISTANT_EMAIL, ASSISTANT_PASSWORD)
+    make_comment(post, body="Published already.", status=CommentStatus.APPROVED)
+    her_view = amy.get(f"/blog/{post.slug}").get_data(as_text=True)
+    assert "Reply as Dr. Brown's team" in her_view.replace("&#39;", "'")
+    assert "Reply as Author" not in her_view and "author-badge" not in her_view
+    waiting = make_comment(post, body="Is walking enough for my hips?")
+    form = amy.get(f"/admin/comments/{waiting.id}/reply").get_data(as_text=True)
+    assert (
+        "published as <strong>Amy</strong> with the "
+        '<span class="status team-badge">Dr. Brown\'s team</span> badge'
+    ) in form
+    assert DEFAULT_AUTHOR not in form and "author-badge" not in form
+
+    response = amy.post(f"/admin/comments/{waiting.id}/reply", data={"body": "Yes, daily."})
+    assert response.status_code == 303
+    [reply] = _replies_to(waiting)
+    assert reply.author_name == "Amy" and reply.by_staff is True and reply.as_author is False
+    queue = amy.get("/admin/comments?status=all").get_data(as_text=True)
+    row = queue[queue.index(f'id="comment-{reply.id}"') :]
+    assert 'Amy <span class="status team-badge">Dr. Brown\'s team</span>' in row[:2000]
+
+    page = app.test_client().get(f"/blog/{post.slug}").get_data(as_text=True)
+    reply_html = page[page.index(f'id="comment-{reply.id}"') :]
+    author = reply_html[: reply_html.index("</p>")]
+    assert 'Amy <span class="status team-badge">Dr. Brown\'s team</span>' in author
+    assert "author-badge" not in author and DEFAULT_AUTHOR not in author
+    [message] = mailbox.wait_for(1)
+    assert "Amy replied to your comment" in message.get_body(("plain",)).get_content()
 
 
 def test_staff_reply_to_a_reply_joins_the_thread_and_publishes_both(

@@ -230,6 +230,27 @@ def test_staff_email_her_a_sign_in_code_and_never_see_it(staff_client, margaret,
     assert code not in stored[0].code_hash
 
 
+def test_a_code_staff_send_says_dr_browns_team_sent_it_and_where_to_sign_in(
+    app, client, staff_client, margaret, mailbox
+):
+    """ "Did not ask for it? Someone may have typed your address by mistake" is wrong
+    when staff sent it at her request: it says so, with the sign-in page's address."""
+    staff_client.post("/admin/customers/sign-in-link", data={"email": margaret})
+    message = mailbox.wait_for(1)[0]
+    sign_in_page = app.config["SITE_URL"].rstrip("/") + "/account/sign-in"
+    for body in (text_part(message), html_part(message).replace("&#39;", "'")):
+        assert "Dr. Brown's team sent you this email at your request" in body
+        assert sign_in_page in body
+        assert "typed your address by mistake" not in body
+        assert "never share the code" in body
+
+    # The code she asks for herself keeps its warning.
+    mailbox.clear()
+    client.post("/account/sign-in", data={"email": "someone@example.com"})
+    own = text_part(mailbox.wait_for(1)[0])
+    assert "typed your address by mistake" in own and "Dr. Brown's team sent" not in own
+
+
 def test_sending_a_code_needs_the_csrf_token_and_a_known_address(staff_client, margaret, mailbox):
     refused = staff_client.post(
         "/admin/customers/sign-in-link", data={"email": margaret}, csrf=False

@@ -11,6 +11,7 @@ import pytest
 from blueprints.admin.dashboard import business_periods
 from blueprints.booking import services as booking_services
 from blueprints.booking.events import record_event
+from blueprints.blog.models import PostStatus
 from blueprints.booking.models import (
     BookingEventKind,
     BookingStatus,
@@ -265,11 +266,11 @@ def test_dashboard_shows_each_figure_linking_to_its_list(staff_client, consultat
         assert _figure(html, "$463.45", f"Revenue {when}, after refunds")
         assert _figure(html, "$163.45", f"from the shop {when}")
         assert _figure(html, "$300.00", f"from consultations {when}")
-    assert _figure(html, 1, "Orders to ship")
-    assert _figure(html, 1, "Consultations today")
-    assert _figure(html, 1, "Consultations in the next 7 days")
+    assert _figure(html, 1, "Order to ship")
+    assert _figure(html, 1, "Consultation today")
+    assert _figure(html, 1, "Consultation in the next 7 days")
     assert _figure(html, 3, "Subscribers on the list")  # the issue's two readers, and one new
-    assert _figure(html, 1, "New subscribers this week")
+    assert _figure(html, 1, "New subscriber this week")
     assert _figure(html, 2, "Last issue: “Calcium myths”, recipients")
     assert _figure(html, 0, "Comments waiting for moderation")
     today = utcnow().astimezone(NEW_YORK).date()
@@ -280,15 +281,44 @@ def test_dashboard_shows_each_figure_linking_to_its_list(staff_client, consultat
         ("from the shop this month", _paid_orders(first, last)),
         ("from consultations today", _fee_payments(today, today)),
         ("from consultations this month", _fee_payments(first, last)),
-        ("Orders to ship", "/admin/orders?state=to_ship"),
-        ("Consultations today", "/admin/schedule?view=day"),
-        ("Consultations in the next 7 days", "/admin/schedule?view=upcoming"),
-        ("New subscribers this week", f"/admin/newsletter?since={monday}#subscribers"),
+        ("Order to ship", "/admin/orders?state=to_ship"),
+        ("Consultation today", "/admin/schedule?view=day&going_ahead=1"),
+        ("Consultation in the next 7 days", "/admin/schedule?view=upcoming&days=7"),
+        ("New subscriber this week", f"/admin/newsletter?since={monday}#subscribers"),
         ("Subscribers on the list", "/admin/newsletter?status=confirmed"),
         ("Last issue: “Calcium myths”, recipients", "/admin/newsletter#issues"),
         ("Comments waiting for moderation", "/admin/comments?status=pending"),
     ):
         assert _link_of(html, label) == url, label
+
+
+def test_a_figure_of_one_reads_in_the_singular_and_others_in_the_plural(
+    staff_client, consultation, make_post, make_comment
+):
+    """ "1 Orders to ship", "1 Scheduled posts", "1 New subscribers this week": wrong."""
+    _seed_business(consultation)
+    scheduled = make_post(status=PostStatus.SCHEDULED)
+    scheduled.publish_at = utcnow() + timedelta(days=2)
+    db.session.commit()
+    make_comment(make_post(status=PostStatus.PUBLISHED))  # one waiting, one published post
+    make_post()
+    make_post()  # two drafts
+    html = staff_client.get("/admin/").get_data(as_text=True)
+    for label in (
+        "Order to ship",
+        "Consultation today",
+        "Consultation in the next 7 days",
+        "New subscriber this week",
+        "Scheduled post",
+        "Published post",
+        "Comment waiting for moderation",
+    ):
+        assert _figure(html, 1, label), label
+    assert _figure(html, 2, "Draft posts")
+    assert _figure(html, 3, "Subscribers on the list")
+    assert _figure(html, 2, "Last issue: “Calcium myths”, recipients")
+    for wrong in ("Orders to ship", "Scheduled posts", "New subscribers this week"):
+        assert _figure(html, 1, wrong) is False, wrong
 
 
 def _month_of(day):
@@ -342,6 +372,52 @@ def test_each_revenue_link_lists_the_orders_its_figure_counts(staff_client):
     # The order list says what the days mean and offers every order.
     page = staff_client.get(_link_of(html, "from the shop today")).get_data(as_text=True)
     assert "paid or refunded" in page
+
+
+def _listed_bookings(client, url):
+    html = client.get(url).get_data(as_text=True)
+    return html, set(
+        map(int, re.findall(r'<article class="card booking-card" id="booking-(\d+)"', html))
+    )
+
+
+def test_each_consultation_figure_links_to_a_list_of_exactly_the_bookings_it_counts(
+    staff_client, consultation
+):
+    """ "3 Consultations in the next 7 days" opened a list of 5: a cancelled one and one
+    beyond the seven days were listed too. Each figure's list holds the rows it counts."""
+    now = utcnow()
+    today = now.astimezone(NEW_YORK).date()
+
+    def at(days, hour, status=BookingStatus.CONFIRMED):
+        local = datetime.combine(today + timedelta(days=days), datetime.min.time(), NEW_YORK)
+        return _booking(consultation, (local + timedelta(hours=hour)).astimezone(UTC), status)
+
+    later_today = at(0, 23.9)  # today (just before midnight): always ahead of now
+    cancelled_today = at(0, 23.8, BookingStatus.CANCELLED)
+    tomorrow = at(1, 9)
+    done = at(2, 9, BookingStatus.COMPLETED)
+    seventh = at(7, 23)
+    cancelled = at(3, 9, BookingStatus.CANCELLED)
+    held = at(4, 9)
+    held.status, held.hold_expires_at = BookingStatus.HELD, now + timedelta(minutes=20)
+    eighth = at(8, 9)
+    db.session.commit()
+
+    html = staff_client.get("/admin/").get_data(as_text=True)
+    expected = {
+        "Consultation today": {later_today.id},
+        "Consultations in the next 7 days": {tomorrow.id, done.id, seventh.id},
+    }
+    for label, counted in expected.items():
+        assert _figure(html, len(counted), label), label
+        page, listed = _listed_bookings(staff_client, _link_of(html, label))
+        assert listed == counted, label
+        assert not listed & {cancelled_today.id, cancelled.id, held.id, eighth.id}
+        # The list says in words what it holds, and offers every booking.
+        assert "Cancelled bookings and unpaid holds are not listed" in page, label
+    week = staff_client.get(_link_of(html, "Consultations in the next 7 days")).text
+    assert "Consultations going ahead in the 7 days after today" in week
 
 
 def test_new_subscribers_link_lists_exactly_this_weeks_confirmations(staff_client):

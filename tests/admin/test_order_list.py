@@ -183,6 +183,38 @@ def test_totals_add_up_every_order_listed_per_currency_on_every_page(staff_clien
     assert "$999.00" not in totals  # not listed, not counted
 
 
+def test_totals_count_only_money_taken_not_orders_never_paid(staff_client, vest):
+    """ "All orders" added BB-00001's $429.00 to the total though it was never paid: the
+    totals count the money taken (paid, fulfilled, shipped, refunded in part or whole),
+    say so, and say how many listed orders they leave out."""
+    make_order(vest, email="paid@example.com", total_cents=10000, commit=False)
+    make_order(vest, email="shipped@example.com", total_cents=2000,
+               status=OrderStatus.SHIPPED, commit=False)  # fmt: skip
+    make_order(vest, email="part@example.com", total_cents=3000, refunded_cents=1000,
+               status=OrderStatus.PARTIALLY_REFUNDED, commit=False)  # fmt: skip
+    for status in (OrderStatus.PENDING, OrderStatus.EXPIRED, OrderStatus.CANCELLED):
+        unpaid = make_order(vest, email=f"{status.value}@example.com", total_cents=42900,
+                            status=status, commit=False)  # fmt: skip
+        unpaid.paid_at = None
+    db.session.commit()
+
+    _, page = _page(staff_client, state="all")
+    assert "pending@example.com" in page  # still listed
+    totals = page.split("<caption>", 1)[1].split("</table>", 1)[0]
+    assert (
+        '<th scope="row">USD</th><td>3</td><td>$150.00</td><td>$10.00</td><td>$140.00</td>'
+        in totals
+    )
+    assert "$429.00" not in totals and "$1,437.00" not in totals
+    assert "Only money taken is counted" in page
+    assert "3 orders listed were not paid and are not counted" in page
+
+    _, pending = _page(staff_client, state="pending")
+    assert "pending@example.com" in pending
+    assert "$429.00" not in pending.split("<caption>", 1)[1].split("</table>", 1)[0]
+    assert "1 order listed was not paid and is not counted" in pending
+
+
 # --- CSV ------------------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """Writing posts: create, edit, preview (stores nothing), slugs, tags,
 publish and unpublish, and that GET or a missing CSRF token never changes anything."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -136,6 +137,30 @@ def test_preview_of_an_existing_post_leaves_it_unchanged(staff_client, make_post
     assert '<h1 id="post-title">Changed</h1>' in response.get_data(as_text=True)
     post = _only_post()
     assert (post.title, post.body_md) == ("Kept title", "kept body")
+
+
+def _shown_date(html):
+    return re.search(r"<dt>Published</dt> <dd>(.*?)</dd>", html).group(1)
+
+
+def test_preview_of_a_post_not_yet_published_says_so_not_todays_date(staff_client, make_post):
+    """A draft's preview said "Published 5 December 2026": it is not published."""
+    new = staff_client.post("/admin/posts/new/preview", data=_form(action="preview")).text
+    assert _shown_date(new) == "Not published yet"
+    draft = make_post(title="A draft")
+    html = staff_client.post(f"/admin/posts/{draft.id}/preview", data=_form(action="preview"))
+    assert _shown_date(html.text) == "Not published yet"
+    # A time chosen to publish it at is what the preview says.
+    scheduled = staff_client.post(
+        "/admin/posts/new/preview", data=_form(action="preview", publish_at="2031-03-04T09:30")
+    ).text
+    shown = _shown_date(scheduled)
+    assert shown.startswith("Not published yet: to be published ") and "4 March" in shown
+    assert "9:30 am" in shown
+    # A published post's preview keeps its date.
+    live = make_post(title="Live", status=PostStatus.PUBLISHED)
+    html = staff_client.post(f"/admin/posts/{live.id}/preview", data=_form(action="preview"))
+    assert "<time datetime=" in _shown_date(html.text)
 
 
 def test_taken_slug_shows_the_form_back_with_what_was_typed(staff_client, make_post):
@@ -356,9 +381,9 @@ def test_dashboard_counts_pending_comments_drafts_scheduled_and_published(
     html = staff_client.get("/admin/").get_data(as_text=True)
     assert '<strong class="figure">2</strong> Comments waiting for moderation' in html
     assert '<strong class="figure">2</strong> Draft posts' in html
-    assert '<strong class="figure">1</strong> Scheduled posts' in html
+    assert '<strong class="figure">1</strong> Scheduled post</a>' in html
     assert 'href="/admin/posts?status=scheduled"' in html
-    assert '<strong class="figure">1</strong> Published posts' in html
+    assert '<strong class="figure">1</strong> Published post</a>' in html
 
 
 def test_admin_pages_are_never_cached_or_indexed(staff_client):

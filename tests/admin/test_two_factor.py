@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from blueprints.account.models import User
 from extensions import db
-from tests.conftest import STAFF_EMAIL
+from tests.conftest import ASSISTANT_EMAIL, ASSISTANT_PASSWORD, STAFF_EMAIL, signed_in_client
 
 
 def _user():
@@ -193,3 +193,25 @@ def test_the_code_step_opens_again_after_fifteen_minutes(app, client, auth):
     assert response.status_code == 303
     assert client.get("/admin/").status_code == 200
     assert _user().totp_failures == 0
+
+
+def test_the_two_step_page_tells_staff_to_ask_the_owner_not_to_run_a_command(app, client, auth):
+    auth.login()
+    page = client.get("/admin/two-factor").get_data(as_text=True)
+    assert "flask --app" not in page and "reset-totp" not in page
+    # She is the owner: another owner can reset it, or whoever looks after the website.
+    assert "another owner can reset" in page and "Staff page" in page
+    # The code step of the sign-in says the same to someone who lost her phone.
+    secret = _enrol(client, auth)
+    auth.logout()
+    auth.login()
+    step = client.get("/admin/login/code").get_data(as_text=True)
+    assert "ask the owner to reset" in step and "reset-totp" not in step
+    assert secret not in step
+
+
+def test_an_assistant_is_told_to_ask_the_owner_who_resets_it_on_the_staff_page(app, assistant):
+    amy = signed_in_client(app, ASSISTANT_EMAIL, ASSISTANT_PASSWORD)
+    page = amy.get("/admin/two-factor").get_data(as_text=True)
+    assert "ask the owner" in page and "on the Staff page" in page
+    assert "reset-totp" not in page

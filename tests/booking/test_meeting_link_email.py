@@ -88,6 +88,7 @@ def test_a_changed_link_emails_her_once_with_the_link_her_time_and_the_updated_e
         assert links.booking_from_token(token).id == booking.id
     assert f"Join the video call: {NEW_ROOM}" in text
     assert f'href="{NEW_ROOM}"' in html and "Join the video call</a>" in html
+    assert "has changed" in text and "has changed" in html
     # The same calendar entry, moved on one SEQUENCE, now at the new room.
     event = _invitation(message)
     assert str(event["uid"]) == emails.calendar_uid(booking)
@@ -158,3 +159,23 @@ def test_clearing_her_link_emails_her_only_when_the_link_she_joins_by_changes(
             assert "We will email you the new one before the call." in text
     else:
         assert mailbox.messages == []
+
+
+def test_her_first_video_link_is_sent_as_her_link_not_as_a_change(app, staff, booking, mailbox):
+    """She had no link yet (no room of her own, no usual room): the email gives her
+    the link, and says nothing "has changed"."""
+    app.config["BOOKING_MEETING_URL"] = None
+    booking.meeting_url = None
+    db.session.commit()
+
+    page = _post_link(staff, booking, NEW_ROOM)
+
+    assert "emailed" in page.text
+    (message,) = mailbox.wait_for(1)
+    assert message["Subject"].startswith("Your video link for your consultation")
+    text, html = text_part(message), unescape(html_part(message))
+    for body in (text, html):
+        assert "Here is the video link for your" in body
+        assert "has changed" not in body and "no longer works" not in body
+    assert f"Join the video call: {NEW_ROOM}" in text
+    assert "adds the link to the entry in your calendar" in text

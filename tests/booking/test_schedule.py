@@ -1,6 +1,7 @@
 """Staff's schedule: it opens on what is coming (not only today), keeps its day and week
 views, gives each video consultation a meeting link, and prints a day sheet."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -222,3 +223,23 @@ def test_the_upcoming_list_costs_the_same_queries_for_few_or_many_bookings(
             assert staff.get("/admin/schedule").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counter.statements
+
+
+def test_unanswered_intake_questions_read_not_answered_on_cards_and_day_sheet(staff, types):
+    # "Fractures: none given" reads as "no fractures": a blank answer must say it was
+    # never answered, the same words for every question, on every page staff read.
+    booking = make_confirmed(types["initial"], free(types["initial"])[0], email="blank@example.com")
+    day = _local_day(booking)
+    pages = {
+        "upcoming": staff.get("/admin/schedule").text,
+        "day": staff.get(f"/admin/schedule?view=day&day={day.isoformat()}").text,
+        "day sheet": staff.get(f"/admin/schedule/day-sheet?day={day.isoformat()}").text,
+    }
+    for name, page in pages.items():
+        assert "blank@example.com" in page, name
+        for question in ("Age", "DEXA T-scores", "Fractures", "Bone medications", "Goals"):
+            assert re.search(rf"<dt>{question}</dt><dd[^>]*>not answered</dd>", page), (
+                name,
+                question,
+            )
+        assert "none given" not in page and "not given" not in page, name

@@ -38,6 +38,7 @@ NOT_PAGES = {
     "admin.newsletter_export",
     "admin.newsletter_preview_html",
     "admin.orders_csv",
+    "admin.schedule_payments_csv",
     "admin.customer_by_email",
 }
 # Seen before signing in (the second step needs a pending sign-in).

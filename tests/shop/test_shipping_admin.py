@@ -138,3 +138,9 @@ def test_checkout_offers_at_most_five_rates_so_a_sixth_on_sale_is_refused(staff_
         "/admin/shipping/new", data={**GOOD, "name": "Courier", "active": ""}
     )
     assert response.status_code == 303
+
+
+def test_the_free_shipping_amount_is_explained_in_plain_words_not_a_setting_name(staff_client):
+    page = staff_client.get("/admin/shipping").get_data(as_text=True)
+    assert "FLASK_SHIPPING_FREE_ABOVE_CENTS" not in page and "The setting" not in page
+    assert "ask the person who looks after the website" in page
