@@ -117,13 +117,14 @@ def check_order_quantity(variant, quantity):
 
 
 def add_to_cart(cart, variant_id, quantity):
-    """Add ``quantity`` of a variant to the cart (or raise :class:`ShopError`). A program
-    already in the cart stays there once."""
+    """Add ``quantity`` of a variant to the cart (or raise :class:`ShopError`); returns
+    ``(line, added)``. A program already in the cart stays there once: nothing is added
+    then (``added`` is False)."""
     variant = _buyable_variant(variant_id)
     line = next((ln for ln in cart.lines if ln.variant_id == variant.id), None)
     if line is not None and variant.product.is_program:
         _check_quantity(variant, quantity)
-        return line
+        return line, False
     _check_quantity(variant, quantity, line.quantity if line else 0)
     if line is None:
         line = CartLine(variant=variant, quantity=quantity)
@@ -132,7 +133,7 @@ def add_to_cart(cart, variant_id, quantity):
         line.quantity += quantity
     cart.updated_at = utcnow()
     db.session.flush()
-    return line
+    return line, True
 
 
 def _cart_line(cart, line_id):

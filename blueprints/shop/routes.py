@@ -202,7 +202,7 @@ def add_to_cart():
             return _render_product(product, form, exc.status, exc.message)
     current = cart.current_cart(create=True)
     try:
-        cart.add_to_cart(current, variant.id, form.quantity.data)
+        _line, added = cart.add_to_cart(current, variant.id, form.quantity.data)
     except QuantityRefused as exc:
         db.session.rollback()
         form.refuse_quantity(exc.message)
@@ -212,7 +212,10 @@ def add_to_cart():
         return _render_product(product, form, exc.status, exc.message)
     db.session.commit()
     # She stays on the product; the message links to the cart (base.html, "cart").
-    flash(f"Added {variant.label()} to your cart.", "cart")
+    if added:
+        flash(f"Added {variant.label()} to your cart.", "cart")
+    else:
+        flash(f"{variant.label()} is already in your cart. A program is bought once.", "cart")
     return redirect(url_for("shop.product", slug=product.slug), 303)
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from blueprints.shop.models import Cart, CartLine, Order
 from extensions import db
-from tests.shop.conftest import add_to_cart, checkout, make_vest
+from tests.shop.conftest import add_to_cart, checkout, make_program, make_vest
 
 
 def _lines():
@@ -170,3 +170,15 @@ def test_the_header_count_follows_the_cart_and_no_page_carries_it(client, app):
     stranger = app.test_client()
     assert "<span data-cart-count></span>" in stranger.get("/").get_data(as_text=True)
     assert _count_cookie(stranger) is None
+
+
+def test_adding_a_program_already_in_the_cart_says_so_and_keeps_one(client):
+    program = make_program()
+    first = add_to_cart(client, program.variants[0])
+    assert "Added 12-Week Back Program" in client.get(first.headers["Location"]).text
+    response = add_to_cart(client, program.variants[0])
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "12-Week Back Program (Online program) is already in your cart." in page
+    assert "Added 12-Week Back Program" not in page
+    assert [line.quantity for line in _lines()] == [1]
