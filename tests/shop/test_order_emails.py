@@ -89,3 +89,15 @@ def test_the_address_names_its_country_in_full_not_by_its_code(client, stripe_ap
     assert "Toronto ON M4C 1B5\nCanada\n" in text and "\nCA\n" not in text
     assert "Toronto ON M4C 1B5<br>Canada" in html and "<br>CA" not in html
 
+
+def test_the_order_email_links_to_her_orders_in_my_account(client, stripe_api, mailbox):
+    _buy_vest_and_program(client, stripe_api)
+
+    [message] = mailbox.wait_for(1)
+    text, html = text_part(message), html_part(message)
+    link = "http://localhost/account/sign-in?next=/account/%23orders"
+    assert link in text.split("My account")[1]
+    assert f'href="{link}"' in html
+    # The link opens the sign-in page, which brings her back to her orders.
+    page = client.get(link.removeprefix("http://localhost")).get_data(as_text=True)
+    assert '<input type="hidden" name="next" value="/account/#orders">' in page
