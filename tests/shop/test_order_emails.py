@@ -79,8 +79,8 @@ def _buy_vest_shipped_to_toronto(client, stripe_api):
 
 
 def test_the_address_names_its_country_in_full_not_by_its_code(client, stripe_api, mailbox):
-    """"Toronto ON M4C 1B5 / CA" reads as California: the order keeps (and the email and
-    receipt print) "Canada"."""
+    """An address ending "Toronto ON M4C 1B5 / CA" reads as California: the order keeps
+    (and the email and receipt print) "Canada"."""
     order = _buy_vest_shipped_to_toronto(client, stripe_api)
 
     assert order.shipping_address.splitlines()[-2:] == ["Toronto ON M4C 1B5", "Canada"]
