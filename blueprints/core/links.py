@@ -15,10 +15,15 @@ def site_url():
     return current_app.config["SITE_URL"].rstrip("/")
 
 
+def site_path(endpoint, **values):
+    """The path of ``endpoint`` on this site, in a request or outside one (a webhook's
+    email, a cron job): for a ``next`` inside an absolute link."""
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
 def external_url(endpoint, **values):
     """The absolute address of ``endpoint`` on ``SITE_URL``."""
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return site_url() + path
+    return site_url() + site_path(endpoint, **values)
 
 
 def signer(salt):

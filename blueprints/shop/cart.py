@@ -9,12 +9,12 @@ from sqlalchemy import select
 from blueprints.core.types import utcnow
 from blueprints.shop.errors import (
     PROGRAM_QUANTITY_MESSAGE,
-    QUANTITY_MESSAGE,
     NotAvailable,
-    ShopError,
+    QuantityRefused,
     SoldOut,
+    quantity_message,
 )
-from blueprints.shop.holds import check_option_quantity
+from blueprints.shop.holds import max_per_option
 from blueprints.shop.models import MAX_LINE_QUANTITY, Cart, CartLine, Variant
 from extensions import db
 
@@ -61,47 +61,79 @@ def _buyable_variant(variant_id):
     return variant
 
 
-def check_quantity(quantity):
-    """Refuse a quantity outside 1 to :data:`MAX_LINE_QUANTITY`."""
-    if quantity is None or not 1 <= quantity <= MAX_LINE_QUANTITY:
-        raise ShopError(QUANTITY_MESSAGE)
+def max_per_order(variant):
+    """The most of ``variant`` one order may have, however many are left: a program
+    once; a limited-stock option (a vest's size and weight, held while its buyer pays)
+    up to ``SHOP_MAX_PER_OPTION``; anything else up to :data:`MAX_LINE_QUANTITY`."""
+    if variant.product.is_program:
+        return 1
+    if variant.stock is None:
+        return MAX_LINE_QUANTITY
+    return min(max_per_option(), MAX_LINE_QUANTITY)
 
 
-def _check_stock(variant, quantity):
+def max_quantity(variant):
+    """The most of ``variant`` she can choose now: the smaller of :func:`max_per_order`
+    and what is left (0 when sold out). The product page's hint and field, the cart's
+    field and every refusal of a quantity name this one number."""
+    limit = max_per_order(variant)
+    return limit if variant.stock is None else max(0, min(limit, variant.stock))
+
+
+def _check_quantity(variant, quantity, in_cart=0):
+    """Refuse ``quantity`` (None when not a whole number) more of ``variant``, when the
+    cart already holds ``in_cart`` of it, unless it is from 1 to what
+    :func:`max_quantity` leaves. Raises :class:`QuantityRefused` or :class:`SoldOut`."""
+    if variant.product.is_program:
+        # A program is bought once (it gives one reader access): its quantity is 1.
+        if quantity != 1:
+            raise QuantityRefused(PROGRAM_QUANTITY_MESSAGE)
+        return
     if variant.sold_out:
         raise SoldOut(f"Sorry, {variant.label()} is sold out.")
-    if variant.stock is not None and quantity > variant.stock:
-        raise SoldOut(f"Sorry, only {variant.stock} of {variant.label()} left.")
+    maximum = max_quantity(variant)
+    room = maximum - in_cart
+    if in_cart and (quantity is None or not 1 <= quantity <= room):
+        held = f"Your cart already holds {in_cart} of {variant.label()}"
+        if room <= 0:
+            raise QuantityRefused(f"{held}, and you can buy at most {maximum}.")
+        raise QuantityRefused(
+            f"{held}, and you can buy at most {maximum}. {quantity_message(room)}"
+        )
+    if quantity is None or not 1 <= quantity <= maximum:
+        raise QuantityRefused(quantity_message(maximum))
 
 
-def _check_program_quantity(variant, quantity):
-    """A program is bought once (it gives one reader access): its quantity is 1."""
-    if variant.product.is_program and quantity != 1:
-        raise ShopError(PROGRAM_QUANTITY_MESSAGE)
+def check_order_quantity(variant, quantity):
+    """Refuse a cart line of ``quantity`` above what one order may have
+    (:func:`max_per_order`) when it is checked out; the stock left is taken then, by one
+    conditional update."""
+    maximum = max_per_order(variant)
+    if not 1 <= quantity <= maximum:
+        raise QuantityRefused(
+            f"You can buy at most {maximum} of {variant.label()} in one order. "
+            "Please change its quantity in your cart."
+        )
 
 
 def add_to_cart(cart, variant_id, quantity):
-    """Add ``quantity`` of a variant to the cart (or raise :class:`ShopError`). A program
-    already in the cart stays there once."""
-    check_quantity(quantity)
+    """Add ``quantity`` of a variant to the cart (or raise :class:`ShopError`); returns
+    ``(line, added)``. A program already in the cart stays there once: nothing is added
+    then (``added`` is False)."""
     variant = _buyable_variant(variant_id)
-    _check_program_quantity(variant, quantity)
     line = next((ln for ln in cart.lines if ln.variant_id == variant.id), None)
     if line is not None and variant.product.is_program:
-        return line
-    total = quantity + (line.quantity if line else 0)
-    if total > MAX_LINE_QUANTITY:
-        raise ShopError(f"You can buy at most {MAX_LINE_QUANTITY} of one item.")
-    check_option_quantity(variant, total)
-    _check_stock(variant, total)
+        _check_quantity(variant, quantity)
+        return line, False
+    _check_quantity(variant, quantity, line.quantity if line else 0)
     if line is None:
         line = CartLine(variant=variant, quantity=quantity)
         cart.lines.append(line)
     else:
-        line.quantity = total
+        line.quantity += quantity
     cart.updated_at = utcnow()
     db.session.flush()
-    return line
+    return line, True
 
 
 def _cart_line(cart, line_id):
@@ -112,12 +144,9 @@ def _cart_line(cart, line_id):
 
 
 def update_cart_line(cart, line_id, quantity):
-    """Change a line's quantity (1 to :data:`MAX_LINE_QUANTITY`)."""
+    """Change a line's quantity (1 to its :func:`max_quantity`)."""
     line = _cart_line(cart, line_id)
-    check_quantity(quantity)
-    _check_program_quantity(line.variant, quantity)
-    check_option_quantity(line.variant, quantity)
-    _check_stock(line.variant, quantity)
+    _check_quantity(line.variant, quantity)
     line.quantity = quantity
     db.session.flush()
     return line

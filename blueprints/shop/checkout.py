@@ -11,14 +11,10 @@ from blueprints.core.links import external_url
 from blueprints.core.states import claim_status
 from blueprints.core.stripe import create_checkout_session, expire_checkout_session
 from blueprints.core.types import utcnow
-from blueprints.shop.cart import check_quantity
+from blueprints.shop.cart import check_order_quantity
 from blueprints.shop.errors import NotAvailable, PaymentUnavailable, ShopError, SoldOut
 from blueprints.shop.events import record_event
-from blueprints.shop.holds import (
-    CHECKOUT_LIFETIME,
-    check_option_quantity,
-    check_visitor_holds,
-)
+from blueprints.shop.holds import CHECKOUT_LIFETIME, check_visitor_holds
 from blueprints.shop.models import Order, OrderEventKind, OrderLine, OrderStatus
 from blueprints.shop.shipping import checkout_shipping_options, offer_shipping, shipping_countries
 from blueprints.shop.stock import release_stock, take_stock
@@ -56,8 +52,7 @@ def place_order(cart, client_key=None, ship_to=None):
         variant = cart_line.variant
         if not variant.active or not variant.product.active:
             raise NotAvailable(f"Sorry, {variant.label()} is no longer available.")
-        check_quantity(cart_line.quantity)
-        check_option_quantity(variant, cart_line.quantity)
+        check_order_quantity(variant, cart_line.quantity)
         order.lines.append(
             OrderLine(
                 variant_id=variant.id,

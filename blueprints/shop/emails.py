@@ -2,12 +2,18 @@
 programs" link (text + HTML)."""
 
 from blueprints.core.outbox import queue_email
-from blueprints.shop.links import PROGRAMS_LINK_MAX_AGE, order_programs_url, programs_url
+from blueprints.shop.links import (
+    PROGRAMS_LINK_MAX_AGE,
+    my_orders_url,
+    order_programs_url,
+    programs_url,
+)
 
 
 def send_order_confirmation(order):
-    """Queue the confirmation: the lines, the total and, for programs, the order's own
-    link (the address was typed at Stripe by whoever paid: it opens nothing more)."""
+    """Queue the confirmation: the lines, the total, a link to her orders in My account
+    (she signs in with this address first) and, for programs, the order's own link (the
+    address was typed at Stripe by whoever paid: it opens nothing more)."""
     has_programs = any(line.is_program for line in order.lines)
     return queue_email(
         order.email,
@@ -15,6 +21,7 @@ def send_order_confirmation(order):
         f"Your Better Bones order {order.reference}",
         order=order,
         programs_link=order_programs_url(order) if has_programs else None,
+        orders_link=my_orders_url(),
     )
 
 

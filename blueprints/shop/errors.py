@@ -5,16 +5,25 @@ on its form; any it does not catch is rendered as the error page with its status
 """
 
 from blueprints.core.errors import UserError
-from blueprints.shop.models import MAX_ACTIVE_RATES, MAX_LINE_QUANTITY
+from blueprints.shop.models import MAX_ACTIVE_RATES
 
-QUANTITY_MESSAGE = f"Please choose a quantity from 1 to {MAX_LINE_QUANTITY}."
 PROGRAM_QUANTITY_MESSAGE = "A program is for one person: you can buy it once per order."
+
+
+def quantity_message(maximum):
+    """The one message for a quantity that is not a whole number from 1 to ``maximum``
+    (the option's :func:`~blueprints.shop.cart.max_quantity`), as its hint says it."""
+    return f"Please choose a quantity from 1 to {maximum}."
 
 
 class ShopError(UserError):
     """A problem the customer (or, on staff pages, staff) can understand."""
 
     status = 400
+
+
+class QuantityRefused(ShopError):
+    """A quantity the option cannot have: the view shows it beside the quantity field."""
 
 
 class NotAvailable(ShopError):

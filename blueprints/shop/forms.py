@@ -1,4 +1,5 @@
-"""Shop forms. Quantities are validated here and again by the services and the schema."""
+"""Shop forms. Quantities are read here as whole numbers; their range is the option's,
+checked by the cart (``shop/cart.py``) and again by the schema."""
 
 from wtforms import (
     BooleanField,
@@ -23,8 +24,7 @@ from wtforms.validators import (
 
 from blueprints.core.forms import DayRangeForm, Dollars, Form, parse_dollars
 from blueprints.core.types import MAX_ID, parse_id
-from blueprints.shop.errors import PROGRAM_QUANTITY_MESSAGE, QUANTITY_MESSAGE
-from blueprints.shop.models import MAX_LINE_QUANTITY, SHIPPING_COUNTRIES, ProductKind
+from blueprints.shop.models import SHIPPING_COUNTRIES, ProductKind
 
 CHOOSE_SIZE = "Please choose a size."
 # The most stock staff can enter for one option: well inside an INTEGER column.
@@ -32,14 +32,15 @@ MAX_STOCK = 1_000_000
 
 
 class QuantityField(IntegerField):
-    """A whole number from 1 to ``MAX_LINE_QUANTITY``, with one plain message for anything
-    else."""
+    """A whole number, or None for anything else (empty, "2.5", "abc"). Its range is the
+    option's (``shop/cart.py`` ``max_quantity``), known once the option is: the cart
+    refuses any other quantity with the one message that names it."""
 
     def process_formdata(self, valuelist):
         try:
             super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(QUANTITY_MESSAGE) from exc
+        except ValueError:
+            self.data = None
 
 
 class AddToCartForm(Form):
@@ -56,14 +57,7 @@ class AddToCartForm(Form):
         "Added weight",
         validators=[Optional(), NumberRange(1, 1000, "Please choose an added weight.")],
     )
-    quantity = QuantityField(
-        "Quantity",
-        default=1,
-        validators=[
-            InputRequired(QUANTITY_MESSAGE),
-            NumberRange(1, MAX_LINE_QUANTITY, QUANTITY_MESSAGE),
-        ],
-    )
+    quantity = QuantityField("Quantity")
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)
@@ -76,27 +70,21 @@ class AddToCartForm(Form):
                 valid = False
         return valid
 
+    def refuse_quantity(self, message):
+        """Show the cart's refusal of the quantity (``QuantityRefused``) on its field."""
+        self.quantity.errors = [*self.quantity.errors, message]
+
 
 class ProgramCartForm(AddToCartForm):
-    """A program is bought once: the page has no quantity, and any other than 1 is
-    refused."""
+    """A program is bought once: the page has no quantity (1), and the cart refuses any
+    other."""
 
-    quantity = QuantityField(
-        "Quantity",
-        default=1,
-        validators=[Optional(), NumberRange(1, 1, PROGRAM_QUANTITY_MESSAGE)],
-    )
+    quantity = QuantityField("Quantity", default=1)
 
 
 class CartLineForm(Form):
     line_id = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
-    quantity = QuantityField(
-        "Quantity",
-        validators=[
-            InputRequired(QUANTITY_MESSAGE),
-            NumberRange(1, MAX_LINE_QUANTITY, QUANTITY_MESSAGE),
-        ],
-    )
+    quantity = QuantityField("Quantity")
 
 
 class RemoveLineForm(Form):

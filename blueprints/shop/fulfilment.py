@@ -24,6 +24,7 @@ from blueprints.shop.models import (
     OrderEventKind,
     OrderStatus,
     ProgramAccess,
+    country_name,
 )
 from blueprints.shop.shipping import check_paid_shipping
 from blueprints.shop.stock import take_stock
@@ -64,6 +65,8 @@ def _shipping_paid(checkout):
 
 
 def _shipping_from(checkout):
+    """The address she typed at Checkout, as printed on a label, her receipt and her
+    email: its country by name ("Canada"), never by its code ("CA" reads as California)."""
     details = _shipping_details(checkout)
     if not details:
         return None
@@ -78,7 +81,7 @@ def _shipping_from(checkout):
         stripe_value(address, "line1", ""),
         stripe_value(address, "line2", ""),
         city_line,
-        stripe_value(address, "country", ""),
+        country_name(stripe_value(address, "country", "")),
     ]
     return "\n".join(p for p in parts if p)
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, or_, select, text
 
-from blueprints.shop.errors import ShopError, TooManyHolds
+from blueprints.shop.errors import TooManyHolds
 from blueprints.shop.models import Order, OrderLine, OrderStatus
 from extensions import db
 
@@ -29,13 +29,6 @@ _LOCK_NAMESPACE = 0x5B0B
 def max_per_option():
     """The most of one limited-stock option (a vest size and weight) one order holds."""
     return current_app.config["SHOP_MAX_PER_OPTION"]
-
-
-def check_option_quantity(variant, quantity):
-    """Refuse more of a limited-stock option than one order may hold."""
-    cap = max_per_option()
-    if variant.stock is not None and quantity > cap:
-        raise ShopError(f"You can buy at most {cap} of each vest option in one order.")
 
 
 def visitor_key(address):

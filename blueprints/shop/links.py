@@ -19,7 +19,7 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature
 
 from blueprints.core.addresses import normalise_email
-from blueprints.core.links import external_url, signer
+from blueprints.core.links import external_url, signer, site_path
 from blueprints.core.types import MAX_ID
 from blueprints.shop.models import Order
 from extensions import db
@@ -81,6 +81,12 @@ def order_programs_path(order):
 def order_programs_url(order):
     """The absolute program link of ``order`` (for its emails)."""
     return external_url("my_account.order_programs", token=order_programs_token(order))
+
+
+def my_orders_url():
+    """The sign-in page of My account, which brings her to her orders once she is signed
+    in (for the order email: she signs in with the address it was sent to)."""
+    return external_url("account.sign_in", next=site_path("my_account.home") + "#orders")
 
 
 def tracking_url(order):

@@ -140,6 +140,13 @@ class Variant(db.Model):
 # Where vests ship (ISO 3166 codes, as Stripe takes them) and how pages name them. A new
 # country needs its name here and the CHECK below widened by a migration.
 SHIPPING_COUNTRIES = {"US": "United States", "CA": "Canada"}
+
+
+def country_name(code):
+    """How pages and addresses name the country of ``code`` (itself when unknown)."""
+    return SHIPPING_COUNTRIES.get(code, code)
+
+
 # Stripe Checkout takes at most five shipping options: at most five rates on sale.
 MAX_ACTIVE_RATES = 5
 
@@ -178,7 +185,7 @@ class ShippingRate(db.Model):
 
     @property
     def country_name(self):
-        return SHIPPING_COUNTRIES.get(self.country, self.country)
+        return country_name(self.country)
 
     @property
     def delivery(self):

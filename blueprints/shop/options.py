@@ -76,6 +76,17 @@ def option_grid(variants):
     )
 
 
+def named_option(variants, grid, variant_id=None, size=None, weight=None):
+    """The option of ``variants`` that a product page's form names (by its id, else by
+    its size and weight when the product has a ``grid``), for sale or not; None when it
+    names none."""
+    if variant_id is not None:
+        return next((v for v in variants if v.id == variant_id), None)
+    if grid is None:
+        return None
+    return grid.variant((size or "").strip(), weight)
+
+
 def resolve_option(variants, size, weight):
     """The option of ``variants`` (a product's active options) in ``size`` with
     ``weight`` pounds added, for sale now. Raises :class:`ShopError` (400) for a pair that

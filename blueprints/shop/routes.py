@@ -23,7 +23,7 @@ from blueprints.shop import (
     shipping,
 )
 from blueprints.shop.blueprint import bp
-from blueprints.shop.errors import QUANTITY_MESSAGE, PaymentUnavailable, ShopError
+from blueprints.shop.errors import PaymentUnavailable, QuantityRefused, ShopError
 from blueprints.shop.forms import (
     AddToCartForm,
     CartLineForm,
@@ -34,7 +34,6 @@ from blueprints.shop.forms import (
     ShipToForm,
 )
 from blueprints.shop.models import (
-    MAX_LINE_QUANTITY,
     SHIPPING_COUNTRIES,
     Order,
     OrderStatus,
@@ -43,9 +42,11 @@ from blueprints.shop.models import (
 )
 from extensions import db, limiter
 
-# What the pages tell the buyer, from the rules themselves.
+# What the pages tell the buyer, from the rules themselves: the most of an option she
+# can choose (the hint, the field's max and every refusal name it), how long a checkout
+# holds its items.
 LIMITS = {
-    "max_quantity": MAX_LINE_QUANTITY,
+    "max_quantity": cart.max_quantity,
     "hold_minutes": holds.CHECKOUT_MINUTES,
 }
 
@@ -60,12 +61,16 @@ def index():
 def _render_product(product, form, status=200, error=None, variants=None):
     tags = catalogue.product_tags(product)
     variants = catalogue.product_options(product) if variants is None else variants
+    grid = options.option_grid(variants)
     return (
         render_template(
             "shop/product.html",
             product=product,
             variants=variants,
-            grid=options.option_grid(variants),
+            grid=grid,
+            chosen=options.named_option(
+                variants, grid, form.variant_id.data, form.size.data, form.weight.data
+            ),
             size_guide=options.SIZE_GUIDE,
             stock_text=options.stock_text,
             stock_class=options.stock_class,
@@ -75,8 +80,6 @@ def _render_product(product, form, status=200, error=None, variants=None):
             error=error,
             related=related_posts([tag.id for tag in tags]),
             **LIMITS,
-            # A vest option is held while its buyer pays: fewer of one per order.
-            max_per_order=MAX_LINE_QUANTITY if product.is_program else holds.max_per_option(),
             **_product_shipping(product),
         ),
         status,
@@ -127,7 +130,6 @@ def _render_cart(status=200, error=None):
             line_form=CartLineForm(formdata=None),
             checkout_form=CheckoutForm(formdata=None),
             **LIMITS,
-            max_per_option=holds.max_per_option(),
         ),
         status,
     )
@@ -200,13 +202,20 @@ def add_to_cart():
             return _render_product(product, form, exc.status, exc.message)
     current = cart.current_cart(create=True)
     try:
-        cart.add_to_cart(current, variant.id, form.quantity.data or 1)
+        _line, added = cart.add_to_cart(current, variant.id, form.quantity.data)
+    except QuantityRefused as exc:
+        db.session.rollback()
+        form.refuse_quantity(exc.message)
+        return _render_product(product, form, exc.status)
     except ShopError as exc:
         db.session.rollback()
         return _render_product(product, form, exc.status, exc.message)
     db.session.commit()
     # She stays on the product; the message links to the cart (base.html, "cart").
-    flash(f"Added {variant.label()} to your cart.", "cart")
+    if added:
+        flash(f"Added {variant.label()} to your cart.", "cart")
+    else:
+        flash(f"{variant.label()} is already in your cart. A program is bought once.", "cart")
     return redirect(url_for("shop.product", slug=product.slug), 303)
 
 
@@ -226,8 +235,8 @@ def _change_cart(change, done):
 @bp.post("/cart/update")
 def update_cart():
     form = CartLineForm()
-    if not form.validate():
-        return _render_cart(400, (form.quantity.errors or [QUANTITY_MESSAGE])[0])
+    if not form.validate():  # the quantity's range is the cart's to check: only the line
+        return _render_cart(400, "That item is no longer in your cart.")
     return _change_cart(
         lambda: cart.update_cart_line(cart.current_cart(), form.line_id.data, form.quantity.data),
         "Your cart is updated.",

@@ -1,6 +1,8 @@
 // Progressive enhancement of a vest's page (templates/shop/_buy_form.html): its size and
 // added weight as two choices, with the chosen option's price and stock beside the
-// button. Without this file the page offers one choice of both, which works the same.
+// button, and the most of it she can buy in the quantity's hint and max (data-max, from
+// shop/cart.py max_quantity). Without this file the page offers one choice of both,
+// which works the same.
 document.addEventListener("DOMContentLoaded", function () {
   "use strict";
   var form = document.querySelector("form[data-options]");
@@ -13,6 +15,8 @@ document.addEventListener("DOMContentLoaded", function () {
   var price = status.querySelector("[data-option-price]");
   var stock = status.querySelector("[data-option-stock]");
   var button = form.querySelector("button[type=submit]");
+  var quantity = form.querySelector("input[name=quantity]");
+  var hint = form.querySelector("[data-quantity-hint]");
 
   function optionFor(s, w) {
     for (var i = 0; i < combined.options.length; i++) {
@@ -31,6 +35,11 @@ document.addEventListener("DOMContentLoaded", function () {
       ? option.getAttribute("data-stock") + (buyable ? "" : ": please choose another size or weight")
       : "Not made in this size and weight: please choose another";
     if (button) button.disabled = !buyable;
+    if (buyable && quantity && hint) {
+      var most = option.getAttribute("data-max");
+      quantity.max = most;
+      hint.textContent = "From 1 to " + most + ".";
+    }
   }
 
   // The two choices take the place of the one: only they are sent.

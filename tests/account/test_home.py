@@ -151,6 +151,22 @@ def test_receipt_of_her_order_lists_what_she_paid_and_prints(customer_client, cu
     assert "data-print" in html and 'class="breadcrumbs no-print"' in html
 
 
+def test_the_receipt_says_ship_to_until_the_order_ships(customer_client, customer):
+    address = "Ann Reader\n12 Danforth Ave\nToronto ON M4C 1B5\nCanada"
+    waiting = rows.paid_order(customer.email, make_vest())
+    shipped = rows.paid_order(
+        customer.email, waiting.lines[0].variant.product, tracking_number="LX1"
+    )
+    waiting.shipping_address = shipped.shipping_address = address
+    db.session.commit()
+
+    html = _page(customer_client, f"/account/orders/{waiting.id}")
+    assert "<dt>Ship to</dt>" in html and "Shipped to" not in html
+    assert "Toronto ON M4C 1B5\nCanada</dd>" in html
+    html = _page(customer_client, f"/account/orders/{shipped.id}")
+    assert "<dt>Shipped to</dt>" in html
+
+
 def test_a_receipt_of_another_address_or_an_unpaid_checkout_is_not_found(customer_client, customer):
     program = rows.program("back-program")
     theirs = rows.paid_order(OTHER, program)

@@ -1,5 +1,6 @@
 """A vest's options in Chromium at 1366 and 390 px (#19.3): size and weight chosen as two
-choices, the chosen option's price and stock shown beside the button as they change, a
+choices, the chosen option's price and stock shown beside the button as they change (and
+the most of it she can buy in the quantity's hint and max), a
 sold-out pair refused before sending, added to the cart; axe finds nothing, and on a
 phone the page does not scroll sideways."""
 
@@ -38,12 +39,16 @@ def test_choose_a_vest_by_size_and_weight_at_two_widths(browser, live_server, de
         price = page.locator("[data-option-price]")
         stock = page.locator("[data-option-stock]")
         add = page.get_by_role("button", name="Add to cart")
+        quantity = page.get_by_label("Quantity")
+        hint = page.locator("#quantity-hint")
 
         # The one combined choice gives way to the two.
         expect(page.get_by_label("Size and added weight")).to_be_hidden()
         expect(size).to_have_value("S")
         expect(price).to_have_text("$89.00")
         expect(stock).to_have_text("Only 2 left")
+        expect(hint).to_have_text("From 1 to 2.")
+        expect(quantity).to_have_attribute("max", "2")
         # A sold-out pair says so, and cannot be sent.
         size.select_option("XL")
         weight.select_option("12")
@@ -55,6 +60,9 @@ def test_choose_a_vest_by_size_and_weight_at_two_widths(browser, live_server, de
         expect(price).to_have_text("$109.00")
         expect(stock).to_have_text(re.compile(r"In stock|Only \d left"))
         expect(add).to_be_enabled()
+        # Plenty left: the per-order limit of one vest option.
+        expect(hint).to_have_text("From 1 to 3.")
+        expect(quantity).to_have_attribute("max", "3")
         size.select_option("M")
         expect(stock).to_have_text(re.compile(r"In stock|Only \d left"))
         expect(

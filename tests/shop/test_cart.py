@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from blueprints.shop.models import Cart, CartLine, Order
 from extensions import db
-from tests.shop.conftest import add_to_cart, checkout, make_vest
+from tests.shop.conftest import add_to_cart, checkout, make_program, make_vest
 
 
 def _lines():
@@ -63,7 +63,8 @@ def test_bad_quantity_when_adding_is_refused_with_a_message(client, quantity):
     )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "Please choose a quantity from 1 to 10." in page
+    # 5 left, 3 at most of one vest option in one order: 3 (test_quantity_limits.py).
+    assert "Please choose a quantity from 1 to 3." in page
     assert 'aria-invalid="true"' in page
     assert f'value="{quantity}"' in page  # what the person typed comes back
     assert _lines() == []
@@ -76,7 +77,7 @@ def test_bad_quantity_when_updating_is_refused_and_keeps_the_line(client, quanti
     line = _lines()[0]
     response = client.post("/cart/update", data={"line_id": line.id, "quantity": quantity})
     assert response.status_code == 400
-    assert "quantity from 1 to 10" in response.get_data(as_text=True)
+    assert "quantity from 1 to 3." in response.get_data(as_text=True)
     assert _lines()[0].quantity == 2
 
 
@@ -114,11 +115,11 @@ def test_sold_out_variant_is_refused_with_a_message(client):
     assert _lines() == []
 
 
-def test_asking_for_more_than_the_stock_says_how_many_are_left(client):
+def test_asking_for_more_than_the_stock_names_what_is_left(client):
     vest = make_vest({"VEST-M-08": 2})
     response = add_to_cart(client, vest.variants[0], 3)
-    assert response.status_code == 409
-    assert "only 2 of Weighted Vest (Size M, 8 lb) left" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Please choose a quantity from 1 to 2." in response.get_data(as_text=True)
 
 
 def test_bad_input_never_leaves_a_pending_order(client, stripe_api):
@@ -169,3 +170,15 @@ def test_the_header_count_follows_the_cart_and_no_page_carries_it(client, app):
     stranger = app.test_client()
     assert "<span data-cart-count></span>" in stranger.get("/").get_data(as_text=True)
     assert _count_cookie(stranger) is None
+
+
+def test_adding_a_program_already_in_the_cart_says_so_and_keeps_one(client):
+    program = make_program()
+    first = add_to_cart(client, program.variants[0])
+    assert "Added 12-Week Back Program" in client.get(first.headers["Location"]).text
+    response = add_to_cart(client, program.variants[0])
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "12-Week Back Program (Online program) is already in your cart." in page
+    assert "Added 12-Week Back Program" not in page
+    assert [line.quantity for line in _lines()] == [1]

@@ -62,3 +62,42 @@ def test_a_program_only_order_shows_no_shipping(client, stripe_api, mailbox):
     assert "Shipping" not in text_part(message)
     assert "Shipping" not in html_part(message)
     assert "Total paid: $49.00" in text_part(message)
+
+
+def _buy_vest_shipped_to_toronto(client, stripe_api):
+    """A vest shipped to Canada (chosen in the cart), paid with a Toronto address."""
+    vest = make_vest(price_cents=10900)
+    add_to_cart(client, vest.variants[0], 1)
+    client.post("/cart/ship-to", data={"country": "CA"})
+    checkout(client)
+    order = latest_order()
+    session = stripe_api.pay(order.stripe_session_id, email="ann@example.com", country="CA")
+    address = session["collected_information"]["shipping_details"]["address"]
+    address.update(line1="12 Danforth Ave", city="Toronto", state="ON", postal_code="M4C 1B5")
+    post_event(client, make_event("checkout.session.completed", session))
+    return latest_order()
+
+
+def test_the_address_names_its_country_in_full_not_by_its_code(client, stripe_api, mailbox):
+    """An address ending "Toronto ON M4C 1B5 / CA" reads as California: the order keeps
+    (and the email and receipt print) "Canada"."""
+    order = _buy_vest_shipped_to_toronto(client, stripe_api)
+
+    assert order.shipping_address.splitlines()[-2:] == ["Toronto ON M4C 1B5", "Canada"]
+    [message] = mailbox.wait_for(1)
+    text, html = text_part(message).replace("\r\n", "\n"), html_part(message)
+    assert "Toronto ON M4C 1B5\nCanada\n" in text and "\nCA\n" not in text
+    assert "Toronto ON M4C 1B5<br>Canada" in html and "<br>CA" not in html
+
+
+def test_the_order_email_links_to_her_orders_in_my_account(client, stripe_api, mailbox):
+    _buy_vest_and_program(client, stripe_api)
+
+    [message] = mailbox.wait_for(1)
+    text, html = text_part(message), html_part(message)
+    link = "http://localhost/account/sign-in?next=/account/%23orders"
+    assert link in text.split("My account")[1]
+    assert f'href="{link}"' in html
+    # The link opens the sign-in page, which brings her back to her orders.
+    page = client.get(link.removeprefix("http://localhost")).get_data(as_text=True)
+    assert '<input type="hidden" name="next" value="/account/#orders">' in page

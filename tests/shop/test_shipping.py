@@ -61,6 +61,31 @@ def test_the_vest_page_shows_each_countrys_rates_and_the_free_threshold(client):
     assert 'href="/shipping-returns"' in page
 
 
+COUNTRY_IN_CART = "In your cart, you choose the country we ship to."
+RATE_WHEN_PAYING = "When you pay, you choose one of that country's rates."
+
+
+@pytest.mark.parametrize(
+    ("off_sale", "says"),
+    [
+        (None, [COUNTRY_IN_CART, RATE_WHEN_PAYING]),
+        (("CA", "Standard"), ["When you pay, you choose one of these rates."]),
+        (("US", "Express"), [COUNTRY_IN_CART]),
+    ],
+)
+def test_the_vest_page_says_where_the_country_and_the_rate_are_chosen(client, off_sale, says):
+    """The country is chosen under the cart's "Ship to" and Checkout offers only that
+    country's rates: the page says so, and offers no choice that is not there."""
+    make_vest()
+    if off_sale:
+        _set_rate(*off_sale, active=False)
+    page = client.get("/shop/weighted-vest").get_data(as_text=True)
+    section = page.split('id="shipping-heading"')[1].split("</section>")[0]
+    assert "choose the country and the rate when you pay" not in section
+    for sentence in (COUNTRY_IN_CART, RATE_WHEN_PAYING, "one of these rates"):
+        assert (sentence in section) == any(sentence in said for said in says), sentence
+
+
 def test_a_program_page_says_nothing_of_shipping(client):
     make_program()
     page = client.get("/shop/back-program").get_data(as_text=True)
