@@ -2,7 +2,7 @@
 writes them: "Toronto ON M4C 1B5 / CA" read as California on receipts and emails
 
 Revision ID: a4c8e1f7d253
-Revises: b6e2c9a41d70
+Revises: a4c7e19b2d58
 Create Date: 2027-01-12 10:00:00.000000
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "a4c8e1f7d253"
-down_revision = "b6e2c9a41d70"
+down_revision = "a4c7e19b2d58"
 branch_labels = None
 depends_on = None
 
