@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tests.core.test_migrations import _run
 
-BEFORE = "b6e2c9a41d70"
+BEFORE = "a4c7e19b2d58"
 ORDER = sa.text(
     'INSERT INTO "order" (id, status, currency, total_cents, refunded_cents, shipping_cents,'
     " needs_shipping, needs_attention, shipping_address, created_at)"
