@@ -378,3 +378,13 @@ def test_a_confirmed_disable_sent_twice_disables_once(owner_client, assistant, s
     assert "is not an active staff account" in second.get_data(as_text=True)
     assert not _user(ASSISTANT_EMAIL).active
     assert [entry.action for entry in _entries()] == ["staff.disable"]
+
+
+def test_the_owner_page_refused_to_an_assistant_is_shown_in_the_admin_layout(assistant_client):
+    response = assistant_client.get("/admin/staff")
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "Only the owner can open this page" in page
+    assert 'class="admin"' in page and "Back to the dashboard" in page
+    assert 'href="/admin/"' in page
+    assert "My account" not in page and "Go to the home page" not in page
