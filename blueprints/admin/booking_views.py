@@ -288,7 +288,7 @@ def booking_cancel(booking_id):
             f"Cancel {booking.name}'s consultation on {when} {money}? She is emailed.",
             "Yes, cancel and refund" if cents else "Yes, cancel without a refund",
             _booking_day_url(booking),
-            detail="Her time becomes free for others to book. This cannot be undone.",
+            detail="The time becomes free for others to book. This cannot be undone.",
         )
 
     cancel = partial(changes.cancel_booking, actor=_staff(), refund=refund)

@@ -6,7 +6,7 @@ page (200, nothing changed) that says in plain words what will happen, with a bu
 that sends the same values again plus ``confirm=yes`` and a link back. Only that second
 POST acts; a double click on it is caught by the action's own compare-and-set."""
 
-from flask import render_template, request, url_for
+from flask import render_template, request
 
 CONFIRM_FIELD = "confirm"
 # Sent again by the page itself (a fresh token) or added by it.
@@ -25,7 +25,8 @@ def confirmation_page(question, button, back, detail=None, title="Please confirm
     values = [
         (name, value) for name, value in request.form.items(multi=True) if name not in _NOT_CARRIED
     ]
-    action = url_for(request.endpoint, **(request.view_args or {}), **request.args.to_dict())
+    # The very address this POST came to, query included (the comment queue's filter).
+    action = request.script_root + request.full_path.rstrip("?")
     return render_template(
         "admin/confirm.html",
         title=title,
