@@ -147,10 +147,10 @@ def _active_owner_count():
     )
 
 
-def disable_staff(user, *, actor):
-    """Disable ``user``'s staff account: she cannot sign in, and every session of hers
-    ends at once (the session token rotates). The owner cannot disable herself, nor the
-    last active owner. Flushes."""
+def check_disable_staff(user, *, actor, lock=False):
+    """Raise what :func:`disable_staff` would refuse (not the owner, her own account, not
+    an active staff account, the last owner), so the owner is told before she is asked
+    to confirm. ``lock``: hold the owners' rows until the commit. Changes nothing."""
     require_owner(actor)
     if user.id == actor.id:
         raise StaffChangeRefused(
@@ -159,12 +159,20 @@ def disable_staff(user, *, actor):
     if not user.is_staff or not user.active:
         raise StaffChangeRefused(f"{user.email} is not an active staff account.")
     if user.role == StaffRole.OWNER:
-        # Lock the owners' rows, so two owners disabling each other at once leave one.
-        db.session.execute(
-            select(User.id).where(User.role == StaffRole.OWNER, User.active).with_for_update()
-        )
+        if lock:
+            # Lock the owners' rows, so two owners disabling each other at once leave one.
+            db.session.execute(
+                select(User.id).where(User.role == StaffRole.OWNER, User.active).with_for_update()
+            )
         if _active_owner_count() <= 1:
             raise StaffChangeRefused("This is the last owner: the site needs one.")
+
+
+def disable_staff(user, *, actor):
+    """Disable ``user``'s staff account: she cannot sign in, and every session of hers
+    ends at once (the session token rotates). The owner cannot disable herself, nor the
+    last active owner. Flushes."""
+    check_disable_staff(user, actor=actor, lock=True)
     user.active = False
     sign_out_everywhere(user)
     db.session.flush()

@@ -5,6 +5,7 @@ from blueprints.admin import (  # noqa: F401  (views attach to bp)
     booking_views,
     customer_views,
     dashboard_panels,
+    errors,
     media_views,
     newsletter_views,
     page_views,

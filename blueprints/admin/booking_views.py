@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from blueprints.account.roles import NotAllowed
 from blueprints.admin.blueprint import bp
+from blueprints.admin.confirming import confirmation_page, confirmed
 from blueprints.admin.dashboard_panels import money_figure, signed_money
 from blueprints.booking import changes, hours, meetings, reports, services
 from blueprints.booking.errors import BookingError
@@ -26,7 +27,7 @@ from blueprints.core.errors import UserError
 from blueprints.core.forms import DayRangeForm
 from blueprints.core.layout import format_money
 from blueprints.core.security import staff_required
-from blueprints.core.timezones import day_span, days_in_words, practitioner_zone
+from blueprints.core.timezones import day_span, days_in_words, format_when, practitioner_zone
 from blueprints.core.types import CALENDAR_YEARS, parse_id, utcnow
 from extensions import db
 
@@ -253,15 +254,22 @@ def _staff():
     return current_user._get_current_object()
 
 
-def _change(booking_id, change, message):
+def _booking_day_url(booking):
+    day = booking.starts_at.astimezone(practitioner_zone()).date().isoformat()
+    return url_for("admin.schedule", view="day", day=day, _anchor=f"booking-{booking.id}")
+
+
+def _change(booking_id, change, message, ask=None):
     """Run ``change(booking)``, commit, flash ``message(booking, result)`` and go back to
     the booking's day; a refusal (too early, changed meanwhile, refund failed) is
-    flashed instead."""
+    flashed instead. With ``ask``, an unconfirmed POST gets ``ask(booking)`` instead:
+    the "are you sure?" page, once the change's checks pass (``admin/confirming.py``)."""
     booking = db.session.get(Booking, booking_id)
     if booking is None:
         abort(404)
-    day = booking.starts_at.astimezone(practitioner_zone()).date().isoformat()
     try:
+        if ask is not None and not confirmed():
+            return ask(booking)
         result = change(booking)
     except NotAllowed:
         raise  # the role's refusal: a 403 page saying who can do it
@@ -271,9 +279,7 @@ def _change(booking_id, change, message):
     else:
         db.session.commit()
         flash(message(booking, result), "success")
-    return redirect(
-        url_for("admin.schedule", view="day", day=day, _anchor=f"booking-{booking.id}"), code=303
-    )
+    return redirect(_booking_day_url(booking), code=303)
 
 
 def _cancelled(booking, refunded):
@@ -289,8 +295,23 @@ def _cancelled(booking, refunded):
 @staff_required
 def booking_cancel(booking_id):
     refund = request.form.get("refund") == "yes"
+
+    def ask(booking):
+        changes.check_staff_cancel(booking, actor=_staff(), refund=refund)
+        cents = changes.refund_in_full_cents(booking) if refund else 0
+        money = (
+            f"and refund {format_money(cents, booking.currency)}" if cents else "without a refund"
+        )
+        when = format_when(booking.starts_at, practitioner_zone())
+        return confirmation_page(
+            f"Cancel {booking.name}'s consultation on {when} {money}? She is emailed.",
+            "Yes, cancel and refund" if cents else "Yes, cancel without a refund",
+            _booking_day_url(booking),
+            detail="The time becomes free for others to book. This cannot be undone.",
+        )
+
     cancel = partial(changes.cancel_booking, actor=_staff(), refund=refund)
-    return _change(booking_id, cancel, _cancelled)
+    return _change(booking_id, cancel, _cancelled, ask)
 
 
 @bp.post("/bookings/<int:booking_id>/no-show")

@@ -23,6 +23,7 @@ from blueprints.account.sign_in import (
     start_second_step,
 )
 from blueprints.admin.blueprint import bp
+from blueprints.admin.confirming import confirmation_page, confirmed
 from blueprints.admin.dashboard import Panel, PanelLink, build_panels, dashboard_panel
 from blueprints.admin.forms import LoginForm, ModerationForm, PostForm
 from blueprints.admin.media_picker import picker_images
@@ -399,11 +400,32 @@ def comments_moderate():
         if not valid or not ids:
             return _render_queue(form, selected=ids, status=400)
         action = form.action.data
+    if action == ModerationAction.DELETE and not confirmed():
+        return _ask_delete(ids)
     done = moderate_comments(ids, action, actor=_staff())
     db.session.commit()
     noun = "comment" if done == 1 else "comments"
     flash(f"{_DONE[action]}: {done} {noun}.", "success")
     return redirect(url_for("admin.comments", **_filter_args()), code=303)
+
+
+def _ask_delete(ids):
+    """The "are you sure?" page before comments are deleted: it cannot be undone."""
+    if len(ids) == 1:
+        comment = db.session.get(Comment, ids[0])
+        question = (
+            f"Delete this comment by {comment.author_name} on “{comment.post.title}” for good?"
+            if comment
+            else "Delete this comment for good?"
+        )
+    else:
+        question = f"Delete these {len(ids)} comments for good?"
+    return confirmation_page(
+        question,
+        "Yes, delete for good",
+        url_for("admin.comments", **_filter_args()),
+        detail="Replies to a deleted comment are deleted with it. This cannot be undone.",
+    )
 
 
 @bp.route("/comments/<int:comment_id>/reply", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from blueprints.account.roles import NotAllowed
 from blueprints.admin.blueprint import bp
+from blueprints.admin.confirming import confirmation_page, confirmed
 from blueprints.core.csv_files import csv_download
 from blueprints.core.errors import UserError
 from blueprints.core.layout import format_money
@@ -160,13 +161,17 @@ def order(order_id):
     return _render_order(_order_or_404(order_id))
 
 
-def _order_post(order_id, form, form_name, field, action):
+def _order_post(order_id, form, form_name, field, action, ask=None):
     """A staff action on one order from ``form`` (named ``form_name`` on the page):
-    ``action(order)`` returns what to flash; its refusal is shown under ``field`` (409)."""
+    ``action(order)`` returns what to flash; its refusal is shown under ``field`` (409).
+    With ``ask``, an unconfirmed POST gets ``ask(order)`` instead: the "are you sure?"
+    page, once the action's checks pass (``admin/confirming.py``)."""
     order = _order_or_404(order_id)
     if not form.validate():
         return _render_order(order, status=400, **{form_name: form})
     try:
+        if ask is not None and not confirmed():
+            return ask(order)
         done = action(order)
     except UserError as exc:
         db.session.rollback()
@@ -196,12 +201,23 @@ def order_ship(order_id):
 def order_refund(order_id):
     form = RefundForm()
 
+    def ask(order):
+        cents = form.amount_cents
+        refunds.check_refund_order(order, cents, _staff())
+        return confirmation_page(
+            f"Refund {format_money(cents, order.currency)} to "
+            f"{order.customer_name or order.email} through Stripe?",
+            "Yes, refund through Stripe",
+            url_for("admin.order", order_id=order.id),
+            detail="The money goes back to the card she paid with. A refund cannot be undone.",
+        )
+
     def refund(order):
         cents = form.amount_cents
         refunds.refund_order(order, cents, form.request_key.data, _staff())
         return f"Refunded {format_money(cents, order.currency)}."
 
-    return _order_post(order_id, form, "refund_form", form.amount, refund)
+    return _order_post(order_id, form, "refund_form", form.amount, refund, ask)
 
 
 @bp.post("/orders/<int:order_id>/checked")

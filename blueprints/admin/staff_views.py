@@ -15,6 +15,7 @@ from blueprints.account.roles import ROLE_LABELS, is_owner, owner_required, refu
 from blueprints.account.staff import StaffChangeRefused
 from blueprints.account.staff_forms import AcceptInvitationForm, InviteForm, StaffActionForm
 from blueprints.admin.blueprint import bp
+from blueprints.admin.confirming import confirmation_page, confirmed
 from blueprints.core.audit import AuditFilters, audit_choices, audit_query
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import parse_id
@@ -85,11 +86,16 @@ def _staff_member_or_404(user_id):
     return user
 
 
-def _staff_change(user_id, change, message):
+def _staff_change(user_id, change, message, ask=None):
+    """Run ``change(user, actor=...)`` on a staff account, commit, flash ``message`` and
+    go back to the staff page; with ``ask``, an unconfirmed POST gets ``ask(user)`` (the
+    "are you sure?" page, ``admin/confirming.py``) and nothing changes."""
     user = _staff_member_or_404(user_id)
     if not StaffActionForm().validate():
         abort(400)
     try:
+        if ask is not None and not confirmed():
+            return ask(user)
         change(user, actor=current_user._get_current_object())
     except StaffChangeRefused as exc:
         db.session.rollback()
@@ -103,8 +109,17 @@ def _staff_change(user_id, change, message):
 @bp.post("/staff/<int:user_id>/disable")
 @owner_required
 def staff_disable(user_id):
+    def ask(user):
+        staffing.check_disable_staff(user, actor=current_user._get_current_object())
+        return confirmation_page(
+            f"Disable {user.name or user.email}? She can no longer sign in.",
+            "Yes, disable the account",
+            url_for("admin.staff"),
+            detail="She is signed out everywhere at once.",
+        )
+
     return _staff_change(
-        user_id, staffing.disable_staff, "{} is disabled and was signed out everywhere."
+        user_id, staffing.disable_staff, "{} is disabled and was signed out everywhere.", ask
     )
 
 

@@ -70,6 +70,32 @@ def _who(actor):
     return actor if isinstance(actor, str) else "staff"
 
 
+def _check_staff_refund(booking, staff):
+    check_refund(
+        staff,
+        max(0, booking.paid_cents - booking.refunded_cents),
+        booking.refunded_cents,
+        booking.currency,
+    )
+
+
+def refund_in_full_cents(booking):
+    """What cancelling with a refund gives back: all she paid not yet refunded."""
+    if not booking.stripe_payment_intent_id:
+        return 0
+    return max(0, booking.paid_cents - booking.refunded_cents)
+
+
+def check_staff_cancel(booking, *, actor, refund):
+    """Raise what :func:`cancel_booking` would refuse the staff account ``actor`` before
+    it changes anything (the booking is no longer confirmed; her role does not allow
+    the refund), so staff are told before they are asked to confirm. Changes nothing."""
+    if booking.status != BookingStatus.CONFIRMED:
+        raise refused(booking)
+    if refund:
+        _check_staff_refund(booking, actor)
+
+
 def cancel_booking(booking, *, actor, refund=None, now=None):
     """Cancel a confirmed booking and free its time; returns the cents refunded.
 
@@ -85,12 +111,7 @@ def cancel_booking(booking, *, actor, refund=None, now=None):
     if refund is None:
         refund = client_refund_due(booking, now)
     if refund and staff is not None:
-        check_refund(
-            staff,
-            max(0, booking.paid_cents - booking.refunded_cents),
-            booking.refunded_cents,
-            booking.currency,
-        )
+        _check_staff_refund(booking, staff)
     # Claimed first, so a second cancel at the same instant refunds nothing. The row
     # stays locked during the refund call; only changes to this booking wait for it.
     _claim(

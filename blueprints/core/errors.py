@@ -56,12 +56,14 @@ MESSAGES = {
 }
 
 
-def render_error(status, message=None):
+def render_error(status, message=None, template="core/error.html"):
+    """The error page for ``status``; an area with a layout of its own (the staff area)
+    passes its ``template``, which gets the same ``status``, ``title`` and ``message``."""
     title, default_message = MESSAGES.get(
         status, (f"Error {status}", "Please go back and try again.")
     )
     return render_template(
-        "core/error.html", status=status, title=title, message=message or default_message
+        template, status=status, title=title, message=message or default_message
     ), status
 
 

@@ -117,6 +117,19 @@ def _claim_for_refund(order):
         )
 
 
+def check_refund_order(order, amount_cents, actor):
+    """Raise what :func:`refund_order` would refuse before asking Stripe (the order is
+    not paid, the amount is out of range, ``actor``'s role does not allow it), so staff
+    are told before they are asked to confirm. Changes nothing."""
+    if order.stripe_payment_intent_id is None or order.status not in REFUNDABLE_STATUSES:
+        raise ShopError("Only a paid order can be refunded.")
+    if not 0 < amount_cents <= order.refundable_cents:
+        raise ShopError(
+            f"Enter an amount from $0.01 to {format_money(order.refundable_cents, order.currency)}."
+        )
+    check_refund(actor, amount_cents, order.refunded_cents, order.currency)
+
+
 def refund_order(order, amount_cents, request_key, actor):
     """Refund part or all of a paid order through Stripe (staff action by ``actor``, the
     staff account: an assistant only up to her limit, ``account/roles.py``).
@@ -126,13 +139,7 @@ def refund_order(order, amount_cents, request_key, actor):
     Raises :class:`ShopError` (or :class:`StatusRefused`) with a message for staff, and
     :class:`NotAllowed` (403) when ``actor``'s role does not allow the amount.
     """
-    if order.stripe_payment_intent_id is None or order.status not in REFUNDABLE_STATUSES:
-        raise ShopError("Only a paid order can be refunded.")
-    if not 0 < amount_cents <= order.refundable_cents:
-        raise ShopError(
-            f"Enter an amount from $0.01 to {format_money(order.refundable_cents, order.currency)}."
-        )
-    check_refund(actor, amount_cents, order.refunded_cents, order.currency)
+    check_refund_order(order, amount_cents, actor)
     _claim_for_refund(order)
     try:
         refund = create_refund(
@@ -143,6 +150,10 @@ def refund_order(order, amount_cents, request_key, actor):
         )
     except stripe.StripeError as exc:
         raise ShopError(f"Stripe refused the refund: {exc.user_message or exc}") from exc
+    if db.session.scalar(select(Refund.id).where(Refund.stripe_refund_id == refund.id)):
+        # The same form sent twice: Stripe answered with the refund it made the first
+        # time (same key), which is recorded and audited already.
+        return refund
     record_event(
         order,
         OrderEventKind.REFUND_REQUESTED,

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from blueprints.blog.models import DEFAULT_AUTHOR, Comment, CommentStatus, PostStatus
+from blueprints.core.models import AuditEntry
 from extensions import db
 from tests.conftest import ASSISTANT_EMAIL, ASSISTANT_PASSWORD, signed_in_client
 
@@ -126,7 +127,7 @@ def test_single_delete_removes_the_comment_and_its_replies(staff_client, post, m
     reply = make_comment(post, parent=parent)
     kept = make_comment(post)
     parent_id, reply_id, kept_id = parent.id, reply.id, kept.id
-    staff_client.post("/admin/comments", data={"one": f"{parent_id}:delete"})
+    staff_client.post("/admin/comments", data={"one": f"{parent_id}:delete", "confirm": "yes"})
     assert _status(parent_id) is None and _status(reply_id) is None
     assert _status(kept_id) == CommentStatus.PENDING
 
@@ -139,8 +140,9 @@ def test_bulk_action_applies_to_every_ticked_comment_only(
     staff_client, post, make_comment, action, expected
 ):
     a, b, untouched = (make_comment(post).id for _ in range(3))
+    # Deleting asks first (the confirmation's own tests are below); this is the yes.
     response = staff_client.post(
-        "/admin/comments", data={"ids": [str(a), str(b)], "action": action}
+        "/admin/comments", data={"ids": [str(a), str(b)], "action": action, "confirm": "yes"}
     )
     assert response.status_code == 303
     assert _status(a) == expected and _status(b) == expected
@@ -440,3 +442,46 @@ def test_a_staff_reply_never_leaves_the_site(staff_client, post, make_comment):
         f"/admin/comments/{shown.id}/reply?next=//evil.example/", data={"body": "Hi"}
     )
     assert response.headers["Location"].endswith("/admin/comments")
+
+
+def test_deleting_one_comment_asks_first_and_the_first_post_changes_nothing(
+    staff_client, post, make_comment
+):
+    comment = make_comment(post)
+    response = staff_client.post("/admin/comments", data={"one": f"{comment.id}:delete"})
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "for good?" in page and "Walking for stronger hips" in page
+    assert f'name="one" value="{comment.id}:delete"' in page
+    assert 'name="confirm" value="yes"' in page and "No, go back" in page
+    assert _status(comment.id) == CommentStatus.PENDING
+    assert db.session.scalars(select(AuditEntry)).all() == []
+
+
+def test_deleting_ticked_comments_asks_first_and_keeps_the_filter(staff_client, post, make_comment):
+    a, b = (
+        make_comment(post, status=CommentStatus.SPAM),
+        make_comment(post, status=CommentStatus.SPAM),
+    )
+    response = staff_client.post(
+        "/admin/comments?status=spam",
+        data={"ids": [str(a.id), str(b.id)], "action": "delete", "bulk": "1"},
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Delete these 2 comments for good?" in page
+    assert 'action="/admin/comments?status=spam"' in page
+    assert 'href="/admin/comments?status=spam"' in page
+    assert _status(a.id) == _status(b.id) == CommentStatus.SPAM
+
+
+def test_a_confirmed_delete_sent_twice_deletes_once(staff_client, post, make_comment):
+    comment_id = make_comment(post).id
+    data = {"one": f"{comment_id}:delete", "confirm": "yes"}
+    first = staff_client.post("/admin/comments", data=data)
+    second = staff_client.post("/admin/comments", data=data)
+    assert first.status_code == second.status_code == 303
+    assert _status(comment_id) is None
+    actions = [e.action for e in db.session.scalars(select(AuditEntry))]
+    assert actions == ["comment.delete"]

@@ -150,7 +150,7 @@ def test_moderation_is_audited_per_comment_under_its_actor(
     approved, spam, deleted = (make_comment(post).id for _ in range(3))
     staff_client.post("/admin/comments", data={"one": f"{approved}:approve"})
     staff_client.post("/admin/comments", data={"ids": [str(spam)], "action": "spam"})
-    staff_client.post("/admin/comments", data={"one": f"{deleted}:delete"})
+    staff_client.post("/admin/comments", data={"one": f"{deleted}:delete", "confirm": "yes"})
     # Approving it again does nothing, and records nothing.
     staff_client.post("/admin/comments", data={"one": f"{approved}:approve"})
     assert [(e.actor_id, e.action, e.record_type, e.record_id) for e in _entries()] == [

@@ -216,7 +216,7 @@ def test_a_disabled_assistant_is_signed_out_at_once_and_cannot_sign_in(
     app, owner_client, assistant_client, assistant, staff_user
 ):
     assert assistant_client.get("/admin/").status_code == 200
-    response = owner_client.post(f"/admin/staff/{assistant.id}/disable", data={})
+    response = owner_client.post(f"/admin/staff/{assistant.id}/disable", data={"confirm": "yes"})
     assert response.status_code == 303
 
     kicked = assistant_client.get("/admin/")
@@ -262,7 +262,7 @@ def test_the_last_owner_is_never_disabled(app, staff_user):
 def test_an_owner_can_disable_another_owner_while_one_is_left(owner_client, staff_user):
     other = create_staff("second.owner@betterbones.example", "a long passphrase", role="owner")
     db.session.commit()
-    owner_client.post(f"/admin/staff/{other.id}/disable", data={})
+    owner_client.post(f"/admin/staff/{other.id}/disable", data={"confirm": "yes"})
     assert not _user("second.owner@betterbones.example").active
 
 
@@ -351,3 +351,40 @@ def test_postgresql_refuses_to_change_or_delete_an_audit_entry(app, staff_user):
 def test_no_page_can_change_the_audit_log(app):
     rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin/audit")]
     assert rules and all(rule.methods <= {"GET", "HEAD", "OPTIONS"} for rule in rules)
+
+
+def test_disabling_asks_first_and_the_first_post_changes_nothing(
+    owner_client, assistant_client, assistant
+):
+    response = owner_client.post(f"/admin/staff/{assistant.id}/disable", data={})
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Disable Amy? She can no longer sign in." in page
+    assert 'name="confirm" value="yes"' in page and "No, go back" in page
+    assert f'action="/admin/staff/{assistant.id}/disable"' in page
+    assert _user(ASSISTANT_EMAIL).active
+    assert assistant_client.get("/admin/").status_code == 200  # still signed in
+    assert _entries() == []
+
+
+def test_a_confirmed_disable_sent_twice_disables_once(owner_client, assistant, staff_user):
+    data = {"confirm": "yes"}
+    first = owner_client.post(f"/admin/staff/{assistant.id}/disable", data=data)
+    second = owner_client.post(
+        f"/admin/staff/{assistant.id}/disable", data=data, follow_redirects=True
+    )
+    assert first.status_code == 303
+    assert "is not an active staff account" in second.get_data(as_text=True)
+    assert not _user(ASSISTANT_EMAIL).active
+    assert [entry.action for entry in _entries()] == ["staff.disable"]
+
+
+def test_the_owner_page_refused_to_an_assistant_is_shown_in_the_admin_layout(assistant_client):
+    response = assistant_client.get("/admin/staff")
+    assert response.status_code == 403
+    page = response.get_data(as_text=True)
+    assert "Only the owner can open this page" in page
+    assert 'class="admin"' in page and "Back to the dashboard" in page
+    assert 'href="/admin/"' in page
+    assert "My account" not in page and "Go to the home page" not in page

@@ -101,8 +101,8 @@ def test_staff_cancel_with_refund_and_without(client, staff_user, types, stripe_
     refunded = make_confirmed(types["follow_up"], slots[2], email="a@example.com")
     kept = make_confirmed(types["follow_up"], slots[8], email="b@example.com")
     login_staff(client, staff_user)
-    client.post(f"/admin/bookings/{refunded.id}/cancel", data={"refund": "yes"})
-    client.post(f"/admin/bookings/{kept.id}/cancel", data={"refund": "no"})
+    client.post(f"/admin/bookings/{refunded.id}/cancel", data={"refund": "yes", "confirm": "yes"})
+    client.post(f"/admin/bookings/{kept.id}/cancel", data={"refund": "no", "confirm": "yes"})
     db.session.expire_all()
     a, b = db.session.get(Booking, refunded.id), db.session.get(Booking, kept.id)
     assert a.status == b.status == BookingStatus.CANCELLED

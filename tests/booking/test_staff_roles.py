@@ -3,12 +3,13 @@ ASSISTANT_REFUND_LIMIT_CENTS of a booking (refused before anything changes, a 40
 the button hidden); she can cancel without a refund. Staff changes are audited."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blueprints.account.roles import NotAllowed
 from blueprints.booking import changes
 from blueprints.booking.models import Booking, BookingStatus, WeeklyHours
-from blueprints.core.models import AuditEntry
+from blueprints.core.models import AuditEntry, OutboxMessage
+from blueprints.core.timezones import format_when, practitioner_zone
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.booking.conftest import free, login_staff, make_confirmed
@@ -58,11 +59,14 @@ def test_an_assistant_cancels_without_a_refund_and_within_her_limit(
     kept = make_confirmed(types["follow_up"], slots[2], email="a@example.com")
     login_staff(client, assistant)
     assert (
-        client.post(f"/admin/bookings/{kept.id}/cancel", data={"refund": "no"}).status_code == 303
+        client.post(
+            f"/admin/bookings/{kept.id}/cancel", data={"refund": "no", "confirm": "yes"}
+        ).status_code
+        == 303
     )
     app.config["ASSISTANT_REFUND_LIMIT_CENTS"] = 15000
     refunded = make_confirmed(types["follow_up"], slots[8], email="b@example.com")
-    client.post(f"/admin/bookings/{refunded.id}/cancel", data={"refund": "yes"})
+    client.post(f"/admin/bookings/{refunded.id}/cancel", data={"refund": "yes", "confirm": "yes"})
     assert _booking(kept.id).refunded_cents == 0
     assert _booking(refunded.id).refunded_cents == 15000
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
@@ -78,7 +82,7 @@ def test_the_owner_cancels_with_any_refund_and_marks_a_no_show_audited(
     slots = free(types["initial"])
     booking = make_confirmed(types["initial"], slots[0])  # $350 paid
     login_staff(client, staff_user)
-    client.post(f"/admin/bookings/{booking.id}/cancel", data={"refund": "yes"})
+    client.post(f"/admin/bookings/{booking.id}/cancel", data={"refund": "yes", "confirm": "yes"})
     assert _booking(booking.id).refunded_cents == 35000
 
     missed = make_confirmed(types["initial"], slots[4], email="c@example.com")
@@ -113,3 +117,66 @@ def test_availability_changes_are_audited_under_their_actor(client, assistant, t
         (assistant.id, "availability.remove", "weekly_hours", added.id),
     ]
     assert entries[0].detail == {"weekday": 4, "from": "09:00:00", "to": "12:00:00"}
+
+
+def _emails_to(address):
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_address == address)
+    )
+
+
+def test_a_staff_cancel_asks_first_and_the_first_post_changes_nothing(
+    client, staff_user, types, stripe_api, mailbox
+):
+    booking = make_confirmed(types["initial"], free(types["initial"])[0])  # $350 paid
+    emails_before = _emails_to("client@example.com")
+    login_staff(client, staff_user)
+
+    response = client.post(f"/admin/bookings/{booking.id}/cancel", data={"refund": "yes"})
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    when = format_when(booking.starts_at, practitioner_zone())
+    assert f"Cancel Client Example's consultation on {when} and refund $350.00?" in page
+    assert "She is emailed." in page and "No, go back" in page
+    assert 'name="refund" value="yes"' in page and 'name="confirm" value="yes"' in page
+    assert _booking(booking.id).status == BookingStatus.CONFIRMED
+    assert not stripe_requests(stripe_api, "/v1/refunds")
+    assert db.session.scalars(select(AuditEntry)).all() == []
+    assert _emails_to("client@example.com") == emails_before
+
+    without = client.post(f"/admin/bookings/{booking.id}/cancel", data={"refund": "no"})
+    assert without.status_code == 200
+    assert "without a refund? She is emailed." in without.get_data(as_text=True)
+    assert _booking(booking.id).status == BookingStatus.CONFIRMED
+
+
+def test_a_confirmed_cancel_sent_twice_cancels_refunds_and_emails_once(
+    client, staff_user, types, stripe_api, mailbox
+):
+    booking = make_confirmed(types["initial"], free(types["initial"])[0])
+    emails_before = _emails_to("client@example.com")
+    login_staff(client, staff_user)
+    data = {"refund": "yes", "confirm": "yes"}
+
+    first = client.post(f"/admin/bookings/{booking.id}/cancel", data=data)
+    second = client.post(f"/admin/bookings/{booking.id}/cancel", data=data, follow_redirects=True)
+
+    assert first.status_code == 303
+    assert "already cancelled" in second.get_data(as_text=True)
+    booking = _booking(booking.id)
+    assert booking.status == BookingStatus.CANCELLED and booking.refunded_cents == 35000
+    assert len(stripe_requests(stripe_api, "/v1/refunds")) == 1
+    assert [e.action for e in db.session.scalars(select(AuditEntry))] == ["booking.cancel"]
+    assert _emails_to("client@example.com") == emails_before + 1
+
+
+def test_an_assistant_is_told_only_the_owner_can_refund_a_booking_over_her_limit(
+    client, assistant, types, stripe_api, mailbox
+):
+    booking = make_confirmed(types["follow_up"], free(types["follow_up"])[2])  # $150 paid
+    login_staff(client, assistant)
+    day = booking.starts_at.astimezone(practitioner_zone()).date().isoformat()
+    page = client.get(f"/admin/schedule?day={day}").get_data(as_text=True)
+    assert "Cancel and refund" not in page
+    assert "Only the owner can refund this consultation" in page

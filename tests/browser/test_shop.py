@@ -163,6 +163,12 @@ def test_staff_ship_an_order_and_admin_pages_pass_axe(
 
     page.get_by_label("Amount to refund, in dollars").fill("10.00")
     page.get_by_role("button", name="Refund through Stripe").click()
+    # Nothing is refunded until she says yes on the page that names the amount.
+    expect(page.get_by_text(re.compile(r"^Refund \$10\.00 to .* through Stripe\?"))).to_be_visible()
+    assert_accessible(page)
+    db.session.expire_all()
+    assert db.session.scalars(select(Order)).one().refunded_cents == 0
+    page.get_by_role("button", name="Yes, refund through Stripe").click()
     expect(page.get_by_text("Refunded $10.00")).to_be_visible()
     db.session.expire_all()
     order = db.session.scalars(select(Order)).one()

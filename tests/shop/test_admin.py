@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from blueprints.core.models import AuditEntry
 from blueprints.shop.models import Order, OrderStatus, Product, Variant
 from extensions import db
 from tests.conftest import text_part
@@ -84,13 +85,16 @@ def test_partial_then_full_refund_goes_through_stripe_with_idempotency_keys(
     page = staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
     key = _refund_key(page)
 
-    first = staff_client.post(
+    asked = staff_client.post(
         f"/admin/orders/{order.id}/refund", data={"amount": "10.00", "request_key": key}
     )
+    assert asked.status_code == 200 and not [
+        r for r in stripe_api.requests if r[1] == "/v1/refunds"
+    ]
+    confirmed = {"amount": "10.00", "request_key": key, "confirm": "yes"}
+    first = staff_client.post(f"/admin/orders/{order.id}/refund", data=confirmed)
     # A double click sends the same form again: Stripe sees the same key.
-    staff_client.post(
-        f"/admin/orders/{order.id}/refund", data={"amount": "10.00", "request_key": key}
-    )
+    staff_client.post(f"/admin/orders/{order.id}/refund", data=confirmed)
 
     assert first.status_code == 303
     refund_calls = [r for r in stripe_api.requests if r[1] == "/v1/refunds"]
@@ -106,7 +110,7 @@ def test_partial_then_full_refund_goes_through_stripe_with_idempotency_keys(
     page = staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
     staff_client.post(
         f"/admin/orders/{order.id}/refund",
-        data={"amount": f"{rest / 100:.2f}", "request_key": _refund_key(page)},
+        data={"amount": f"{rest / 100:.2f}", "request_key": _refund_key(page), "confirm": "yes"},
     )
     db.session.expire_all()
     order = db.session.get(Order, order.id)
@@ -247,3 +251,65 @@ def test_a_sku_or_address_in_use_is_a_form_error_and_nothing_changes(staff_clien
     db.session.expire_all()
     assert db.session.get(Variant, second.id).sku == "VEST-L-08"
     assert db.session.get(Product, program.id).slug == "back-program"
+
+
+def _refund_calls(stripe_api):
+    return [r for r in stripe_api.requests if r[1] == "/v1/refunds"]
+
+
+def test_a_refund_asks_first_and_the_first_post_changes_nothing(staff_client, stripe_api, mailbox):
+    order = paid_order(staff_client, stripe_api, make_program(price_cents=4900))
+    status_before = order.status
+    key = _refund_key(staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True))
+
+    response = staff_client.post(
+        f"/admin/orders/{order.id}/refund", data={"amount": "12.50", "request_key": key}
+    )
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    name = order.customer_name or order.email
+    assert f"Refund $12.50 to {name} through Stripe?" in page
+    assert 'name="confirm" value="yes"' in page and f'value="{key}"' in page
+    assert 'name="amount" value="12.50"' in page and "No, go back" in page
+    assert f'href="/admin/orders/{order.id}"' in page
+    assert _refund_calls(stripe_api) == []
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.status == status_before and order.refunded_cents == 0
+    assert "order.refund" not in [e.action for e in db.session.scalars(select(AuditEntry))]
+
+
+def test_a_confirmed_refund_is_made_once_even_when_the_confirmation_is_sent_twice(
+    staff_client, stripe_api, mailbox
+):
+    order = paid_order(staff_client, stripe_api, make_program(price_cents=4900))
+    key = _refund_key(staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True))
+    data = {"amount": "12.50", "request_key": key, "confirm": "yes"}
+
+    first = staff_client.post(f"/admin/orders/{order.id}/refund", data=data)
+    second = staff_client.post(f"/admin/orders/{order.id}/refund", data=data)
+
+    assert first.status_code == 303
+    assert second.status_code in (303, 409)
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.refunded_cents == 1250 and len(order.refunds) == 1
+    assert {c[3]["Idempotency-Key"] for c in _refund_calls(stripe_api)} == {
+        f"order-{order.id}-refund-{key}"
+    }
+    audited = [e.action for e in db.session.scalars(select(AuditEntry))]
+    assert audited.count("order.refund") == 1
+    assert [e.kind for e in order.events].count("refund_requested") == 1
+
+
+def test_a_refund_the_order_cannot_take_is_refused_before_the_confirmation(
+    staff_client, stripe_api, mailbox
+):
+    order = paid_order(staff_client, stripe_api, make_program(price_cents=4900))
+    response = staff_client.post(
+        f"/admin/orders/{order.id}/refund", data={"amount": "50.00", "request_key": "k1"}
+    )
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Enter an amount from $0.01 to $49.00." in page and 'name="confirm"' not in page

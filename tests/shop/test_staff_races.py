@@ -167,7 +167,7 @@ def test_two_staff_refunding_one_order_at_once_make_one_refund(app, two_staff, s
         two_staff,
         lambda client: client.post(
             f"/admin/orders/{order.id}/refund",
-            data={"amount": "49.00", "request_key": keys[id(client)]},
+            data={"amount": "49.00", "request_key": keys[id(client)], "confirm": "yes"},
         ),
     )
 

@@ -74,7 +74,7 @@ def test_an_assistant_refunds_below_the_limit_and_then_no_more_than_the_rest(
 
     first = amy.post(
         f"/admin/orders/{order.id}/refund",
-        data={"amount": "60.00", "request_key": _refund_key(page)},
+        data={"amount": "60.00", "request_key": _refund_key(page), "confirm": "yes"},
     )
     assert first.status_code == 303
     assert _order(order.id).refunded_cents == 6000
@@ -103,7 +103,7 @@ def test_the_refund_form_is_hidden_from_an_assistant_past_her_limit(
     page = amy.get(f"/admin/orders/{order.id}").get_data(as_text=True)
     amy.post(
         f"/admin/orders/{order.id}/refund",
-        data={"amount": "100.00", "request_key": _refund_key(page)},
+        data={"amount": "100.00", "request_key": _refund_key(page), "confirm": "yes"},
     )
     page = amy.get(f"/admin/orders/{order.id}").get_data(as_text=True)
     assert "Refund through Stripe" not in page
@@ -117,7 +117,7 @@ def test_the_owner_refunds_above_the_assistant_limit(app, client, staff_user, st
     assert "As an assistant" not in page
     response = owner.post(
         f"/admin/orders/{order.id}/refund",
-        data={"amount": "109.00", "request_key": _refund_key(page)},
+        data={"amount": "109.00", "request_key": _refund_key(page), "confirm": "yes"},
     )
     assert response.status_code == 303
     assert _order(order.id).refunded_cents == 10900
