@@ -220,7 +220,9 @@ def times(slug):
     )
 
 
-def _render_form(ctype, form, starts_at, status=200, error=None, alternatives=None):
+def _render_form(ctype, form, starts_at, status=200, error=None, alternatives=None, held=None):
+    """The booking form; after a refusal, with what she typed (``alternatives``: the
+    times to choose instead; ``held``: her holds to pay for or let go, after a 429)."""
     form.timezone.choices = zone_choices(form.timezone.data)
     return render_template(
         "booking/book.html",
@@ -229,6 +231,7 @@ def _render_form(ctype, form, starts_at, status=200, error=None, alternatives=No
         starts_at=starts_at,
         error=error,
         alternatives=alternatives or [],
+        held=held,
         hold_minutes=policy.HOLD_MINUTES,
         **_render_zone_context(),
     ), status
@@ -243,6 +246,7 @@ def book(slug):
         form.slot.data = request.args.get("slot", "")
         form.timezone.data = reader_zone().key
     starts_at = services.parse_slot(form.slot.data)
+    earlier = []
     try:
         if request.method == "GET":
             holds.check_offered(ctype, starts_at)
@@ -252,20 +256,29 @@ def book(slug):
         if not form.validate_on_submit():
             holds.check_offered(ctype, starts_at)
             return _render_form(ctype, form, starts_at, 400)
+        visitor = current_visitor()
+        # Her own holds this one replaces (she came back from the payment page, or let
+        # one go to stay within her allowance): their payment pages are closed first.
+        earlier = holds.close_earlier_holds(ctype, starts_at, visitor, request.form.get("let_go"))
         booking = holds.hold_slot(
-            ctype, starts_at, services.booking_details(form), visitor=current_visitor()
+            ctype, starts_at, services.booking_details(form), visitor=visitor, replacing=earlier
         )
         # The hold is committed before Stripe is called: a network call must never run
         # inside the transaction that keeps every other booking waiting.
         db.session.commit()
-    except (SlotTaken, SlotNotOffered) as exc:
+    except PaymentUnavailable as exc:  # an earlier payment page could not be closed
         db.session.rollback()
-        return _render_form(
-            ctype, form, None, exc.status, exc.message, holds.next_free_times(ctype, starts_at)
-        )
-    except TooManyHolds as exc:
+        return _render_form(ctype, form, starts_at, exc.status, exc.message)
+    except (SlotTaken, SlotNotOffered, TooManyHolds) as exc:
         db.session.rollback()
-        return _render_too_many_holds(exc)
+        if earlier:
+            holds.release_closed_holds(earlier)
+            db.session.commit()
+        if isinstance(exc, TooManyHolds):
+            held = holds.open_holds_of_session(session_key())
+            return _render_form(ctype, form, starts_at, exc.status, exc.message, held=held)
+        alternatives = holds.next_free_times(ctype, starts_at)
+        return _render_form(ctype, form, None, exc.status, exc.message, alternatives)
     try:
         checkout_url = holds.start_checkout(booking)
     except PaymentUnavailable as exc:
@@ -273,17 +286,6 @@ def book(slug):
         return _render_form(ctype, form, starts_at, exc.status, exc.message)
     db.session.commit()
     return redirect(checkout_url, code=303)
-
-
-def _render_too_many_holds(error):
-    """The 429 page: why, and each of this browser's holds to pay for or let go (a
-    hold asked for from another browser at the same address is not named)."""
-    earlier = holds.open_holds_of_session(session_key())
-    return render_template(
-        "booking/too_many_holds.html",
-        message=error.message,
-        holds=[(booking, links.manage_token(booking)) for booking in earlier],
-    ), error.status
 
 
 @bp.errorhandler(LinkExpired)
