@@ -247,10 +247,21 @@ def format_when(value: datetime, zone=None, home=None, now=None):
 
     ``zone`` is the reader's (or the client's), ``home`` Dr. Brown's; the clock in her
     zone is added whenever it reads differently, with its day when that differs too."""
+    return _moment(value, zone, home, now, ", ")
+
+
+def format_day_at(value: datetime, zone=None, home=None, now=None):
+    """:func:`format_when` for the middle of a sentence, after "on": ``Tuesday 8
+    December at 9:00 am Pacific Time (12:00 pm in New York)`` ("On ..., Dr. Brown will
+    call you", never "At Tuesday ...")."""
+    return _moment(value, zone, home, now, " at ")
+
+
+def _moment(value, zone, home, now, between):
     zone = _as_zone(zone) or reader_zone()
     home = _as_zone(home) or practitioner_zone()
     local = to_zone(value, zone)
-    text = f"{format_day(local, zone, now)}, {format_time(local, zone)} {zone_name(zone)}"
+    text = f"{format_day(local, zone, now)}{between}{format_time(local, zone)} {zone_name(zone)}"
     there = to_zone(value, home)
     if there.replace(tzinfo=None) == local.replace(tzinfo=None):
         return text
