@@ -150,7 +150,8 @@ def time_zones():
         zone_groups=groups,
         query=query,
         matches=matches,
-        current_zone=reader_zone().key,
+        # After a search, its best match is chosen, ready to use (as zones.js does).
+        current_zone=groups[0][1][0].name if query and matches else reader_zone().key,
         next_url=safe_next(url_for("booking.index")),
     )
 

@@ -98,6 +98,36 @@ def zone_countries():
     return countries
 
 
+# The zone most of a country's people keep, where zone.tab lists another of its zones
+# first (it runs roughly east to west: Lord Howe before Sydney, Noronha before Sao Paulo).
+_USUAL_ZONE_OF = {
+    "AU": "Australia/Sydney",
+    "BR": "America/Sao_Paulo",
+    "CA": "America/Toronto",
+    "RU": "Europe/Moscow",
+    "UA": "Europe/Kyiv",
+    "UZ": "Asia/Tashkent",
+}
+
+
+@cache
+def usual_country_zones():
+    """``{"Australia/Sydney": "Australia", "Asia/Kolkata": "India", ...}``: for each
+    country of ``zone.tab``, the one zone most of its people keep (its only one, the
+    first it lists, or the one named above), so a search for the country finds that
+    zone first. Empty without the tz source files."""
+    tab, iso = _tz_file("zone.tab"), _tz_file("iso3166.tab")
+    if not tab or not iso:
+        return {}
+    names = dict(line.split("\t", 1) for line in iso.splitlines() if line and line[0] != "#")
+    usual = dict(_USUAL_ZONE_OF)
+    for line in tab.splitlines():
+        if line and line[0] != "#":
+            code, _where, zone, *_ = line.split("\t")
+            usual.setdefault(code, zone)
+    return {zone: names.get(code, "").strip() for code, zone in usual.items()}
+
+
 @cache
 def _known_zones():
     return frozenset(all_zone_names())
