@@ -1,7 +1,6 @@
 """Consultation pages: types, free times, the booking form, and the manage link."""
 
-import math
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from functools import cache
 
 from flask import (
@@ -39,7 +38,6 @@ from blueprints.booking.display import (
     next_month,
     previous_month,
     search_zone_groups,
-    slot_days,
     slot_value,
     zone_choices,
 )
@@ -66,20 +64,13 @@ from blueprints.core.timezones import (
     reader_zone,
     zone_city,
 )
-from blueprints.core.types import parse_id, utcnow
+from blueprints.core.types import utcnow
 from blueprints.core.visitors import current_visitor, session_key
 from extensions import db, limiter
 
 # Free times change with every hold, booking and availability edit ("booking:times"),
 # and with the clock (minimum notice, expiring holds): their pages live briefly.
 TIMES_TIMEOUT = 30
-# A page lists four weeks of free times; ``?week=N`` starts it N weeks later.
-WEEKS_PER_PAGE = 4
-
-
-def _horizon_weeks():
-    """The booking horizon in weeks begun (60 days: 9)."""
-    return math.ceil(availability.horizon() / timedelta(weeks=1))
 
 
 @bp.app_template_global()
@@ -163,41 +154,22 @@ def _type_or_404(slug):
     return ctype
 
 
-def _page_of_times(ctype, week, exclude_booking_id=None):
-    """Four weeks of free times from ``week`` weeks ahead, by the reader's day (one query
-    for the bookings of the whole range)."""
-    now = utcnow()
-    start = now + availability.min_notice() + timedelta(weeks=week)
-    slots = availability.free_slots(
-        ctype,
-        now=now,
-        range_start=start,
-        range_end=start + timedelta(weeks=WEEKS_PER_PAGE),
-        exclude_booking_id=exclude_booking_id,
-    )
-    return slot_days(slots, reader_zone())
-
-
-def _week_arg():
-    week = parse_id(request.args.get("week", ""), maximum=_horizon_weeks() - 1)
-    return week or 0
-
-
-def _pager(week):
-    """The ``week`` of the pages before and after this one (None at either end)."""
-    later = week + WEEKS_PER_PAGE
-    return {
-        "earlier_week": max(week - WEEKS_PER_PAGE, 0) if week > 0 else None,
-        "later_week": later if later < _horizon_weeks() else None,
-    }
-
-
 @bp.get("/<slug>/")
 @cached_page(tags=times_page_tags(), allow_args=("month", "day"), timeout=TIMES_TIMEOUT)
 def times(slug):
     """Free times as a month calendar: the days with free times link to their times,
     shown under it (the month's first free day's at first). Plain links: no script."""
     ctype = _type_or_404(slug)
+    return render_template(
+        "booking/times.html", ctype=ctype, **_month_of_times(ctype), **_render_zone_context()
+    )
+
+
+def _month_of_times(ctype, exclude_booking_id=None):
+    """The month calendar of free times in the reader's zone (``?month=``, ``?day=``)
+    and the months before and after it within the horizon: what the booking and the
+    reschedule pages show. ``exclude_booking_id``: the booking being moved, whose own
+    time is free to it."""
     zone = reader_zone()
     now = utcnow()
     earliest, latest = now + availability.min_notice(), now + availability.horizon()
@@ -210,15 +182,13 @@ def times(slug):
         now=now,
         range_start=max(month_start, earliest),
         range_end=min(datetime.combine(next_month(month), time(), zone), latest),
+        exclude_booking_id=exclude_booking_id,
     )
-    return render_template(
-        "booking/times.html",
-        ctype=ctype,
-        calendar=month_calendar(slots, zone, month, day_arg(request.args.get("day"))),
-        earlier_month=previous_month(month) if month > first else None,
-        later_month=next_month(month) if month < last else None,
-        **_render_zone_context(),
-    )
+    return {
+        "calendar": month_calendar(slots, zone, month, day_arg(request.args.get("day"))),
+        "earlier_month": previous_month(month) if month > first else None,
+        "later_month": next_month(month) if month < last else None,
+    }
 
 
 def _render_form(ctype, form, starts_at, status=200, error=None, alternatives=None, held=None):
@@ -399,45 +369,56 @@ def _changeable(booking):
 @limiter.limit("10/minute", methods=["POST"])
 @no_store
 def reschedule(token):
+    """GET shows the month calendar of free times (as booking does); a time chosen
+    (``?slot=``) asks "Move your consultation to ...?"; POST, its Confirm, moves it."""
     booking = links.booking_from_token(token)
-    ctype = booking.consultation_type
     form = RescheduleForm()
-    week = _week_arg()
-    status = 200
-    error = None
-    changeable = _changeable(booking)
-    if not changeable:
+    status, error, new_start = 200, None, None
+    if not _changeable(booking):
         error = (
             "This consultation can no longer be moved online: a confirmed consultation can be "
             f"moved up to {policy.FREE_CHANGE_HOURS} hours before it starts."
         )
         status = 409
-    elif form.validate_on_submit():
-        new_start = services.parse_slot(form.slot.data)
+    elif request.method == "POST" and form.validate_on_submit():
         try:
-            if new_start is None:
-                raise SlotNotOffered("That time is not available. Please choose another.")
-            changes.reschedule_booking(booking, new_start, actor="client")
+            changes.reschedule_booking(booking, services.parse_slot(form.slot.data), actor="client")
             db.session.commit()
         except UserError as exc:  # the time was taken, or another change came first
             db.session.rollback()
             booking = links.booking_from_token(token)
-            changeable = _changeable(booking)
             error, status = exc.message, exc.status
         else:
             flash("Your consultation has moved. We have emailed you the new time.", "success")
             return redirect(url_for("booking.manage", token=token), code=303)
     elif request.method == "POST":
         error, status = "Please choose a time.", 400
-    days = _page_of_times(ctype, week, exclude_booking_id=booking.id) if changeable else []
+    elif request.args.get("slot"):
+        new_start = services.parse_slot(request.args["slot"])
+        try:
+            holds.check_offered(booking.consultation_type, new_start, exclude_booking_id=booking.id)
+        except BookingError as exc:
+            error, status, new_start = exc.message, exc.status, None
+        else:
+            form.slot.data = request.args["slot"]
+    return _render_reschedule(booking, token, form, new_start, error, status)
+
+
+def _render_reschedule(booking, token, form, new_start, error, status):
+    """The calendar to choose from, or the confirmation of the time chosen
+    (``new_start``); neither once the booking can no longer move."""
+    ctype = booking.consultation_type
+    month = None
+    if _changeable(booking) and new_start is None:
+        month = _month_of_times(ctype, exclude_booking_id=booking.id)
     return render_template(
         "booking/reschedule.html",
         booking=booking,
         ctype=ctype,
         token=token,
         form=form,
-        days=days,
-        **_pager(week),
+        new_start=new_start,
         error=error,
+        **(month or {"calendar": None}),
         **_render_zone_context(),
     ), status
