@@ -180,6 +180,12 @@ _NOT_CLOSED = (
 )
 
 
+# A hold younger than this without a Checkout Session may be having one made by the
+# request that holds it (Stripe's timeout and a retry, with room to spare): it is not
+# replaced, lest its page open for a hold let go. An older one never got its page.
+_CHECKOUT_STARTING = timedelta(minutes=2)
+
+
 def close_earlier_holds(ctype, starts_at, visitor, let_go=None, now=None):
     """Her own unpaid holds that a new hold at ``starts_at`` takes the place of, with
     their payment pages closed at Stripe; the new hold releases them (``hold_slot``'s
@@ -209,10 +215,31 @@ def close_earlier_holds(ctype, starts_at, visitor, let_go=None, now=None):
         )
         .order_by(Booking.id)
     ).all()
+    closed = []
     for booking in earlier:
+        if booking.stripe_session_id is None and booking.created_at > now - _CHECKOUT_STARTING:
+            continue  # another press is making its payment page now: see own_hold_at
         if booking.stripe_session_id and not _close_checkout(booking.stripe_session_id):
             raise PaymentUnavailable(_NOT_CLOSED)
-    return earlier
+        closed.append(booking)
+    return closed
+
+
+def own_hold_at(starts_at, visitor, now=None):
+    """Her browser's open hold of ``starts_at``, else None: what a second press of the
+    button at once meets (the first saved it after the second looked for her holds)."""
+    if starts_at is None or visitor is None:
+        return None
+    return db.session.scalar(
+        select(Booking)
+        .where(
+            _is_open_hold(now or utcnow()),
+            Booking.hold_session_key == visitor.session_key,
+            Booking.starts_at == starts_at,
+        )
+        .order_by(Booking.id.desc())
+        .limit(1)
+    )
 
 
 def _close_checkout(session_id):

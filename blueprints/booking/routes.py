@@ -42,6 +42,7 @@ from blueprints.booking.display import (
     zone_choices,
 )
 from blueprints.booking.errors import (
+    AlreadyHeld,
     BookingError,
     LinkExpired,
     LinkInvalid,
@@ -217,7 +218,7 @@ def book(slug):
         form.slot.data = request.args.get("slot", "")
         form.timezone.data = reader_zone().key
     starts_at = services.parse_slot(form.slot.data)
-    earlier = []
+    visitor, earlier = None, []
     try:
         if request.method == "GET":
             holds.check_offered(ctype, starts_at)
@@ -242,14 +243,7 @@ def book(slug):
         return _render_form(ctype, form, starts_at, exc.status, exc.message)
     except (SlotTaken, SlotNotOffered, TooManyHolds) as exc:
         db.session.rollback()
-        if earlier:
-            holds.release_closed_holds(earlier)
-            db.session.commit()
-        if isinstance(exc, TooManyHolds):
-            held = holds.open_holds_of_session(session_key())
-            return _render_form(ctype, form, starts_at, exc.status, exc.message, held=held)
-        alternatives = holds.next_free_times(ctype, starts_at)
-        return _render_form(ctype, form, None, exc.status, exc.message, alternatives)
+        return _refused(ctype, form, starts_at, exc, visitor, earlier)
     try:
         checkout_url = holds.start_checkout(booking)
     except PaymentUnavailable as exc:
@@ -257,6 +251,26 @@ def book(slug):
         return _render_form(ctype, form, starts_at, exc.status, exc.message)
     db.session.commit()
     return redirect(checkout_url, code=303)
+
+
+def _refused(ctype, form, starts_at, error, visitor, earlier):
+    """The form back with what she typed, after a refused hold: with her holds to pay
+    for or let go (429), or the next free times to choose from (409, 422). The holds
+    whose payment pages were closed for this one are let go: they can never be paid."""
+    if earlier:
+        holds.release_closed_holds(earlier)
+        db.session.commit()
+    if isinstance(error, TooManyHolds):
+        held = holds.open_holds_of_session(session_key())
+        return _render_form(ctype, form, starts_at, error.status, error.message, held=held)
+    mine = holds.own_hold_at(starts_at, visitor) if isinstance(error, SlotTaken) else None
+    if mine is not None:  # her own second press of the button: the time is hers
+        if mine.checkout_url:
+            return redirect(mine.checkout_url, code=303)
+        error = AlreadyHeld()
+        return _render_form(ctype, form, starts_at, error.status, error.message)
+    alternatives = holds.next_free_times(ctype, starts_at)
+    return _render_form(ctype, form, None, error.status, error.message, alternatives)
 
 
 @bp.errorhandler(LinkExpired)

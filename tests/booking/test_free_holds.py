@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from blueprints.booking import display, links
+from blueprints.booking import display, holds, links
 from blueprints.booking.models import Booking, BookingSlotClaim, BookingStatus
 from blueprints.core.timezones import format_when
 from blueprints.core.types import utcnow
@@ -325,3 +325,48 @@ def test_choosing_a_time_that_overlaps_her_own_hold_moves_the_hold(client, types
     db.session.expire_all()
     assert [b.starts_at for b in _open_holds()] == [later]
     assert db.session.scalar(select(func.count()).select_from(BookingSlotClaim)) == 6
+
+
+def test_a_double_click_that_finds_her_own_new_hold_goes_to_its_payment_page(
+    client, types, stripe_api, monkeypatch
+):
+    """Two presses at once: the second may look for her earlier holds before the first
+    has saved its own, then meet it at the time. It is hers: she goes on to pay for it
+    (or is asked to press again while its payment page is still being made), never
+    told someone else booked it."""
+    ctype = types["initial"]
+    slot = _slots(ctype, 1)[0]
+    assert _hold(client, ctype, slot).status_code == 303
+    (mine,) = _open_holds()
+    monkeypatch.setattr(holds, "close_earlier_holds", lambda *args, **kwargs: [])
+    again = _hold(client, ctype, slot)
+    assert again.status_code == 303 and again.headers["Location"] == mine.checkout_url
+    mine.checkout_url = None  # the first press is still waiting for Stripe
+    db.session.commit()
+    waiting = _hold(client, ctype, slot, goals="Dance at the wedding")
+    assert waiting.status_code == 409
+    assert "someone booked" not in waiting.text
+    assert "We are already holding this time for you" in waiting.text
+    assert "Dance at the wedding" in waiting.text
+    db.session.expire_all()
+    assert [b.id for b in _open_holds()] == [mine.id]
+
+
+def test_a_hold_whose_payment_page_is_still_being_made_is_not_replaced(client, types, stripe_api):
+    ctype = types["initial"]
+    slot = _slots(ctype, 1)[0]
+    assert _hold(client, ctype, slot).status_code == 303
+    (mine,) = _open_holds()
+    mine.stripe_session_id = mine.checkout_url = None  # the first press awaits Stripe
+    db.session.commit()
+    waiting = _hold(client, ctype, slot)
+    assert waiting.status_code == 409
+    assert "We are already holding this time for you" in waiting.text
+    db.session.expire_all()
+    assert [b.id for b in _open_holds()] == [mine.id]
+    # Minutes later it never got one (its request died): it is replaced.
+    mine.created_at = utcnow() - timedelta(minutes=3)
+    db.session.commit()
+    assert _hold(client, ctype, slot).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Booking, mine.id).status == BookingStatus.RELEASED
