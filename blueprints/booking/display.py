@@ -11,6 +11,7 @@ from functools import cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from blueprints.booking.zone_places import STATES_AND_PROVINCES
 from blueprints.core.timezones import (
     MONTHS,
     WEEKDAYS,
@@ -18,6 +19,7 @@ from blueprints.core.timezones import (
     all_zone_names,
     format_time,
     practitioner_zone,
+    usual_country_zones,
     zone_countries,
 )
 
@@ -171,14 +173,36 @@ def search_words(text):
     return " ".join(re.split(r"[^a-z0-9]+", text.lower())).strip()
 
 
-def _zone_keywords(name, label):
-    """What else finds ``name`` besides its label and region: its country and the name
-    people give its clock (``india``; ``eastern time new york``), as search words."""
+def _places_of_zones():
+    """``{zone: [state or province, ...]}``: the places whose clock each zone keeps."""
+    places = {}
+    for place, zones in STATES_AND_PROVINCES:
+        for zone in zones:
+            places.setdefault(zone, []).append(place)
+    return places
+
+
+def _usual_zones():
+    """``{zone: [place, ...]}``: the countries, states and provinces each zone is the
+    usual one of (Sydney for Australia; New York for Florida, not Chicago)."""
+    usual = {}
+    for zone, country in usual_country_zones().items():
+        usual.setdefault(zone, []).append(country)
+    for place, zones in STATES_AND_PROVINCES:
+        usual.setdefault(zones[0], []).append(place)
+    return usual
+
+
+def _zone_keywords(name, label, places=()):
+    """What else finds ``name`` besides its label and region: its country, the states
+    or provinces that keep its clock, and the name people give its clock (``india``;
+    ``florida``; ``eastern time new york``), as search words."""
     common = {zone: text for _group, zones in COMMON_ZONES for zone, text in zones}
     extra = " ".join(
-        part for part in (zone_countries().get(name), ZONE_NAMES.get(name), common.get(name))
+        part
+        for part in (zone_countries().get(name), *places, ZONE_NAMES.get(name), common.get(name))
         if part and part != label
-    )  # fmt: skip
+    )
     words = search_words(extra).split()
     shown = set(search_words(label).split())
     return " ".join(dict.fromkeys(w for w in words if w not in shown))
@@ -188,14 +212,25 @@ class ZoneChoice(NamedTuple):
     name: str  # the IANA id: the option's value, never shown
     label: str  # ``Buenos Aires (Argentina)``
     keywords: str  # ``argentina``: for the search, in the option's data-k
+    # The places it is the usual zone of, as search words, "|" between them
+    # (``australia|new south wales``): a search for one of them lists it first (data-m).
+    usual_for: str = ""
+    common: bool = False  # one of COMMON_ZONES: listed next (data-c)
 
 
 def _all_zone_groups():
     groups = {}
+    places, usual = _places_of_zones(), _usual_zones()
     for name in all_zone_names():
         label = zone_label(name)
         groups.setdefault(name.partition("/")[0], []).append(
-            ZoneChoice(name, label, _zone_keywords(name, label))
+            ZoneChoice(
+                name,
+                label,
+                _zone_keywords(name, label, places.get(name, ())),
+                "|".join(dict.fromkeys(search_words(p) for p in usual.get(name, ()))),
+                name in COMMON_ZONE_NAMES,
+            )
         )
     return tuple((region, tuple(zones)) for region, zones in groups.items())
 
@@ -219,23 +254,43 @@ def _matches(words, zone, region, whole):
     return all(any(k.startswith(w) for k in known) for w in words)
 
 
+def _rank(words, zone, whole):
+    """Where a match is listed: first the usual zone of the place she named (``australia``
+    is Sydney; ``florida`` is New York), then the common zones, then the rest, each in the
+    list's order."""
+    typed = " ".join(words)
+    for place in zone.usual_for.split("|") if zone.usual_for else ():
+        if place == typed if whole else place.startswith(typed):
+            return 0
+    return 1 if zone.common else 2
+
+
 def search_zone_groups(query):
     """The full list's groups holding only the places ``query`` names, and how many:
     places with a word equal to each word she typed (``india`` is Kolkata, not Indiana)
     when there are any, else places with a word beginning with each (``kolk``). An empty
     query, or one that finds nothing, gives every place (with 0 matches for the latter).
-    static/js/zones.js filters the list the same way as she types."""
+
+    The matches are ranked (:func:`_rank`): the best first, in the first group, so the
+    place chosen for her is the one she most likely meant (Sydney, not the Antarctic
+    island that keeps Australia's name). static/js/zones.js filters and ranks the list
+    the same way as she types."""
     words = search_words(query or "").split()
     if not words:
         return ALL_ZONE_GROUPS, sum(len(zones) for _region, zones in ALL_ZONE_GROUPS)
     for whole in (True, False):
-        found = []
-        for region, zones in ALL_ZONE_GROUPS:
-            kept = tuple(zone for zone in zones if _matches(words, zone, region, whole))
-            if kept:
-                found.append((region, kept))
+        found = [
+            (region, zone)
+            for region, zones in ALL_ZONE_GROUPS
+            for zone in zones
+            if _matches(words, zone, region, whole)
+        ]
         if found:
-            return tuple(found), sum(len(zones) for _region, zones in found)
+            found.sort(key=lambda match: _rank(words, match[1], whole))  # stable
+            groups = {}
+            for region, zone in found:
+                groups.setdefault(region, []).append(zone)
+            return tuple((r, tuple(z)) for r, z in groups.items()), len(found)
     return ALL_ZONE_GROUPS, 0
 
 

@@ -20,6 +20,17 @@ class SlotTaken(BookingError):
     default_message = "Sorry, someone booked that time a moment ago. Please choose another time."
 
 
+class AlreadyHeld(BookingError):
+    """The time is held by her own browser, by a press of the button a moment ago whose
+    payment page is still being made."""
+
+    status = 409
+    default_message = (
+        "We are already holding this time for you. Please wait a moment, then press "
+        "Continue to payment again."
+    )
+
+
 class ChangeRefused(BookingError):
     """The policy does not allow this change now (too late to move, too early to mark
     as done). A lost race is core's StatusRefused instead."""

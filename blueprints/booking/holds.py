@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import stripe
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy import and_, delete, false, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from blueprints.booking import availability
@@ -35,7 +35,11 @@ from blueprints.booking.models import (
 )
 from blueprints.booking.policy import HOLD_GRACE, HOLD_MINUTES
 from blueprints.core.states import claim_status
-from blueprints.core.stripe import create_checkout_session
+from blueprints.core.stripe import (
+    create_checkout_session,
+    expire_checkout_session,
+    retrieve_checkout_session,
+)
 from blueprints.core.types import utcnow
 from extensions import db
 
@@ -167,6 +171,108 @@ def open_holds_of_session(session_key, now=None):
     ).all()
 
 
+# --- her own holds, chosen again ---------------------------------------------------------
+
+# Said when her earlier payment page could not be closed, so her new hold was not made.
+_NOT_CLOSED = (
+    "We could not reach the payment service just now. Please try again in a few "
+    "minutes: the time you are holding stays yours until then."
+)
+
+
+# A hold younger than this without a Checkout Session may be having one made by the
+# request that holds it (Stripe's timeout and a retry, with room to spare): it is not
+# replaced, lest its page open for a hold let go. An older one never got its page.
+_CHECKOUT_STARTING = timedelta(minutes=2)
+
+
+def close_earlier_holds(ctype, starts_at, visitor, let_go=None, now=None):
+    """Her own unpaid holds that a new hold at ``starts_at`` takes the place of, with
+    their payment pages closed at Stripe; the new hold releases them (``hold_slot``'s
+    ``replacing``).
+
+    They are the holds of her browser (``visitor.session_key``; another browser at the
+    same address is someone else) whose time overlaps the new one: she came back from
+    the payment page and chose the time again, perhaps with other answers. And the one
+    she chose to let go (``let_go``, its public id) to stay within her allowance.
+
+    Stripe is asked first, outside the transaction that holds the time (a network call
+    must never keep every other booking waiting), and before the hold is given up, so
+    the old page can no longer be paid. PaymentUnavailable when Stripe could not close
+    one that may still be paid (the hold is then kept)."""
+    if starts_at is None or visitor is None or visitor.session_key is None:
+        return []
+    now = now or utcnow()
+    ends_at = starts_at + ctype.duration + ctype.buffer
+    overlapping = and_(Booking.starts_at < ends_at, Booking.buffer_ends_at > starts_at)
+    chosen = Booking.public_id == let_go if isinstance(let_go, str) and let_go else false()
+    earlier = db.session.scalars(
+        select(Booking)
+        .where(
+            _is_open_hold(now),
+            Booking.hold_session_key == visitor.session_key,
+            or_(overlapping, chosen),
+        )
+        .order_by(Booking.id)
+    ).all()
+    closed = []
+    for booking in earlier:
+        if booking.stripe_session_id is None and booking.created_at > now - _CHECKOUT_STARTING:
+            continue  # another press is making its payment page now: see own_hold_at
+        if booking.stripe_session_id and not _close_checkout(booking.stripe_session_id):
+            raise PaymentUnavailable(_NOT_CLOSED)
+        closed.append(booking)
+    return closed
+
+
+def own_hold_at(starts_at, visitor, now=None):
+    """Her browser's open hold of ``starts_at``, else None: what a second press of the
+    button at once meets (the first saved it after the second looked for her holds)."""
+    if starts_at is None or visitor is None:
+        return None
+    return db.session.scalar(
+        select(Booking)
+        .where(
+            _is_open_hold(now or utcnow()),
+            Booking.hold_session_key == visitor.session_key,
+            Booking.starts_at == starts_at,
+        )
+        .order_by(Booking.id.desc())
+        .limit(1)
+    )
+
+
+def _close_checkout(session_id):
+    """Expire an open Checkout Session; True once it can no longer be paid."""
+    try:
+        expire_checkout_session(session_id)
+        return True
+    except stripe.StripeError as exc:
+        log.warning("Could not expire checkout session %s: %s", session_id, exc)
+    try:  # Stripe refuses to expire a session that has already expired
+        return retrieve_checkout_session(session_id).status == "expired"
+    except stripe.StripeError:
+        return False
+
+
+def _release_replaced(earlier, reason):
+    for booking in earlier:
+        if claim_status(booking, BookingStatus.RELEASED, allowed={BookingStatus.HELD}):
+            record_change(
+                booking, BookingEventKind.HOLD_RELEASED, BookingStatus.HELD, "client", reason
+            )
+            drop_claims(booking)
+
+
+def release_closed_holds(earlier):
+    """Let go of the holds :func:`close_earlier_holds` closed, when the new hold could
+    not be made after all: their payment pages are closed, so they can never be paid and
+    would only keep the time from everyone until they run out."""
+    take_write_lock()
+    _release_replaced(earlier, "its payment page was closed for a new choice")
+    db.session.flush()
+
+
 # --- offered times ------------------------------------------------------------------------
 
 
@@ -195,10 +301,12 @@ def next_free_times(ctype, after=None, limit=6):
 # --- holding and paying ---------------------------------------------------------------------
 
 
-def hold_slot(ctype, starts_at, details, now=None, visitor=None):
+def hold_slot(ctype, starts_at, details, now=None, visitor=None, replacing=()):
     """Hold ``starts_at`` for a client while she pays; returns the flushed booking.
 
-    A ``visitor`` (core.visitors) who already holds BOOKING_MAX_OPEN_HOLDS unpaid times
+    Her earlier holds in ``replacing`` (from :func:`close_earlier_holds`) are let go in
+    the same transaction first, so her own hold never refuses her and counts once. A
+    ``visitor`` (core.visitors) who then still holds BOOKING_MAX_OPEN_HOLDS unpaid times
     is refused (TooManyHolds). Recomputes availability first (SlotNotOffered) and lets
     the UNIQUE slot claims refuse a time someone else holds at the same instant
     (SlotTaken, after a rollback).
@@ -206,6 +314,11 @@ def hold_slot(ctype, starts_at, details, now=None, visitor=None):
     now = now or utcnow()
     take_write_lock()
     release_expired_holds(now)
+    if visitor is not None:
+        _release_replaced(
+            [b for b in replacing if b.hold_session_key == visitor.session_key],
+            "replaced by her new choice",
+        )
     if visitor is not None:
         check_open_holds(visitor, now)
     check_offered(ctype, starts_at, now=now)

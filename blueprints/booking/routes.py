@@ -1,7 +1,6 @@
 """Consultation pages: types, free times, the booking form, and the manage link."""
 
-import math
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from functools import cache
 
 from flask import (
@@ -39,11 +38,11 @@ from blueprints.booking.display import (
     next_month,
     previous_month,
     search_zone_groups,
-    slot_days,
     slot_value,
     zone_choices,
 )
 from blueprints.booking.errors import (
+    AlreadyHeld,
     BookingError,
     LinkExpired,
     LinkInvalid,
@@ -66,20 +65,13 @@ from blueprints.core.timezones import (
     reader_zone,
     zone_city,
 )
-from blueprints.core.types import parse_id, utcnow
+from blueprints.core.types import utcnow
 from blueprints.core.visitors import current_visitor, session_key
 from extensions import db, limiter
 
 # Free times change with every hold, booking and availability edit ("booking:times"),
 # and with the clock (minimum notice, expiring holds): their pages live briefly.
 TIMES_TIMEOUT = 30
-# A page lists four weeks of free times; ``?week=N`` starts it N weeks later.
-WEEKS_PER_PAGE = 4
-
-
-def _horizon_weeks():
-    """The booking horizon in weeks begun (60 days: 9)."""
-    return math.ceil(availability.horizon() / timedelta(weeks=1))
 
 
 @bp.app_template_global()
@@ -150,7 +142,8 @@ def time_zones():
         zone_groups=groups,
         query=query,
         matches=matches,
-        current_zone=reader_zone().key,
+        # After a search, its best match is chosen, ready to use (as zones.js does).
+        current_zone=groups[0][1][0].name if query and matches else reader_zone().key,
         next_url=safe_next(url_for("booking.index")),
     )
 
@@ -162,41 +155,22 @@ def _type_or_404(slug):
     return ctype
 
 
-def _page_of_times(ctype, week, exclude_booking_id=None):
-    """Four weeks of free times from ``week`` weeks ahead, by the reader's day (one query
-    for the bookings of the whole range)."""
-    now = utcnow()
-    start = now + availability.min_notice() + timedelta(weeks=week)
-    slots = availability.free_slots(
-        ctype,
-        now=now,
-        range_start=start,
-        range_end=start + timedelta(weeks=WEEKS_PER_PAGE),
-        exclude_booking_id=exclude_booking_id,
-    )
-    return slot_days(slots, reader_zone())
-
-
-def _week_arg():
-    week = parse_id(request.args.get("week", ""), maximum=_horizon_weeks() - 1)
-    return week or 0
-
-
-def _pager(week):
-    """The ``week`` of the pages before and after this one (None at either end)."""
-    later = week + WEEKS_PER_PAGE
-    return {
-        "earlier_week": max(week - WEEKS_PER_PAGE, 0) if week > 0 else None,
-        "later_week": later if later < _horizon_weeks() else None,
-    }
-
-
 @bp.get("/<slug>/")
 @cached_page(tags=times_page_tags(), allow_args=("month", "day"), timeout=TIMES_TIMEOUT)
 def times(slug):
     """Free times as a month calendar: the days with free times link to their times,
     shown under it (the month's first free day's at first). Plain links: no script."""
     ctype = _type_or_404(slug)
+    return render_template(
+        "booking/times.html", ctype=ctype, **_month_of_times(ctype), **_render_zone_context()
+    )
+
+
+def _month_of_times(ctype, exclude_booking_id=None):
+    """The month calendar of free times in the reader's zone (``?month=``, ``?day=``)
+    and the months before and after it within the horizon: what the booking and the
+    reschedule pages show. ``exclude_booking_id``: the booking being moved, whose own
+    time is free to it."""
     zone = reader_zone()
     now = utcnow()
     earliest, latest = now + availability.min_notice(), now + availability.horizon()
@@ -209,18 +183,18 @@ def times(slug):
         now=now,
         range_start=max(month_start, earliest),
         range_end=min(datetime.combine(next_month(month), time(), zone), latest),
+        exclude_booking_id=exclude_booking_id,
     )
-    return render_template(
-        "booking/times.html",
-        ctype=ctype,
-        calendar=month_calendar(slots, zone, month, day_arg(request.args.get("day"))),
-        earlier_month=previous_month(month) if month > first else None,
-        later_month=next_month(month) if month < last else None,
-        **_render_zone_context(),
-    )
+    return {
+        "calendar": month_calendar(slots, zone, month, day_arg(request.args.get("day"))),
+        "earlier_month": previous_month(month) if month > first else None,
+        "later_month": next_month(month) if month < last else None,
+    }
 
 
-def _render_form(ctype, form, starts_at, status=200, error=None, alternatives=None):
+def _render_form(ctype, form, starts_at, status=200, error=None, alternatives=None, held=None):
+    """The booking form; after a refusal, with what she typed (``alternatives``: the
+    times to choose instead; ``held``: her holds to pay for or let go, after a 429)."""
     form.timezone.choices = zone_choices(form.timezone.data)
     return render_template(
         "booking/book.html",
@@ -229,6 +203,7 @@ def _render_form(ctype, form, starts_at, status=200, error=None, alternatives=No
         starts_at=starts_at,
         error=error,
         alternatives=alternatives or [],
+        held=held,
         hold_minutes=policy.HOLD_MINUTES,
         **_render_zone_context(),
     ), status
@@ -243,6 +218,7 @@ def book(slug):
         form.slot.data = request.args.get("slot", "")
         form.timezone.data = reader_zone().key
     starts_at = services.parse_slot(form.slot.data)
+    visitor, earlier = None, []
     try:
         if request.method == "GET":
             holds.check_offered(ctype, starts_at)
@@ -252,20 +228,22 @@ def book(slug):
         if not form.validate_on_submit():
             holds.check_offered(ctype, starts_at)
             return _render_form(ctype, form, starts_at, 400)
+        visitor = current_visitor()
+        # Her own holds this one replaces (she came back from the payment page, or let
+        # one go to stay within her allowance): their payment pages are closed first.
+        earlier = holds.close_earlier_holds(ctype, starts_at, visitor, request.form.get("let_go"))
         booking = holds.hold_slot(
-            ctype, starts_at, services.booking_details(form), visitor=current_visitor()
+            ctype, starts_at, services.booking_details(form), visitor=visitor, replacing=earlier
         )
         # The hold is committed before Stripe is called: a network call must never run
         # inside the transaction that keeps every other booking waiting.
         db.session.commit()
-    except (SlotTaken, SlotNotOffered) as exc:
+    except PaymentUnavailable as exc:  # an earlier payment page could not be closed
         db.session.rollback()
-        return _render_form(
-            ctype, form, None, exc.status, exc.message, holds.next_free_times(ctype, starts_at)
-        )
-    except TooManyHolds as exc:
+        return _render_form(ctype, form, starts_at, exc.status, exc.message)
+    except (SlotTaken, SlotNotOffered, TooManyHolds) as exc:
         db.session.rollback()
-        return _render_too_many_holds(exc)
+        return _refused(ctype, form, starts_at, exc, visitor, earlier)
     try:
         checkout_url = holds.start_checkout(booking)
     except PaymentUnavailable as exc:
@@ -275,15 +253,24 @@ def book(slug):
     return redirect(checkout_url, code=303)
 
 
-def _render_too_many_holds(error):
-    """The 429 page: why, and each of this browser's holds to pay for or let go (a
-    hold asked for from another browser at the same address is not named)."""
-    earlier = holds.open_holds_of_session(session_key())
-    return render_template(
-        "booking/too_many_holds.html",
-        message=error.message,
-        holds=[(booking, links.manage_token(booking)) for booking in earlier],
-    ), error.status
+def _refused(ctype, form, starts_at, error, visitor, earlier):
+    """The form back with what she typed, after a refused hold: with her holds to pay
+    for or let go (429), or the next free times to choose from (409, 422). The holds
+    whose payment pages were closed for this one are let go: they can never be paid."""
+    if earlier:
+        holds.release_closed_holds(earlier)
+        db.session.commit()
+    if isinstance(error, TooManyHolds):
+        held = holds.open_holds_of_session(session_key())
+        return _render_form(ctype, form, starts_at, error.status, error.message, held=held)
+    mine = holds.own_hold_at(starts_at, visitor) if isinstance(error, SlotTaken) else None
+    if mine is not None:  # her own second press of the button: the time is hers
+        if mine.checkout_url:
+            return redirect(mine.checkout_url, code=303)
+        error = AlreadyHeld()
+        return _render_form(ctype, form, starts_at, error.status, error.message)
+    alternatives = holds.next_free_times(ctype, starts_at)
+    return _render_form(ctype, form, None, error.status, error.message, alternatives)
 
 
 @bp.errorhandler(LinkExpired)
@@ -398,45 +385,56 @@ def _changeable(booking):
 @limiter.limit("10/minute", methods=["POST"])
 @no_store
 def reschedule(token):
+    """GET shows the month calendar of free times (as booking does); a time chosen
+    (``?slot=``) asks "Move your consultation to ...?"; POST, its Confirm, moves it."""
     booking = links.booking_from_token(token)
-    ctype = booking.consultation_type
     form = RescheduleForm()
-    week = _week_arg()
-    status = 200
-    error = None
-    changeable = _changeable(booking)
-    if not changeable:
+    status, error, new_start = 200, None, None
+    if not _changeable(booking):
         error = (
             "This consultation can no longer be moved online: a confirmed consultation can be "
             f"moved up to {policy.FREE_CHANGE_HOURS} hours before it starts."
         )
         status = 409
-    elif form.validate_on_submit():
-        new_start = services.parse_slot(form.slot.data)
+    elif request.method == "POST" and form.validate_on_submit():
         try:
-            if new_start is None:
-                raise SlotNotOffered("That time is not available. Please choose another.")
-            changes.reschedule_booking(booking, new_start, actor="client")
+            changes.reschedule_booking(booking, services.parse_slot(form.slot.data), actor="client")
             db.session.commit()
         except UserError as exc:  # the time was taken, or another change came first
             db.session.rollback()
             booking = links.booking_from_token(token)
-            changeable = _changeable(booking)
             error, status = exc.message, exc.status
         else:
             flash("Your consultation has moved. We have emailed you the new time.", "success")
             return redirect(url_for("booking.manage", token=token), code=303)
     elif request.method == "POST":
         error, status = "Please choose a time.", 400
-    days = _page_of_times(ctype, week, exclude_booking_id=booking.id) if changeable else []
+    elif request.args.get("slot"):
+        new_start = services.parse_slot(request.args["slot"])
+        try:
+            holds.check_offered(booking.consultation_type, new_start, exclude_booking_id=booking.id)
+        except BookingError as exc:
+            error, status, new_start = exc.message, exc.status, None
+        else:
+            form.slot.data = request.args["slot"]
+    return _render_reschedule(booking, token, form, new_start, error, status)
+
+
+def _render_reschedule(booking, token, form, new_start, error, status):
+    """The calendar to choose from, or the confirmation of the time chosen
+    (``new_start``); neither once the booking can no longer move."""
+    ctype = booking.consultation_type
+    month = None
+    if _changeable(booking) and new_start is None:
+        month = _month_of_times(ctype, exclude_booking_id=booking.id)
     return render_template(
         "booking/reschedule.html",
         booking=booking,
         ctype=ctype,
         token=token,
         form=form,
-        days=days,
-        **_pager(week),
+        new_start=new_start,
         error=error,
+        **(month or {"calendar": None}),
         **_render_zone_context(),
     ), status

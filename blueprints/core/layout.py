@@ -20,6 +20,7 @@ def init_layout(app):
         # One way to write a moment, on every page (admin included): format_when.
         datetime=timezones.format_when,
         when=timezones.format_when,
+        day_at=timezones.format_day_at,  # "On {{ t|day_at }}, ...": mid-sentence
         zone_name=timezones.zone_name,
         money=format_money,
     )

@@ -98,6 +98,36 @@ def zone_countries():
     return countries
 
 
+# The zone most of a country's people keep, where zone.tab lists another of its zones
+# first (it runs roughly east to west: Lord Howe before Sydney, Noronha before Sao Paulo).
+_USUAL_ZONE_OF = {
+    "AU": "Australia/Sydney",
+    "BR": "America/Sao_Paulo",
+    "CA": "America/Toronto",
+    "RU": "Europe/Moscow",
+    "UA": "Europe/Kyiv",
+    "UZ": "Asia/Tashkent",
+}
+
+
+@cache
+def usual_country_zones():
+    """``{"Australia/Sydney": "Australia", "Asia/Kolkata": "India", ...}``: for each
+    country of ``zone.tab``, the one zone most of its people keep (its only one, the
+    first it lists, or the one named above), so a search for the country finds that
+    zone first. Empty without the tz source files."""
+    tab, iso = _tz_file("zone.tab"), _tz_file("iso3166.tab")
+    if not tab or not iso:
+        return {}
+    names = dict(line.split("\t", 1) for line in iso.splitlines() if line and line[0] != "#")
+    usual = dict(_USUAL_ZONE_OF)
+    for line in tab.splitlines():
+        if line and line[0] != "#":
+            code, _where, zone, *_ = line.split("\t")
+            usual.setdefault(code, zone)
+    return {zone: names.get(code, "").strip() for code, zone in usual.items()}
+
+
 @cache
 def _known_zones():
     return frozenset(all_zone_names())
@@ -247,10 +277,21 @@ def format_when(value: datetime, zone=None, home=None, now=None):
 
     ``zone`` is the reader's (or the client's), ``home`` Dr. Brown's; the clock in her
     zone is added whenever it reads differently, with its day when that differs too."""
+    return _moment(value, zone, home, now, ", ")
+
+
+def format_day_at(value: datetime, zone=None, home=None, now=None):
+    """:func:`format_when` for the middle of a sentence, after "on": ``Tuesday 8
+    December at 9:00 am Pacific Time (12:00 pm in New York)`` ("On ..., Dr. Brown will
+    call you", never "At Tuesday ...")."""
+    return _moment(value, zone, home, now, " at ")
+
+
+def _moment(value, zone, home, now, between):
     zone = _as_zone(zone) or reader_zone()
     home = _as_zone(home) or practitioner_zone()
     local = to_zone(value, zone)
-    text = f"{format_day(local, zone, now)}, {format_time(local, zone)} {zone_name(zone)}"
+    text = f"{format_day(local, zone, now)}{between}{format_time(local, zone)} {zone_name(zone)}"
     there = to_zone(value, home)
     if there.replace(tzinfo=None) == local.replace(tzinfo=None):
         return text

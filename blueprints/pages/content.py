@@ -9,6 +9,7 @@ from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy import select
 
+from blueprints.booking import policy
 from blueprints.core.audit import record_staff_action
 from blueprints.core.cache_tags import cached_value, invalidate_after_commit
 from blueprints.core.markdown import render_post
@@ -105,7 +106,9 @@ email you a receipt. See [Shipping and returns]({shipping}) for delivery and ref
 ## Consultations
 
 You can move or cancel a consultation with the link in your confirmation email, up to
-24 hours before it starts, for a full refund. Later than that, please write to us.
+{free_change_hours} hours before it starts, for a full refund. Within {free_change_hours} hours of the start
+we cannot refund or move it. The [consultations page]({booking}) shows the same policy
+beside every booking.
 
 ## Your privacy
 
@@ -151,6 +154,8 @@ def first_text(slug):
         privacy=url_for("pages.privacy"),
         shipping=url_for("pages.shipping_returns"),
         retention_days=current_app.config["INTAKE_RETENTION_DAYS"],
+        # The booking policy's own number, so the Terms never promise another notice.
+        free_change_hours=policy.FREE_CHANGE_HOURS,
     )
 
 

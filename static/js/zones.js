@@ -22,6 +22,10 @@ document.addEventListener("DOMContentLoaded", function () {
         option: option,
         group: group,
         known: words(option.textContent + " " + group.label + " " + (option.getAttribute("data-k") || "")),
+        // The places it is the usual zone of ("australia|new south wales"), and whether
+        // it is a common one: the best match is listed, and chosen, first.
+        usual: (option.getAttribute("data-m") || "").split("|").filter(Boolean),
+        common: option.hasAttribute("data-c"),
       });
     });
   });
@@ -44,6 +48,23 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 
+  // As booking.display._rank: the usual zone of the place she named, then the common
+  // zones, then the rest, each in the list's order.
+  function rank(typed, place, whole) {
+    var phrase = typed.join(" ");
+    var usual = place.usual.some(function (name) {
+      return whole ? name === phrase : name.indexOf(phrase) === 0;
+    });
+    return usual ? 0 : (place.common ? 1 : 2);
+  }
+
+  function ranked(typed, found, whole) {
+    return found
+      .map(function (place, i) { return { place: place, rank: rank(typed, place, whole), i: i }; })
+      .sort(function (a, b) { return a.rank - b.rank || a.i - b.i; })
+      .map(function (entry) { return entry.place; });
+  }
+
   function show(found) {
     groups.forEach(function (group) { group.textContent = ""; });
     select.textContent = "";
@@ -60,14 +81,19 @@ document.addEventListener("DOMContentLoaded", function () {
       status.textContent = "";
       return;
     }
+    var whole = true;
     var found = places.filter(function (p) { return matches(typed, p, true); });
-    if (!found.length) found = places.filter(function (p) { return matches(typed, p, false); });
+    if (!found.length) {
+      whole = false;
+      found = places.filter(function (p) { return matches(typed, p, false); });
+    }
     if (!found.length) {
       showEverything();
       status.textContent = "No place matches \u201c" + input.value.trim() +
         "\u201d. The list shows every place: try a nearby large city, or your country.";
       return;
     }
+    found = ranked(typed, found, whole);
     show(found);
     // The matches stay in view as a short list; the first is chosen, ready to use.
     var shown = select.querySelectorAll("optgroup").length;

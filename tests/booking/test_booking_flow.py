@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -333,10 +334,14 @@ def test_client_reschedules_same_uid_higher_sequence(client, types, stripe_api, 
     booking.reminder_sent_at = utcnow()
     db.session.commit()
     token = links.manage_token(booking)
-    page = client.get(f"/consultations/manage/{token}/reschedule")
-    assert page.status_code == 200
     # Thirty minutes later overlaps her own booking: allowed, since it moves.
     new = old + timedelta(minutes=30)
+    day = new.astimezone(ZoneInfo("America/New_York")).date()
+    page = client.get(
+        f"/consultations/manage/{token}/reschedule",
+        query_string={"month": f"{day:%Y-%m}", "day": day.isoformat()},
+    )
+    assert page.status_code == 200
     assert display.slot_value(new) in page.text
     response = client.post(
         f"/consultations/manage/{token}/reschedule", data={"slot": display.slot_value(new)}

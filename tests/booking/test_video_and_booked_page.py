@@ -2,9 +2,11 @@
 room) into the emails and the calendar file; phone calls say who calls whom. After
 payment, "You're booked" says what happens next and offers the calendar links (#19.9)."""
 
+import re
 from datetime import UTC, timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
@@ -14,6 +16,7 @@ from blueprints.booking import display, emails, links, services
 from blueprints.booking.models import Booking, BookingStatus, CallType
 from blueprints.core.models import AuditEntry
 from blueprints.core.outbox import send_due
+from blueprints.core.timezones import format_day, format_day_at
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.booking.conftest import form_data, free, login_staff, make_confirmed, pay_booking
@@ -164,6 +167,17 @@ def test_phone_booking_page_says_who_calls_whom(client, types):
     page = client.get(f"/consultations/manage/{links.manage_token(booking)}?paid=1")
     assert "Dr. Brown will call you at +1 555 0100. You do not need to call." in page.text
     assert "Video call link" not in page.text
+
+
+def test_phone_booking_page_says_on_which_day_and_at_what_time_she_is_called(client, types):
+    """ "On Tuesday 22 December at 2:00 pm UK time ...", never "At Tuesday 22 December,
+    2:00 pm ..." (#3 of the walkthrough)."""
+    booking = make_confirmed(types["initial"], _slot(types["initial"]), zone="Europe/London")
+    page = unescape(client.get(f"/consultations/manage/{links.manage_token(booking)}?paid=1").text)
+    day_at = format_day_at(booking.starts_at, "Europe/London")
+    assert day_at.startswith(format_day(booking.starts_at, ZoneInfo("Europe/London")) + " at ")
+    assert f"On {day_at}, Dr. Brown will call you at +1 555 0100." in " ".join(page.split())
+    assert not re.search(r"\bAt (Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day", page)
 
 
 def test_calendar_file_download_by_manage_token(app, client, types):

@@ -86,7 +86,7 @@ def test_a_search_that_finds_nothing_says_so_and_keeps_every_place(client, types
 def test_each_place_carries_its_country_for_the_search_script(client, types):
     page = client.get(ZONES).text
     assert re.search(
-        r'<option value="Asia/Kolkata" data-k="[^"]*india[^"]*">Kolkata</option>', page
+        r'<option value="Asia/Kolkata" data-k="[^"]*india[^"]*"[^>]*>Kolkata</option>', page
     )
     assert len(page.encode()) < 60_000  # a few hundred places: keep the page light
 
@@ -111,3 +111,66 @@ def test_a_search_folds_only_what_she_typed_not_every_place_again(monkeypatch):
     groups, matches = display.search_zone_groups("kolk")
     assert matches == 1 and groups[0][1][0].name == "Asia/Kolkata"
     assert folded == ["kolk"]
+
+
+def _selected(page):
+    return re.findall(r'<option value="([^"]+)"[^>]*\bselected\b', page)
+
+
+@pytest.mark.parametrize(
+    ("typed", "first", "also"),
+    [
+        ("Florida", "America/New_York", {"America/Chicago"}),  # the panhandle
+        ("Ontario", "America/Toronto", {"America/Winnipeg"}),  # the northwest
+        ("texas", "America/Chicago", {"America/Denver"}),  # El Paso
+        ("British Columbia", "America/Vancouver", set()),
+        ("Quebec", "America/Toronto", set()),
+        ("Québec", "America/Toronto", set()),
+        ("Arizona", "America/Phoenix", set()),
+        ("Washington", "America/Los_Angeles", set()),
+        ("Nova Scotia", "America/Halifax", set()),
+    ],
+)
+def test_a_us_state_or_canadian_province_finds_its_zones_most_of_it_first(
+    client, types, typed, first, also
+):
+    page = client.get(ZONES, query_string={"q": typed}).text
+    found = _options(page)
+    assert found and found[0] == first, found
+    assert also <= set(found)
+    assert _selected(page) == [first]  # chosen, ready to use, as the script does
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("Australia", "Australia/Sydney"),
+        ("australia", "Australia/Sydney"),
+        ("Canada", "America/Toronto"),
+        ("United States", "America/New_York"),
+        ("Brazil", "America/Sao_Paulo"),
+        ("Russia", "Europe/Moscow"),
+        ("Mexico", "America/Mexico_City"),  # not New Mexico's Denver
+        ("New Mexico", "America/Denver"),
+        ("Georgia", "America/New_York"),  # the state first; the country is listed too
+    ],
+)
+def test_a_country_lists_its_usual_zone_first_and_chooses_it(client, types, typed, first):
+    page = client.get(ZONES, query_string={"q": typed}).text
+    found = _options(page)
+    assert found[0] == first, found[:5]
+    assert _selected(page) == [first]
+
+
+def test_australia_lists_its_cities_before_an_island_in_antarctica(client, types):
+    found = _options(client.get(ZONES, query_string={"q": "Australia"}).text)
+    assert "Antarctica/Macquarie" in found
+    assert found.index("Antarctica/Macquarie") > found.index("Australia/Perth")
+    assert "Asia/Tbilisi" in _options(client.get(ZONES, query_string={"q": "Georgia"}).text)
+
+
+def test_every_zone_a_state_or_province_names_is_a_listed_zone():
+    listed = {zone.name for _region, zones in display.ALL_ZONE_GROUPS for zone in zones}
+    for name, zones in display.STATES_AND_PROVINCES:
+        assert zones and set(zones) <= listed, name
+    assert len(display.STATES_AND_PROVINCES) >= 50 + 1 + 13

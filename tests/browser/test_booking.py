@@ -134,8 +134,21 @@ def test_book_pay_move_and_cancel_in_london_time(
 
     page.get_by_role("link", name="Choose another time").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Move your")
+    # The month calendar and one day's times, as when she booked: on a phone a few
+    # screens (about 3,600 px), not four weeks of times (11,500 px).
+    expect(page.locator("table.month")).to_be_visible()
     assert_accessible(page)
-    page.locator("button.slot-link").nth(3).click()
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollHeight") < 5000
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.set_viewport_size(WIDE)
+    page.locator("a.slot-link").last.click()
+    # One tap moves nothing: she is asked first.
+    expect(page.locator("#confirm-title")).to_contain_text("Move your consultation to")
+    assert_accessible(page)
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).starts_at == first_start
+    page.get_by_role("button", name="Confirm", exact=True).click()
     expect(page.locator(".flash")).to_contain_text("Your consultation has moved")
     db.session.expire_all()
     moved = db.session.get(Booking, booking.id)

@@ -83,3 +83,21 @@ def test_a_browser_reporting_an_old_zone_name_sees_its_current_zone(browser, liv
         expect(page.get_by_label("Times are shown in this time zone")).to_have_value("Asia/Kolkata")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone", "label"),
+    [
+        ("Florida", "America/New_York", "New York"),
+        ("Ontario", "America/Toronto", "Toronto"),
+        ("Australia", "Australia/Sydney", "Sydney"),
+    ],
+)
+def test_a_state_province_or_country_chooses_its_usual_zone(page, demo, typed, zone, label):
+    page.goto(f"/consultations/time-zones?next={TIMES}")
+    page.get_by_label("Search for your city or country").press_sequentially(typed)
+    expect(page.locator("#zone-count")).to_contain_text(f"match \u201c{typed}\u201d")
+    expect(page.get_by_label("Your time zone", exact=True)).to_have_value(zone)
+    first = page.locator("#tz-select option").first
+    expect(first).to_have_attribute("value", zone)
+    expect(first).to_have_text(label)

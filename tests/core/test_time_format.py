@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from blueprints.core.timezones import all_zone_names, format_when, zone_name
+from blueprints.core.timezones import all_zone_names, format_day_at, format_when, zone_name
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
 NINE_PACIFIC = datetime(2026, 12, 8, 17, tzinfo=UTC)  # 9:00 am in Los Angeles
@@ -20,6 +20,29 @@ def test_her_zone_first_then_dr_browns_clock():
     assert when(NINE_PACIFIC, "America/Los_Angeles") == (
         "Tuesday 8 December, 9:00 am Pacific Time (12:00 pm in New York)"
     )
+
+
+def test_on_a_day_at_a_time_reads_as_a_sentence():
+    """ "On Tuesday 8 December at 9:00 am ...": the same words as format_when, joined by
+    "at" for the middle of a sentence."""
+    assert format_day_at(NINE_PACIFIC, "America/Los_Angeles", "America/New_York", now=NOW) == (
+        "Tuesday 8 December at 9:00 am Pacific Time (12:00 pm in New York)"
+    )
+    assert format_day_at(NINE_PACIFIC, "America/New_York", "America/New_York", now=NOW) == (
+        "Tuesday 8 December at 12:00 pm Eastern Time"
+    )
+
+
+def test_no_template_starts_a_sentence_with_at_and_a_day():
+    """ "At Tuesday 8 December, 9:00 am, ..." is not English: a day takes "On" (any
+    sentence that opens with "At" and a value is suspect: "At {{ ... }}")."""
+    wrong = [
+        f"{path.relative_to(TEMPLATES)}: {line.strip()}"
+        for path in TEMPLATES.rglob("*.*")
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.search(r"\bAt \{\{", line)
+    ]
+    assert not wrong, wrong
 
 
 def test_in_dr_browns_own_zone_one_clock_only():

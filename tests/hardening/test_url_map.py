@@ -35,7 +35,7 @@ GET_AND_POST_FORMS = {
     "admin.media_image": "one image of the library: shows it, POST saves its description",
     "booking.book": "the booking form for a chosen time",
     "booking.cancel": "the cancellation page that states the refund before she confirms",
-    "booking.reschedule": "the list of other times before she picks one",
+    "booking.reschedule": "the calendar of other times, then the one she picks to confirm",
     "newsletter.signup": "the signup page",
     "pages.contact": "the contact page with its form",
     "admin.page_edit": "the editor of one page (About, Terms...)",

@@ -4,6 +4,7 @@ contact form (email to staff with Reply-To, honeypot, bad input, rate limit)."""
 import pytest
 import sqlalchemy as sa
 
+from blueprints.booking import policy
 from blueprints.pages.content import save_page, seed_pages
 from blueprints.pages.models import Page
 from extensions import db
@@ -38,6 +39,26 @@ def test_seeded_pages_are_stored_once_and_shown(client):
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Page)) == 5
     assert "erase them" in client.get("/privacy").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hours", [None, 72])
+def test_seeded_terms_state_the_consultation_policys_notice(client, monkeypatch, hours):
+    """The Terms say what the booking page, its emails and its policy box say: the
+    notice is the booking policy's, not a number of its own."""
+    if hours is not None:
+        monkeypatch.setattr(policy, "FREE_CHANGE_HOURS", hours)
+    notice = policy.FREE_CHANGE_HOURS
+    with client.application.test_request_context("/"):
+        seed_pages()
+    db.session.commit()
+    terms = db.session.scalar(sa.select(Page).where(Page.slug == "terms")).body_md
+    words = " ".join(terms.split())
+    assert f"up to {notice} hours before it starts, for a full refund" in words
+    assert f"Within {notice} hours of the start" in words
+    assert f"up to {notice} hours before it starts" in policy.cancellation_policy()
+    assert not any(f"{n} hours" in words for n in (24, 48, 72) if n != notice)
+    page = " ".join(client.get("/terms").get_data(as_text=True).split())
+    assert f"up to {notice} hours before it starts" in page
 
 
 @pytest.mark.parametrize("url", PAGES)
