@@ -226,6 +226,18 @@ def comment(slug):
     return _render_post(found, form, status=400)
 
 
+@bp.get("/blog/comments/<int:comment_id>")
+def comment_link(comment_id):
+    """One comment's lasting address (emails, My account): the page of its post's
+    comments that shows it now, worked out at each visit, as comments before it come
+    and go. A comment readers are not shown is not found."""
+    comment = comments.shown_comment(comment_id)
+    if comment is None or posts.published_post(comment.post.slug) is None:
+        abort(404)
+    page = comments.thread_page(comment)
+    return redirect(_comments_page_url(comment.post.slug, page, f"comment-{comment.id}"), 303)
+
+
 def _comments_page_url(slug, page, anchor):
     """The post's address showing page ``page`` of its comments (page 1: the plain one)."""
     args = {"comments": page} if page > 1 else {}
