@@ -24,9 +24,9 @@ from blueprints.newsletter.subscriptions import (
     check_confirm_token,
     confirm_subscription,
     pause_subscription,
+    read_unsubscribe_link,
     request_subscription,
     resend_confirmation,
-    subscriber_for_unsubscribe_token,
 )
 from blueprints.newsletter.subscriptions import (
     unsubscribe as take_off_list,
@@ -57,6 +57,11 @@ def _bad_link(status=400):
     return render_template("newsletter/link_invalid.html"), status
 
 
+def _already_signed_up(subscriber):
+    """A confirmation link she used already: she is on the list (or paused), 200."""
+    return render_template("newsletter/already_signed_up.html", subscriber=subscriber)
+
+
 def _commit_and_show(endpoint):
     """Commit the request's one transaction, then redirect (303) to the page saying what
     was done."""
@@ -65,15 +70,19 @@ def _commit_and_show(endpoint):
 
 
 def _with_subscriber(view):
-    """Load the subscriber the unsubscribe token in the URL names and pass it on; an
-    altered or unknown token gets the "link does not work" page and the view never runs."""
+    """Load the subscriber the unsubscribe token in the URL names and pass it on, or
+    say plainly why not, and the view never runs: an altered or incomplete token names
+    nobody we can tell (400); a genuine one whose subscriber was deleted since (her
+    account was deleted) sends nothing any more (404). Neither says who is on the list."""
 
     @wraps(view)
     def wrapped(token):
-        subscriber = subscriber_for_unsubscribe_token(token)
-        if subscriber is None:
-            return _bad_link()
-        return view(token, subscriber)
+        link = read_unsubscribe_link(token)
+        if not link.genuine:
+            return render_template("newsletter/unsubscribe_link_invalid.html"), 400
+        if link.subscriber is None:
+            return render_template("newsletter/subscription_gone.html"), 404
+        return view(token, link.subscriber)
 
     return wrapped
 
@@ -95,6 +104,8 @@ def signup():
 @bp.get("/confirm/<token>")
 def confirm(token):
     check = check_confirm_token(token)
+    if check.already_confirmed:
+        return _already_signed_up(check.subscriber)
     if check.subscriber is None:
         return _bad_link()
     # Pages with a token in their URL carry <meta name="referrer" content="no-referrer">.
@@ -105,15 +116,22 @@ def confirm(token):
 @bp.post("/confirm/<token>")
 def confirm_post(token):
     if confirm_subscription(token) is None:
-        return _bad_link()
+        return _used_or_bad_link(token)
     return _commit_and_show("newsletter.welcome")
+
+
+def _used_or_bad_link(token):
+    """The answer to a confirmation link that confirms nothing now: she used it already
+    (she is signed up), else it does not work."""
+    check = check_confirm_token(token)
+    return _already_signed_up(check.subscriber) if check.already_confirmed else _bad_link()
 
 
 @bp.post("/confirm/<token>/resend")
 @limiter.limit(_signup_limit)
 def resend(token):
     if not resend_confirmation(token):
-        return _bad_link()
+        return _used_or_bad_link(token)
     return _commit_and_show("newsletter.check_inbox")
 
 
