@@ -8,9 +8,10 @@ without a CSRF token, because mail providers send it without a session.
 from functools import wraps
 from types import SimpleNamespace
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, make_response, redirect, render_template, url_for
 
 from blueprints.core.cache import cached_page
+from blueprints.core.limits import count_as_accepted, limit_public_form, wait_in_words
 from blueprints.newsletter import cache_tags
 from blueprints.newsletter.blueprint import bp
 from blueprints.newsletter.forms import SignupForm
@@ -87,8 +88,20 @@ def _with_subscriber(view):
     return wrapped
 
 
+def _signup_not_sent_yet(seconds):
+    """Past the signup limit (``core/limits.py``): the signup page, 429, with what she
+    typed still in the form and how long to wait."""
+    slow_down = (
+        "You have signed up several times in a short while. Please wait "
+        f"{wait_in_words(seconds)}, then choose Sign up again: what you typed is kept "
+        "in the form below."
+    )
+    page = render_template("newsletter/signup.html", form=SignupForm(), slow_down=slow_down)
+    return make_response(page, 429)
+
+
 @bp.route("/", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"])
+@limit_public_form(_signup_limit, on_breach=_signup_not_sent_yet)
 @cached_page(tags=cache_tags.signup_page())  # GET only: a POST is never cached
 def signup():
     form = SignupForm()
@@ -96,6 +109,7 @@ def signup():
         if not form.website.data:  # a filled honeypot is a bot: it gets the page, no row
             request_subscription(form.email.data, form.first_name.data)
             db.session.commit()
+        count_as_accepted()
         return redirect(url_for("newsletter.check_inbox"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("newsletter/signup.html", form=form), status

@@ -5,15 +5,16 @@ Each page is cached for anonymous readers under its own tag; a staff edit clears
 thank-you page, and sends nothing.
 """
 
-from flask import current_app, redirect, render_template, url_for
+from flask import current_app, make_response, redirect, render_template, url_for
 
 from blueprints.core.cache import cached_page
+from blueprints.core.limits import count_as_accepted, limit_public_form, wait_in_words
 from blueprints.pages import cache_tags
 from blueprints.pages.blueprint import bp
 from blueprints.pages.content import all_pages, page_for
 from blueprints.pages.emails import send_contact_message
 from blueprints.pages.forms import ContactForm
-from extensions import db, limiter
+from extensions import db
 
 
 def _contact_limit():
@@ -49,8 +50,25 @@ def shipping_returns():
     return _show("shipping-returns")
 
 
+def _contact_page(form, status=200, slow_down=None):
+    return render_template(
+        "pages/contact.html", page=page_for("contact"), form=form, slow_down=slow_down
+    ), status
+
+
+def _message_not_sent_yet(seconds):
+    """Past the contact limit (``core/limits.py``): the contact page, 429, with her
+    message still in the form and how long to wait."""
+    slow_down = (
+        "You have sent several messages in a short while. Please wait "
+        f"{wait_in_words(seconds)}, then send this one again: your message is kept in "
+        "the form below."
+    )
+    return make_response(_contact_page(ContactForm(), 429, slow_down))
+
+
 @bp.route("/contact", methods=["GET", "POST"])
-@limiter.limit(_contact_limit, methods=["POST"])
+@limit_public_form(_contact_limit, on_breach=_message_not_sent_yet)
 @cached_page(tags=cache_tags.page_tags("contact"))  # GET only: a POST is never cached
 def contact():
     form = ContactForm()
@@ -58,9 +76,9 @@ def contact():
         if not form.website.data:  # a filled honeypot is a bot: it gets the page, no email
             send_contact_message(form.name.data, form.email.data, form.message.data)
             db.session.commit()
+        count_as_accepted()
         return redirect(url_for("pages.contact_sent"), code=303)
-    status = 400 if form.is_submitted() else 200
-    return render_template("pages/contact.html", page=page_for("contact"), form=form), status
+    return _contact_page(form, 400 if form.is_submitted() else 200)
 
 
 @bp.get("/contact/sent")

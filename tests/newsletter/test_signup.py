@@ -87,6 +87,25 @@ def test_signup_rate_limit_answers_429_past_the_limit(client, mailbox):
     assert len(_subscribers()) == 5
 
 
+def test_refused_signups_do_not_count_toward_the_limit(client, mailbox):
+    for typed in ("ann@", "not-an-email", "", "ann@example", "ann@@example.com"):
+        assert client.post("/newsletter/", data={"email": typed}).status_code == 400
+    response = client.post("/newsletter/", data={"email": "ann@example.com"})
+    assert response.status_code == 303
+    assert len(_subscribers()) == 1
+
+
+def test_past_the_limit_the_form_comes_back_with_what_she_typed(client, mailbox):
+    for i in range(5):
+        client.post("/newsletter/", data={"email": f"p{i}@example.com"})
+    refused = client.post("/newsletter/", data={"email": "ruth@example.com", "first_name": "Ruth"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert "not signed up yet" in html and "Please wait a minute" in html
+    assert 'value="ruth@example.com"' in html and 'value="Ruth"' in html
+    assert len(_subscribers()) == 5
+
+
 def test_signup_without_csrf_token_is_refused(client, mailbox):
     response = client.post("/newsletter/", data={"email": "a@example.com"}, csrf=False)
     assert response.status_code == 400

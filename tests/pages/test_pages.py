@@ -161,6 +161,24 @@ def test_contact_form_is_rate_limited(client, staff_user, mailbox):
     assert codes[5] == 429
 
 
+def test_refused_messages_do_not_count_toward_the_limit(client, staff_user, mailbox):
+    for _ in range(5):
+        assert client.post("/contact", data=_message(email="ruth@")).status_code == 400
+    assert client.post("/contact", data=_message()).status_code == 303
+    assert len(mailbox.wait_for(1)) == 1
+
+
+def test_past_the_limit_her_message_comes_back_in_the_form(client, staff_user, mailbox):
+    for n in range(5):
+        client.post("/contact", data=_message(message=f"Question {n}"))
+    refused = client.post("/contact", data=_message(message="My long question & more."))
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert "not sent yet" in html and "Please wait" in html
+    assert "My long question &amp; more.</textarea>" in html
+    assert 'value="ruth@example.com"' in html and 'value="Ruth Okafor"' in html
+
+
 def test_the_cart_links_to_shipping_returns_and_terms(client):
     vest = make_vest()
     add_to_cart(client, vest.variants[0])
