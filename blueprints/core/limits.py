@@ -44,14 +44,18 @@ def limit_public_form(limit_value, on_breach):
         return on_breach(request_limit.limit.get_expiry())
 
     def decorator(view):
-        view = limiter.limit(
-            limit_value, methods=["POST"], deduct_when=_was_accepted, on_breach=answer
-        )(view)
+        # Every try first: of limits with windows alike, the first declared gives the
+        # rate-limit headers, and this one always holds the try being answered (a limit
+        # no try has reached yet would say "reset now", cutting a 503's Retry-After).
         # A scope of its own ("<endpoint>:every-try"): were both limits the same text,
         # they must still not share one count.
-        return limiter.limit(_attempt_limit, methods=["POST"], scope="every-try", on_breach=answer)(
-            view
+        every_try = limiter.limit(
+            _attempt_limit, methods=["POST"], scope="every-try", on_breach=answer
         )
+        accepted = limiter.limit(
+            limit_value, methods=["POST"], deduct_when=_was_accepted, on_breach=answer
+        )
+        return accepted(every_try(view))
 
     return decorator
 
