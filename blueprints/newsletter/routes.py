@@ -8,9 +8,10 @@ without a CSRF token, because mail providers send it without a session.
 from functools import wraps
 from types import SimpleNamespace
 
-from flask import current_app, make_response, redirect, render_template, url_for
+from flask import current_app, make_response, redirect, render_template, session, url_for
 
 from blueprints.core.cache import cached_page
+from blueprints.core.headers import no_store
 from blueprints.core.limits import count_as_accepted, limit_public_form, wait_in_words
 from blueprints.newsletter import cache_tags
 from blueprints.newsletter.blueprint import bp
@@ -35,6 +36,10 @@ from blueprints.newsletter.subscriptions import (
 from extensions import csrf, db, limiter
 
 _NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+# What she typed in the signup form, shown once on "Please check your inbox" so that she
+# can spot a typo: kept in her session (a private key: no cached page while it is
+# there), never in a URL, on a page no cache keeps.
+TYPED_KEY = "newsletter_signup_typed"
 
 # The numbers the newsletter's pages and emails state, from the code that enforces them
 # (the footer's signup form is on every page, so they are a global, not a context).
@@ -110,6 +115,10 @@ def signup():
             request_subscription(form.email.data, form.first_name.data)
             db.session.commit()
         count_as_accepted()
+        session[TYPED_KEY] = {
+            "email": form.email.data.strip(),
+            "first_name": form.first_name.data or "",
+        }
         return redirect(url_for("newsletter.check_inbox"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("newsletter/signup.html", form=form), status
@@ -186,9 +195,20 @@ def _notice(template):
     return view
 
 
+@bp.get("/check-your-inbox")
+@no_store
+def check_inbox():
+    """After a signup: the address she typed (once), and the signup form filled in with
+    it to send again corrected. The same page whoever the address belongs to."""
+    typed = session.pop(TYPED_KEY, None)
+    form = None
+    if isinstance(typed, dict) and isinstance(typed.get("email"), str):
+        form = SignupForm(formdata=None, data=typed)
+    return render_template("newsletter/check_inbox.html", form=form)
+
+
 # Pages that only say what has just happened (each POST above redirects to one).
 for _rule, _endpoint in (
-    ("/check-your-inbox", "check_inbox"),
     ("/welcome", "welcome"),
     ("/unsubscribed", "unsubscribed"),
     ("/paused", "paused"),
