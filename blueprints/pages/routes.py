@@ -88,8 +88,9 @@ def contact():
         if not form.website.data:  # a filled honeypot is a bot: it gets the page, no email
             send_contact_message(form.name.data, form.email.data, form.message.data)
             db.session.commit()
+            # (Not for a bot: a correction would tell staff of a message never sent.)
+            session[SENT_KEY] = [" ".join(form.name.data.split()), form.email.data.strip()]
         count_as_accepted()
-        session[SENT_KEY] = [" ".join(form.name.data.split()), form.email.data.strip()]
         return redirect(url_for("pages.contact_sent"), code=303)
     return _contact_page(form, 400 if form.is_submitted() else 200)
 

@@ -134,6 +134,9 @@ def test_filled_honeypot_gets_the_thank_you_page_and_sends_nothing(client, staff
     response = client.post("/contact", data=_message(website="http://spam.example"))
     assert response.status_code == 303
     assert response.location == "/contact/sent"
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Thank you for your message" in page
+    assert "Is the address wrong?" not in page  # no correction of a message never sent
     assert mailbox.messages == []
 
 
