@@ -169,6 +169,9 @@ class DefaultConfig:
     MEDIA_WEBP_QUALITY = 80
     COMMENT_RATE_LIMIT = "5 per minute;30 per day"  # per address, on the comment POST
     CONTACT_RATE_LIMIT = "5 per 10 minutes;20 per day"  # per visitor, on the contact POST
+    # The comment, newsletter and contact limits above count only what was accepted (a
+    # slip, such as an empty field, is free); every try, accepted or not, counts here.
+    FORM_ATTEMPT_LIMIT = "20 per minute"
     # Names always held from the public comment form (blueprints/blog/commenters.py).
     # Titles, initials and suffixes are ignored when comparing, so "Susan E. Brown" also
     # covers "Dr. Susan Brown, PhD"; a one-word entry ("Dr. Brown" is "brown") matches

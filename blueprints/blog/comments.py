@@ -180,6 +180,20 @@ def thread_page(comment):
     return before // THREADS_PER_PAGE + 1
 
 
+def shown_comment(comment_id):
+    """The comment with this id when readers are shown it (approved, in a thread whose
+    first comment is approved too), or None. Whether its post is published is the
+    caller's to check (``posts.published_post``)."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.status != CommentStatus.APPROVED:
+        return None
+    if comment.parent_id is not None:
+        top = db.session.get(Comment, comment.parent_id)
+        if top is None or top.status != CommentStatus.APPROVED:
+            return None
+    return comment
+
+
 @dataclass
 class PendingComment:
     """A reader's own comment that waits for moderation, as only she is shown it."""

@@ -5,6 +5,7 @@ import logging
 from blueprints.account.services import staff_addresses
 from blueprints.blog.links import (
     KNOWN_COMMENTER_LINK_LIFETIME,
+    comment_url,
     known_commenter_url,
     moderation_url,
     post_url,
@@ -69,7 +70,7 @@ def notify_commenters_published(comments):
             "comment_published",
             subject,
             comments=published,
-            post_urls={c.id: post_url(c.post.slug) + f"#comment-{c.id}" for c in published},
+            comment_urls={c.id: comment_url(c.id) for c in published},
             confirm_url=known_commenter_url(address, first.post.slug),
             confirm_days=KNOWN_COMMENTER_LINK_LIFETIME.days,
         )
@@ -88,7 +89,7 @@ def notify_commenter_of_reply(answered, reply, published):
         reply=reply,
         excerpt=_excerpt(reply),
         post_title=post.title,
-        reply_url=post_url(post.slug) + f"#comment-{reply.id}",
+        reply_url=comment_url(reply.id),
         published=published,
         confirm_url=known_commenter_url(answered.author_email, post.slug) if published else None,
         confirm_days=KNOWN_COMMENTER_LINK_LIFETIME.days,

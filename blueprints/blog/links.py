@@ -21,6 +21,13 @@ def post_url(slug):
     return external_url("blog.post", slug=slug)
 
 
+def comment_url(comment_id):
+    """The lasting address of one comment (in emails): it finds, when followed, the page
+    of the post's comments that shows it (ten threads to a page, so the post's own
+    address may not)."""
+    return external_url("blog.comment_link", comment_id=comment_id)
+
+
 def tag_url(slug):
     """The public address of a topic's list of posts."""
     return external_url("blog.tag", tag=slug)

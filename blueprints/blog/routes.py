@@ -14,6 +14,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    make_response,
     redirect,
     render_template,
     request,
@@ -37,6 +38,7 @@ from blueprints.blog.models import DEFAULT_AUTHOR, CommentStatus
 from blueprints.blog.search import MAX_SEARCH_LENGTH, parse_search, search_posts
 from blueprints.core.addresses import normalise_email
 from blueprints.core.cache import cached_page, query_args_unused
+from blueprints.core.limits import count_as_accepted, limit_public_form, wait_in_words
 from blueprints.core.links import external_url, site_url
 from blueprints.core.timezones import practitioner_zone
 from blueprints.core.types import utcnow
@@ -179,8 +181,33 @@ def _signed_in_as(email):
     return customer is not None and customer.email == normalise_email(email)
 
 
+def _form_page(post, form):
+    """The page of comments a form was sent from: a reply's, its thread's page (so the
+    form, given back, still answers that thread); a new comment's, page 1."""
+    parent = comments.reply_target(post, form.parent_id_value)
+    return comments.thread_page(parent) if parent is not None else 1
+
+
+def _comment_not_sent_yet(seconds):
+    """Past the comment limit (``core/limits.py``): the post again, 429, with her
+    comment still in the form and how long to wait before sending it."""
+    found = posts.published_post(request.view_args["slug"])
+    if found is None:
+        return None
+    form = CommentForm()
+    slow_down = (
+        "You have sent several comments in a short while. Please wait "
+        f"{wait_in_words(seconds)}, then send this one again: your comment is kept in "
+        "the form below."
+    )
+    page = _form_page(found, form)
+    return make_response(
+        _render_post(found, form, status=429, comment_page=page, slow_down=slow_down)
+    )
+
+
 @bp.post("/blog/<slug>")
-@limiter.limit(_comment_rate_limit)
+@limit_public_form(_comment_rate_limit, on_breach=_comment_not_sent_yet)
 def comment(slug):
     found = posts.published_post(slug)
     if found is None:
@@ -189,6 +216,7 @@ def comment(slug):
     if form.is_bot:
         # Tell the bot what a person would hear, and keep nothing.
         log.info("Honeypot filled on %s; comment discarded", slug)
+        count_as_accepted()  # as a person's comment would be
         session[NOTICE_KEY] = {"status": "pending"}
         return redirect(url_for("blog.post", slug=slug, _anchor="comment-notice"), 303)
     if form.validate_on_submit():
@@ -216,6 +244,7 @@ def comment(slug):
                 proven=proven,
             )
             db.session.commit()
+            count_as_accepted()
             session[NOTICE_KEY] = {"status": new.status.value, "id": new.id}
             page = 1
             if new.status == CommentStatus.PENDING:
@@ -223,7 +252,19 @@ def comment(slug):
             else:
                 page = comments.thread_page(new)
             return redirect(_comments_page_url(slug, page, "comment-notice"), 303)
-    return _render_post(found, form, status=400)
+    return _render_post(found, form, status=400, comment_page=_form_page(found, form))
+
+
+@bp.get("/blog/comments/<int:comment_id>")
+def comment_link(comment_id):
+    """One comment's lasting address (emails, My account): the page of its post's
+    comments that shows it now, worked out at each visit, as comments before it come
+    and go. A comment readers are not shown is not found."""
+    comment = comments.shown_comment(comment_id)
+    if comment is None or posts.published_post(comment.post.slug) is None:
+        abort(404)
+    page = comments.thread_page(comment)
+    return redirect(_comments_page_url(comment.post.slug, page, f"comment-{comment.id}"), 303)
 
 
 def _comments_page_url(slug, page, anchor):
@@ -253,7 +294,7 @@ def _own_pending(post):
     return here
 
 
-def _render_post(post, form, *, status=200, notice=None, comment_page=1):
+def _render_post(post, form, *, status=200, notice=None, comment_page=1, slow_down=None):
     tags, references = posts.post_details(post)
     page = comments.approved_threads(post, comment_page)
     if comment_page > 1 and not page.threads:
@@ -284,6 +325,7 @@ def _render_post(post, form, *, status=200, notice=None, comment_page=1):
         own_pending=_own_pending(post),
         replying_to=replying_to,
         notice=notice,
+        slow_down=slow_down,
         # Staff never get a cached page (their session is private): their copy links each
         # comment to the staff reply, which carries the "Author" badge.
         staff_replies=current_user.is_authenticated and current_user.is_staff,

@@ -217,8 +217,13 @@ DEMO_POSTS = [
     ),
 ]
 
+# Dr. Brown's reply in the demo: written as staff replies are (``add_staff_reply``), under
+# the post's author name with the "Author" badge.
+THE_AUTHOR = "<the post's author>"
+
 DEMO_COMMENTS = [
-    # (name, email, body, reply to index or None, hours after publication)
+    # (name, email, body, reply to index or None, hours after publication); a name of
+    # THE_AUTHOR is the post's author replying as staff.
     (
         "Margaret",
         "margaret@example.com",
@@ -235,7 +240,7 @@ DEMO_COMMENTS = [
         9,
     ),
     (
-        "Dr. Susan E. Brown",
+        THE_AUTHOR,
         "susan@betterbones.example",
         "Good question, Ellen. Many women with mild scoliosis use a vest, but please ask "
         "a physical therapist to check the fit and the weight for you first.",
@@ -388,11 +393,13 @@ def _seed_comments(post):
     made = []
     for name, email, body, parent, hours in DEMO_COMMENTS:
         at = post.published_at + timedelta(hours=hours)
+        by_staff = name == THE_AUTHOR
         comment = Comment(
             post=post,
             parent_id=made[parent].id if parent is not None else None,
-            author_name=name,
+            author_name=post.author_name if by_staff else name,
             author_email=email,
+            by_staff=by_staff,
             body_md=body,
             body_html=render_comment(body),
             status=CommentStatus.APPROVED,

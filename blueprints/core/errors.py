@@ -68,6 +68,10 @@ def render_error(status, message=None, template="core/error.html"):
 
 
 def _handle_http(error: HTTPException):
+    if error.response is not None:
+        # The view's own answer to this refusal: a public form past its rate limit,
+        # given back with what she typed (``core/limits.py``).
+        return error.response
     response = render_error(error.code or 500)
     if error.code == 405 and error.valid_methods:
         return response[0], 405, {"Allow": ", ".join(error.valid_methods)}

@@ -9,6 +9,7 @@ row once.
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -37,8 +38,12 @@ from extensions import db
 
 MAX_TOKEN_LENGTH = 200  # a confirmation token is 43 characters; longer is not ours
 
-# Confirming or leaving uses the confirmation token up, whichever came first.
+# Leaving forgets the confirmation token, used or not.
 _NO_CONFIRM_TOKEN = {"confirm_token_hash": None, "confirm_token_expires_at": None}
+# Confirming uses the token up but keeps its hash, with no expiry: reopening the link
+# (an old email, the browser's history) then finds her and says she is signed up. A
+# used link confirms nothing again: confirming needs a subscriber not yet confirmed.
+_USED_CONFIRM_TOKEN = {"confirm_token_expires_at": None}
 
 
 class InvalidAddress(UserError):
@@ -80,13 +85,21 @@ def _hash_token(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def subscriber_for_unsubscribe_token(token):
-    """The subscriber a valid unsubscribe token names, or None for an altered or unknown
-    token."""
+class UnsubscribeLink(NamedTuple):
+    """What an unsubscribe link names: ``genuine`` when we signed it (an altered or
+    incomplete one is not), and its ``subscriber``, None when her row was deleted since
+    (her account was deleted): then nothing is sent through the link any more."""
+
+    genuine: bool
+    subscriber: Subscriber | None = None
+
+
+def read_unsubscribe_link(token):
+    """The ``UnsubscribeLink`` of a token from an email."""
     subscriber_id = subscriber_id_from_unsubscribe_token(token)
     if subscriber_id is None:
-        return None
-    return db.session.get(Subscriber, subscriber_id)
+        return UnsubscribeLink(genuine=False)
+    return UnsubscribeLink(True, db.session.get(Subscriber, subscriber_id))
 
 
 def subscriber_for_email(email):
@@ -195,16 +208,23 @@ def request_subscription(raw_email, first_name=""):
 
 @dataclass
 class TokenCheck:
+    """What a confirmation link finds: its subscriber (None: an unknown link, or one
+    used by a reader who has left or bounced since), whether it ``expired`` unused, and
+    whether it was ``already_confirmed`` (she used it and is on the list)."""
+
     subscriber: Subscriber | None
     expired: bool = False
+    already_confirmed: bool = False
 
     @property
     def valid(self):
-        return self.subscriber is not None and not self.expired
+        """True when the link may confirm its subscriber now."""
+        return self.subscriber is not None and not (self.expired or self.already_confirmed)
 
 
 def check_confirm_token(token):
-    """Find the subscriber a confirmation token belongs to, and whether it expired."""
+    """Find the subscriber a confirmation token belongs to, and whether it expired or
+    was used by her to confirm."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return TokenCheck(None)
     subscriber = db.session.scalar(
@@ -212,13 +232,18 @@ def check_confirm_token(token):
     )
     if subscriber is None:
         return TokenCheck(None)
+    if subscriber.status == SubscriberStatus.CONFIRMED:
+        return TokenCheck(subscriber, already_confirmed=True)
+    if subscriber.confirm_token_expires_at is None:
+        return TokenCheck(None)  # used, and she bounced since: the link says nothing now
     expired = subscriber.confirm_token_expires_at <= utcnow()
     return TokenCheck(subscriber, expired=expired)
 
 
 def confirm_subscription(token):
-    """Confirm the subscriber whose valid token this is; the token is used up, and
-    the welcome email is queued (once: a second click finds the token gone).
+    """Confirm the subscriber whose valid token this is; the token is used up (its hash
+    is kept, so the link can later say she is signed up), and the welcome email is
+    queued (once: a second click finds her confirmed).
 
     Returns the subscriber, or None when the token is unknown, used or expired (and
     then nothing changes). Raises ``StatusRefused`` (409) when a parallel request with
@@ -235,9 +260,9 @@ def confirm_subscription(token):
         unsubscribed_at=None,
         bounced_at=None,
         paused_until=None,
-        **_NO_CONFIRM_TOKEN,
+        **_USED_CONFIRM_TOKEN,
     )
-    # Once per confirmation: the token is used up above, so a second click finds none.
+    # Once per confirmation: a second click finds her confirmed and changes nothing.
     queue_welcome_email(subscriber)
     return subscriber
 

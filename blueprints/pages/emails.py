@@ -26,3 +26,20 @@ def send_contact_message(name, email, message):
             email=email,
             message=message,
         )
+
+
+def send_address_correction(name, wrong, right):
+    """Tell every staff address that the contact message ``name`` sent from ``wrong``
+    is to be answered at ``right`` (she saw the typo on the "thank you" page), with
+    Reply-To set to the right address."""
+    name = " ".join(name.split())
+    for address in staff_addresses():
+        queue_email(
+            address,
+            "contact_address_corrected",
+            f"New address for {name}'s message (contact form)",
+            headers={"Reply-To": formataddr((name, right))},
+            name=name,
+            wrong=wrong,
+            right=right,
+        )

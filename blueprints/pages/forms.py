@@ -1,6 +1,6 @@
 """The contact form and the staff page editor."""
 
-from wtforms import StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
 from blueprints.core.forms import Form
@@ -43,6 +43,21 @@ class ContactForm(Form):
     )
     # The honeypot: hidden from people, filled in by form-filling bots.
     website = StringField("Leave this field empty")
+
+
+class AddressCorrectionForm(Form):
+    """The right address for the message just sent (on the "thank you" page); ``sent``
+    is the signed note of that message (``sent_notes.py``)."""
+
+    sent = HiddenField()
+    email = StringField(
+        "The right email address",
+        validators=[
+            DataRequired("Please give the right email address."),
+            Length(max=MAX_EMAIL_LENGTH, message="That email address is too long."),
+            Email("Please check your email address: it should look like name@example.com."),
+        ],
+    )
 
 
 class PageForm(Form):

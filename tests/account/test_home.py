@@ -105,6 +105,20 @@ def test_home_lists_everything_of_her_address_and_nothing_of_anyone_elses(
     assert "You do not get the newsletter" in html  # the other address's subscription
 
 
+def test_her_published_comment_links_to_the_page_of_comments_that_shows_it(
+    customer_client, customer
+):
+    post = factories.make_post("Walking for bones")
+    published = factories.make_comment(post, "Mine, published.", email=customer.email)
+    factories.make_comment(
+        post, "Mine, waiting.", email=customer.email, status=CommentStatus.PENDING
+    )
+    html = _page(customer_client)
+    # Comments go ten threads to a page: the link finds its page when she follows it.
+    assert f'href="/blog/comments/{published.id}"' in html
+    assert f'href="/blog/{post.slug}"' in html  # the waiting one: the post only
+
+
 def test_home_says_what_is_missing_when_she_has_nothing_yet(customer_client):
     html = _page(customer_client)
     assert "You have no orders with this address yet" in html

@@ -54,7 +54,7 @@ def test_each_reply_emails_the_commenter_exactly_once(
     )
     text = text_part(message)
     assert "Both work; start with stairs." in text
-    assert f"/blog/{post.slug}#comment-{first.id}" in text
+    assert f"http://localhost/blog/comments/{first.id}\r\n" in text  # finds its page
     assert "/blog/reply-emails/" in text
     assert "/blog/commenter/" not in text  # her comment was already published
 

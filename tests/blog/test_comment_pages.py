@@ -97,6 +97,23 @@ def test_a_published_reply_leads_back_to_its_threads_page(
     assert response.headers["Location"].endswith("/blog/strong-backs?comments=2#comment-notice")
 
 
+@pytest.mark.parametrize("refusal", ["empty field", "past the limit"])
+def test_a_reply_given_back_on_a_later_page_still_answers_its_thread(
+    client, post, make_comment, refusal
+):
+    tops = _threads(make_comment, post, 12)
+    if refusal == "past the limit":
+        for n in range(5):
+            client.post("/blog/strong-backs", data=comment_form(body=f"Note {n}"))
+    reply = comment_form(body="" if refusal == "empty field" else "Me too!")
+    response = client.post("/blog/strong-backs", data={**reply, "parent_id": str(tops[11].id)})
+    html = response.get_data(as_text=True)
+    assert response.status_code == (400 if refusal == "empty field" else 429)
+    assert "You are replying to <strong>Reader" in html
+    assert f'name="parent_id" type="hidden" value="{tops[11].id}"' in html
+    assert _shown_threads(html) == ["11", "12"]
+
+
 def test_her_waiting_comment_is_shown_to_her_only_marked_awaiting_moderation(
     app, client, post, make_comment
 ):

@@ -156,9 +156,47 @@ def test_more_than_five_comments_a_minute_from_one_address_get_429(client, post)
     assert statuses == [303] * 5 + [429]
     assert len(stored_comments()) == 5
     refused = client.post("/blog/strong-backs", data=comment_form())
-    assert "Please slow down" in refused.get_data(as_text=True)
+    assert "Your comment was not sent yet" in refused.get_data(as_text=True)
     # Reading is not limited.
     assert client.get("/blog/strong-backs").status_code == 200
+
+
+def test_refused_tries_do_not_count_toward_the_comment_limit(client, post):
+    """Five slips (a field left empty, a mistyped address) in a minute: her sixth try,
+    a good one, is taken."""
+    for slip in ({"body": ""}, {"email": "joan@"}, {"name": ""}, {"body": ""}, {"email": ""}):
+        assert client.post("/blog/strong-backs", data=comment_form(**slip)).status_code == 400
+    response = client.post("/blog/strong-backs", data=comment_form())
+    assert response.status_code == 303
+    assert len(stored_comments()) == 1
+
+
+def test_past_the_limit_her_comment_comes_back_in_the_form(client, post):
+    for n in range(5):
+        client.post("/blog/strong-backs", data=comment_form(body=f"Comment {n}"))
+    typed = comment_form(name="Joan O'Neil", body="My sixth thought & a <b>question</b>.")
+    refused = client.post("/blog/strong-backs", data=typed)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert "Your comment was not sent yet" in html
+    assert "Please wait a minute" in html
+    assert "kept" in html  # she is told her words are kept
+    assert '<h1 id="post-title">Strong backs</h1>' in html
+    # What she typed is in the form, ready to send again (escaped).
+    assert "My sixth thought &amp; a &lt;b&gt;question&lt;/b&gt;.</textarea>" in html
+    assert 'value="Joan O&#39;Neil"' in html
+    assert 'value="joan@example.com"' in html
+    assert len(stored_comments()) == 5
+
+
+def test_a_flood_of_refused_tries_is_still_stopped(client, post):
+    """Refused tries cost nothing to store, yet a visitor sending them without end is
+    stopped too, past a number no person reaches (20 a minute)."""
+    codes = [
+        client.post("/blog/strong-backs", data=comment_form(body="")).status_code for _ in range(21)
+    ]
+    assert codes == [400] * 20 + [429]
+    assert stored_comments() == []
 
 
 def test_staff_get_an_email_on_the_smtp_server_when_a_comment_waits(

@@ -70,6 +70,24 @@ def test_seed_adds_approved_comments_with_a_reply(app, client):
     assert "Replies to Ellen R." in html
 
 
+def test_seeded_reply_by_dr_brown_carries_the_author_badge_as_staff_replies_do(app, client):
+    seed()
+    db.session.commit()
+    reply = db.session.scalars(select(Comment).where(Comment.parent_id.is_not(None))).one()
+    post = db.session.get(Post, reply.post_id)
+    # What comments.add_staff_reply writes: the post's author, by staff.
+    assert reply.by_staff is True
+    assert reply.author_name == post.author_name
+    html = client.get(f"/blog/{SPINE_SLUG}").get_data(as_text=True)
+    reply_html = html[html.index(f'id="comment-{reply.id}-author"') :]
+    assert reply_html.startswith(
+        f'id="comment-{reply.id}-author">{post.author_name} '
+        '<span class="status author-badge">Author</span></p>'
+    )
+    # Readers' comments carry no badge.
+    assert html.count("author-badge") == 1
+
+
 def test_seed_is_safe_to_run_twice(app, runner):
     first = runner.invoke(args=["seed"])
     assert first.exit_code == 0, first.output

@@ -30,6 +30,9 @@ def test_sign_up_from_footer_confirm_from_email_then_unsubscribe(page, live_serv
     footer.get_by_label("First name").fill("Joan")
     footer.get_by_role("button", name="Sign up").click()
     page.get_by_role("heading", level=1, name="Please check your inbox").wait_for()
+    # The address she typed, to spot a typo, and the form to send it again corrected.
+    assert "joan@example.com" in page.locator("main .lead").inner_text()
+    assert page.locator("#correct-email").input_value() == "joan@example.com"
     assert_accessible(page)
 
     confirmation = mailbox.wait_for(1)[0]
@@ -42,6 +45,9 @@ def test_sign_up_from_footer_confirm_from_email_then_unsubscribe(page, live_serv
     page.get_by_role("heading", level=1, name="Thank you, you are signed up").wait_for()
     assert_accessible(page)
     assert _status("joan@example.com") == SubscriberStatus.CONFIRMED
+    page.goto(link.group(1))  # the same link again, from the email
+    page.get_by_role("heading", level=1, name="You are already signed up").wait_for()
+    assert_accessible(page)
 
     make_post("Yoga for strong hips", published_at=utcnow() - timedelta(minutes=5))
     assert send_weekly().sent == 1

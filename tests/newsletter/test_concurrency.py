@@ -135,7 +135,7 @@ def test_two_confirms_of_one_signup_at_once_confirm_it_once(app, monkeypatch):
     db.session.expire_all()
     confirmed = db.session.get(Subscriber, subscriber_id)
     assert confirmed.status == SubscriberStatus.CONFIRMED
-    assert confirmed.confirmed_at is not None and confirmed.confirm_token_hash is None
+    assert confirmed.confirmed_at is not None and confirmed.confirm_token_expires_at is None
 
 
 def test_five_signups_of_one_new_address_at_once_make_one_row_and_send_one_email(app, mailbox):

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from blueprints.core.models import OutboxMessage
 from blueprints.core.types import utcnow
 from blueprints.newsletter.models import Subscriber, SubscriberStatus
 from extensions import db
@@ -40,7 +41,11 @@ def test_following_the_link_confirms_nobody_until_the_button_is_pressed(client, 
     subscriber = _subscriber()
     assert subscriber.status == SubscriberStatus.CONFIRMED
     assert subscriber.confirmed_at is not None
-    assert subscriber.confirm_token_hash is None
+    # Used up: no expiry left to wait for; its hash stays so the link can say she is in.
+    assert subscriber.confirm_token_expires_at is None
+    assert (
+        subscriber.confirm_token_hash == hashlib.sha256(link.rsplit("/", 1)[1].encode()).hexdigest()
+    )
 
 
 def test_token_is_long_random_and_only_its_hash_is_stored(client, mailbox):
@@ -50,6 +55,34 @@ def test_token_is_long_random_and_only_its_hash_is_stored(client, mailbox):
     stored = _subscriber().confirm_token_hash
     assert stored == hashlib.sha256(token.encode()).hexdigest()
     assert token not in stored
+
+
+def test_reopening_a_used_link_says_she_is_already_signed_up(client, mailbox):
+    link = _signup_and_read_link(client, mailbox)
+    assert client.post(link, data={}).status_code == 303
+    mailbox.wait_for(2)  # the confirmation, then the welcome
+
+    for response in (client.get(link), client.post(link, data={}), client.get(link)):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert "You are already signed up" in html
+        assert "This link does not work" not in html
+        assert "Confirm my signup</button>" not in html
+    assert _subscriber().status == SubscriberStatus.CONFIRMED
+    db.session.expire_all()
+    queued = db.session.scalars(sa.select(OutboxMessage.subject)).all()
+    assert len(queued) == 2 and queued[1].startswith("Welcome")  # no second welcome
+
+
+def test_reopening_a_used_link_while_paused_says_so(client, mailbox):
+    link = _signup_and_read_link(client, mailbox)
+    client.post(link, data={})
+    subscriber = _subscriber()
+    subscriber.paused_until = utcnow() + timedelta(weeks=2)
+    db.session.commit()
+    html = client.get(link).get_data(as_text=True)
+    assert "You are already signed up" in html
+    assert "paused until" in html
 
 
 def test_reused_token_gives_a_clear_400_and_changes_nothing(client, mailbox):
@@ -62,7 +95,10 @@ def test_reused_token_gives_a_clear_400_and_changes_nothing(client, mailbox):
 
     for response in (client.get(link), client.post(link, data={})):
         assert response.status_code == 400
-        assert "This link does not work" in response.get_data(as_text=True)
+        html = response.get_data(as_text=True)
+        assert "This link does not work" in html
+        # She left: never tell her she is on the list.
+        assert "on the list" not in html and "already signed up" not in html
     assert _subscriber().status == SubscriberStatus.UNSUBSCRIBED
 
 

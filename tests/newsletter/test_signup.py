@@ -28,13 +28,18 @@ def test_new_pending_and_confirmed_addresses_get_the_same_answer(client, mailbox
         "waiting@example.com", status=SubscriberStatus.PENDING, confirm_sent_at=utcnow()
     )
 
-    answers = [
-        client.post("/newsletter/", data={"email": address, "first_name": "Someone"})
-        for address in ("new@example.com", "waiting@example.com", "kept@example.com")
-    ]
+    answers, pages = [], []
+    for address in ("new@example.com", "waiting@example.com", "kept@example.com"):
+        answers.append(
+            client.post("/newsletter/", data={"email": address, "first_name": "Someone"})
+        )
+        # Each page shows the address typed (so she can spot a typo), and nothing else
+        # that differs: it never tells whether the address was on the list.
+        page = _page_without_token(client.get(answers[-1].location))
+        pages.append(page.replace(address.encode(), b"ADDRESS"))
 
     assert {(r.status_code, r.location) for r in answers} == {(303, "/newsletter/check-your-inbox")}
-    pages = [_page_without_token(client.get(r.location)) for r in answers]
+    assert b"<strong>ADDRESS</strong>" in pages[0]
     assert pages[0] == pages[1] == pages[2]
     # The new address gets its link; the confirmed one a note that it is already on the
     # list (no link); the pending one nothing, as it had its email today.
@@ -85,6 +90,54 @@ def test_signup_rate_limit_answers_429_past_the_limit(client, mailbox):
     assert codes[:5] == [303] * 5
     assert codes[5] == 429
     assert len(_subscribers()) == 5
+
+
+def test_refused_signups_do_not_count_toward_the_limit(client, mailbox):
+    for typed in ("ann@", "not-an-email", "", "ann@example", "ann@@example.com"):
+        assert client.post("/newsletter/", data={"email": typed}).status_code == 400
+    response = client.post("/newsletter/", data={"email": "ann@example.com"})
+    assert response.status_code == 303
+    assert len(_subscribers()) == 1
+
+
+def test_past_the_limit_the_form_comes_back_with_what_she_typed(client, mailbox):
+    for i in range(5):
+        client.post("/newsletter/", data={"email": f"p{i}@example.com"})
+    refused = client.post("/newsletter/", data={"email": "ruth@example.com", "first_name": "Ruth"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert "not signed up yet" in html and "Please wait a minute" in html
+    assert 'value="ruth@example.com"' in html and 'value="Ruth"' in html
+    assert len(_subscribers()) == 5
+
+
+def test_check_your_inbox_shows_the_address_she_typed_with_a_way_to_correct_it(client, mailbox):
+    typed = "ruth.okafor@exmaple.com"  # a typo she can now spot
+    response = client.post("/newsletter/", data={"email": f" {typed} ", "first_name": "Ruth"})
+    assert response.status_code == 303
+    assert response.location == "/newsletter/check-your-inbox"  # no address in the URL
+
+    page = client.get(response.location)
+    html = page.get_data(as_text=True)
+    assert f"<strong>{typed}</strong>" in html
+    assert "no-store" in page.headers["Cache-Control"]
+    # The signup form, filled in with what she typed, to send it again corrected.
+    assert "Is the address wrong?" in html
+    form = html[html.index('id="correct-email"') - 400 :]
+    assert f'value="{typed}"' in form and 'value="Ruth"' in form
+
+    # Shown once: the address is not kept in her session afterwards.
+    again = client.get(response.location).get_data(as_text=True)
+    assert typed not in again
+    assert "Please check your inbox" in again
+
+    client.post("/newsletter/", data={"email": "ruth.okafor@example.com", "first_name": "Ruth"})
+    fixed = client.get("/newsletter/check-your-inbox").get_data(as_text=True)
+    assert "<strong>ruth.okafor@example.com</strong>" in fixed
+    assert sorted(str(m["To"]) for m in mailbox.wait_for(2)) == [
+        "ruth.okafor@example.com",
+        typed,
+    ]
 
 
 def test_signup_without_csrf_token_is_refused(client, mailbox):

@@ -70,7 +70,9 @@ def test_altered_unsubscribe_token_gives_400_and_changes_nothing(client):
     for bad in (token[:-2] + "xx", forged, "nonsense"):
         response = client.post(f"/newsletter/unsubscribe/{bad}", data={}, csrf=False)
         assert response.status_code == 400
-        assert "This link does not work" in response.get_data(as_text=True)
+        html = response.get_data(as_text=True)
+        assert "This link does not work" in html
+        assert "on the list" not in html  # we cannot tell whose it was: no state claimed
         assert client.get(f"/newsletter/unsubscribe/{bad}").status_code == 400
     statuses = db.session.scalars(sa.select(Subscriber.status)).all()
     assert statuses == [SubscriberStatus.CONFIRMED, SubscriberStatus.CONFIRMED]
@@ -85,3 +87,23 @@ def test_token_signed_with_another_secret_is_refused(app, client):
     )
     assert client.post(f"/newsletter/unsubscribe/{foreign}", data={}, csrf=False).status_code == 400
     assert _reload(subscriber.id).status == SubscriberStatus.CONFIRMED
+
+
+def test_the_link_of_a_subscription_since_deleted_says_plainly_it_is_gone(app, client):
+    """Her account was deleted (and her row with it): her old emails' link must not say
+    she is on the list, nor offer to unsubscribe."""
+    from blueprints.newsletter.privacy import erase_subscriber_of
+
+    subscriber = make_subscriber("gone@example.com")
+    url = f"/newsletter/unsubscribe/{unsubscribe_token(subscriber.id)}"
+    erase_subscriber_of("gone@example.com")
+    db.session.commit()
+
+    one_click = app.test_client().post(url, data={"List-Unsubscribe": "One-Click"}, csrf=False)
+    for response in (client.get(url), one_click, client.post(url + "/leave", data={})):
+        html = response.get_data(as_text=True)
+        assert response.status_code == 404
+        assert "This subscription no longer exists" in html
+        assert "we send nothing through it" in html
+        assert "on the list" not in html and "Unsubscribe</button>" not in html
+    assert db.session.scalars(sa.select(Subscriber)).all() == []

@@ -1,6 +1,8 @@
 """The practice's pages: first text, staff edits shown at once, safe Markdown, the
 contact form (email to staff with Reply-To, honeypot, bad input, rate limit)."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -153,6 +155,9 @@ def test_filled_honeypot_gets_the_thank_you_page_and_sends_nothing(client, staff
     response = client.post("/contact", data=_message(website="http://spam.example"))
     assert response.status_code == 303
     assert response.location == "/contact/sent"
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Thank you for your message" in page
+    assert "Is the address wrong?" not in page  # no correction of a message never sent
     assert mailbox.messages == []
 
 
@@ -180,6 +185,72 @@ def test_contact_form_is_rate_limited(client, staff_user, mailbox):
     codes = [client.post("/contact", data=_message()).status_code for _ in range(6)]
     assert codes[:5] == [303] * 5
     assert codes[5] == 429
+
+
+def test_refused_messages_do_not_count_toward_the_limit(client, staff_user, mailbox):
+    for _ in range(5):
+        assert client.post("/contact", data=_message(email="ruth@")).status_code == 400
+    assert client.post("/contact", data=_message()).status_code == 303
+    assert len(mailbox.wait_for(1)) == 1
+
+
+def test_past_the_limit_her_message_comes_back_in_the_form(client, staff_user, mailbox):
+    for n in range(5):
+        client.post("/contact", data=_message(message=f"Question {n}"))
+    refused = client.post("/contact", data=_message(message="My long question & more."))
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert "not sent yet" in html and "Please wait" in html
+    assert "My long question &amp; more.</textarea>" in html
+    assert 'value="ruth@example.com"' in html and 'value="Ruth Okafor"' in html
+
+
+def test_the_thank_you_page_shows_her_address_and_takes_a_correction(client, staff_user, mailbox):
+    response = client.post("/contact", data=_message(email="ruth@exmaple.com"))
+    assert response.location == "/contact/sent"  # no address in the URL
+    page = client.get("/contact/sent")
+    html = page.get_data(as_text=True)
+    assert "We will answer to <strong>ruth@exmaple.com</strong>" in html
+    assert "no-store" in page.headers["Cache-Control"]
+    assert page.headers.get("X-Cache") != "HIT"
+    assert "Is the address wrong?" in html
+    token = re.search(r'name="sent" type="hidden" value="([^"]+)"', html).group(1)
+    mailbox.wait_for(1)
+
+    corrected = client.post(
+        "/contact/sent/correct", data={"sent": token, "email": "ruth@example.com"}
+    )
+    assert corrected.status_code == 303
+    assert corrected.location == "/contact/sent"
+    html = client.get("/contact/sent").get_data(as_text=True)
+    assert "We will answer to <strong>ruth@example.com</strong>" in html
+    [_, note] = mailbox.wait_for(2)
+    assert note["To"] == staff_user.email
+    assert note["Reply-To"] == "Ruth Okafor <ruth@example.com>"
+    text = text_part(note)
+    assert "ruth@exmaple.com" in text and "ruth@example.com" in text
+    # Shown once: another reader of the page, or a reload, sees no address.
+    assert "ruth@" not in client.get("/contact/sent").get_data(as_text=True)
+
+
+def test_a_correction_needs_the_signed_note_of_her_message(client, staff_user, mailbox):
+    for sent in ("", "forged.token", None):
+        data = {"email": "ruth@example.com"} | ({"sent": sent} if sent is not None else {})
+        response = client.post("/contact/sent/correct", data=data)
+        assert response.status_code == 400
+    assert mailbox.messages == []
+
+
+def test_a_mistyped_correction_is_refused_with_what_she_typed(client, staff_user, mailbox):
+    client.post("/contact", data=_message(email="ruth@exmaple.com"))
+    html = client.get("/contact/sent").get_data(as_text=True)
+    token = re.search(r'name="sent" type="hidden" value="([^"]+)"', html).group(1)
+    refused = client.post("/contact/sent/correct", data={"sent": token, "email": "ruth@"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "check your email address" in page
+    assert 'value="ruth@"' in page and "ruth@exmaple.com" in page
+    assert "no-store" in refused.headers["Cache-Control"]
 
 
 def test_the_cart_links_to_shipping_returns_and_terms(client):
