@@ -400,6 +400,7 @@ def _seed_comments(post):
             author_name=post.author_name if by_staff else name,
             author_email=email,
             by_staff=by_staff,
+            as_author=by_staff,  # the owner's reply: the Author badge
             body_md=body,
             body_html=render_comment(body),
             status=CommentStatus.APPROVED,
