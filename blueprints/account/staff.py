@@ -1,5 +1,6 @@
-"""Managing staff (the owner's staff page): inviting by email, the invitee setting her
-password from the emailed link, disabling an account, and resetting a second factor.
+"""Managing staff (the owner's staff page): inviting by email (and cancelling or resending
+a waiting invitation), the invitee setting her password from the emailed link, changing
+a role, disabling an account and enabling it again, and resetting a second factor.
 
 Each action takes the acting owner as ``actor``, checks her role here (not only in the
 view), and writes its audit entry in the same transaction. An invitation is a row with
@@ -62,7 +63,21 @@ def invite_staff(email, role, *, actor, now=None):
     already has an active staff account is refused; a disabled one may be invited back
     (accepting sets a new password). Flushes; returns the invitation."""
     require_owner(actor)
-    now = now or utcnow()
+    invitation, token = _issue_invitation(email, role, actor=actor, now=now or utcnow())
+    record_staff_action(
+        actor.id,
+        "staff.invite",
+        "staff_invitation",
+        invitation.id,
+        {"email": invitation.email, "role": invitation.role},
+    )
+    send_invitation(invitation, token, actor)
+    return invitation
+
+
+def _issue_invitation(email, role, *, actor, now):
+    """A new invitation of ``email`` as ``role`` (ending the earlier ones) and its
+    token, which only the email carries. Flushes."""
     email = normalise_email(email)
     role = StaffRole(role)
     existing = db.session.scalar(select(User).where(func.lower(User.email) == email))
@@ -85,11 +100,70 @@ def invite_staff(email, role, *, actor, now=None):
     )
     db.session.add(invitation)
     db.session.flush()
+    return invitation, token
+
+
+def check_invitation_waiting(invitation, now=None):
+    """Raise unless ``invitation`` can still be accepted (not used, cancelled, replaced
+    or expired), so the owner is told before she is asked to confirm."""
+    if invitation.used_at is not None or invitation.expires_at <= (now or utcnow()):
+        raise StaffChangeRefused(
+            f"The invitation to {invitation.email} is no longer waiting: it was used, "
+            "cancelled or replaced, or it has expired."
+        )
+
+
+def _end_invitation(invitation, now):
+    """End a waiting invitation: one conditional UPDATE, so of two requests ending it at
+    once (two tabs, or a revoke and a resend) one does and the other is refused."""
+    ended = db.session.execute(
+        update(StaffInvitation)
+        .where(
+            StaffInvitation.id == invitation.id,
+            StaffInvitation.used_at.is_(None),
+            StaffInvitation.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if ended != 1:
+        db.session.refresh(invitation)
+        check_invitation_waiting(invitation, now)
+        raise StaffChangeRefused(f"The invitation to {invitation.email} is no longer waiting.")
+    db.session.refresh(invitation)
+
+
+def revoke_invitation(invitation, *, actor, now=None):
+    """Cancel a waiting invitation: its link stops working at once. Flushes."""
+    require_owner(actor)
+    _end_invitation(invitation, now or utcnow())
     record_staff_action(
-        actor.id, "staff.invite", "staff_invitation", invitation.id, {"email": email, "role": role}
+        actor.id,
+        "staff.invitation_revoke",
+        "staff_invitation",
+        invitation.id,
+        {"email": invitation.email},
     )
-    send_invitation(invitation, token, actor)
     return invitation
+
+
+def resend_invitation(invitation, *, actor, now=None):
+    """Send a waiting invitation again with a new link (its lifetime starts again): the
+    old link stops working, the new one is emailed after the commit. Flushes; returns
+    the new invitation."""
+    require_owner(actor)
+    now = now or utcnow()
+    _end_invitation(invitation, now)
+    new, token = _issue_invitation(invitation.email, invitation.role, actor=actor, now=now)
+    record_staff_action(
+        actor.id,
+        "staff.invitation_resend",
+        "staff_invitation",
+        invitation.id,
+        {"email": invitation.email, "new_invitation": new.id},
+    )
+    send_invitation(new, token, actor)
+    return new
 
 
 def invitation_for_token(token, now=None):
@@ -147,6 +221,18 @@ def _active_owner_count():
     )
 
 
+def _lock_active_owners():
+    """Lock the active owners' rows until the commit, always in the same order: two
+    owners disabling or demoting each other at once then take turns, and the second
+    counts the owners the first left (PostgreSQL; SQLite runs one writer at a time)."""
+    db.session.execute(
+        select(User.id)
+        .where(User.is_staff, User.active, User.role == StaffRole.OWNER)
+        .order_by(User.id)
+        .with_for_update()
+    )
+
+
 def check_disable_staff(user, *, actor, lock=False):
     """Raise what :func:`disable_staff` would refuse (not the owner, her own account, not
     an active staff account, the last owner), so the owner is told before she is asked
@@ -160,10 +246,7 @@ def check_disable_staff(user, *, actor, lock=False):
         raise StaffChangeRefused(f"{user.email} is not an active staff account.")
     if user.role == StaffRole.OWNER:
         if lock:
-            # Lock the owners' rows, so two owners disabling each other at once leave one.
-            db.session.execute(
-                select(User.id).where(User.role == StaffRole.OWNER, User.active).with_for_update()
-            )
+            _lock_active_owners()
         if _active_owner_count() <= 1:
             raise StaffChangeRefused("This is the last owner: the site needs one.")
 
@@ -180,9 +263,84 @@ def disable_staff(user, *, actor):
     return user
 
 
-def reset_staff_second_factor(user, *, actor):
-    """Turn off ``user``'s second factor (a lost phone): she signs in with her password
-    alone and can turn it on again; her sessions end. Flushes."""
+def enable_staff(user, *, actor):
+    """Let a disabled staff account sign in again with her password (her role is kept).
+    One conditional UPDATE: sent twice, it enables once. Flushes."""
+    require_owner(actor)
+    if not user.is_staff:
+        raise NotAllowed("That is not a staff account.")
+    enabled = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.is_staff, User.active.is_(False))
+        .values(active=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user)
+    if enabled != 1:
+        raise StaffChangeRefused(f"{user.email} is already active.")
+    record_staff_action(actor.id, "staff.enable", "user", user.id, {"email": user.email})
+    return user
+
+
+def _role_words(role):
+    return "an owner" if role == StaffRole.OWNER else "an assistant"
+
+
+def check_change_staff_role(user, role, *, actor, lock=False):
+    """Raise what :func:`change_staff_role` would refuse (not the owner, not staff, the
+    role she has already, the last active owner made an assistant), so the owner is
+    told before she is asked to confirm. ``lock``: hold the owners' rows until the
+    commit. Changes nothing."""
+    require_owner(actor)
+    role = StaffRole(role)
+    if not user.is_staff:
+        raise NotAllowed("That is not a staff account.")
+    if user.role == role:
+        raise StaffChangeRefused(f"{user.name or user.email} is already {_role_words(role)}.")
+    if user.role == StaffRole.OWNER and user.active:
+        if lock:
+            _lock_active_owners()
+        if _active_owner_count() <= 1:
+            who = "You are" if user.id == actor.id else f"{user.name or user.email} is"
+            raise StaffChangeRefused(
+                f"{who} the last owner: the site needs one. Make someone else an owner first."
+            )
+
+
+def change_staff_role(user, role, *, actor):
+    """Make ``user`` an owner or an assistant. The site always keeps an active owner:
+    the owners' rows are locked while they are counted, so two owners making each other
+    assistants at once leave one owner. An owner may make herself an assistant while
+    another owner is left. Flushes."""
+    role = StaffRole(role)
+    check_change_staff_role(user, role, actor=actor, lock=True)
+    before = user.role
+    # Conditional on the role this request saw: a change made meanwhile is not undone.
+    changed = db.session.execute(
+        update(User)
+        .where(User.id == user.id, User.is_staff, User.role == before)
+        .values(role=role)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(user)
+    if changed != 1:
+        raise StaffChangeRefused(
+            f"{user.name or user.email} is {_role_words(user.role)} now: someone changed "
+            "it a moment ago."
+        )
+    record_staff_action(
+        actor.id,
+        "staff.role",
+        "user",
+        user.id,
+        {"email": user.email, "from": before.value, "to": role.value},
+    )
+    return user
+
+
+def check_reset_staff_second_factor(user, *, actor):
+    """Raise what :func:`reset_staff_second_factor` would refuse, so the owner is told
+    before she is asked to confirm. Changes nothing."""
     require_owner(actor)
     if user.id == actor.id:
         raise StaffChangeRefused(
@@ -192,6 +350,12 @@ def reset_staff_second_factor(user, *, actor):
         raise NotAllowed("That is not a staff account.")
     if not user.has_totp:
         raise StaffChangeRefused(f"{user.email} does not use two-step sign-in.")
+
+
+def reset_staff_second_factor(user, *, actor):
+    """Turn off ``user``'s second factor (a lost phone): she signs in with her password
+    alone and can turn it on again; her sessions end. Flushes."""
+    check_reset_staff_second_factor(user, actor=actor)
     reset_totp(user)
     record_staff_action(
         actor.id, "staff.reset_second_factor", "user", user.id, {"email": user.email}

@@ -45,7 +45,21 @@ class InviteForm(Form):
 
 
 class StaffActionForm(Form):
-    """The buttons on the staff page (disable, reset): only the CSRF token."""
+    """The buttons on the staff page (disable, enable, reset, an invitation's cancel and
+    resend): only the CSRF token."""
+
+
+class StaffRoleForm(Form):
+    """A staff member's role, changed from her row on the staff page."""
+
+    role = SelectField(
+        "Role",
+        choices=[
+            SelectChoice(StaffRole.ASSISTANT.value, ROLE_LABELS[StaffRole.ASSISTANT]),
+            SelectChoice(StaffRole.OWNER.value, ROLE_LABELS[StaffRole.OWNER]),
+        ],
+        validators=[DataRequired("Choose a role.")],
+    )
 
 
 class AcceptInvitationForm(Form):

@@ -1,5 +1,6 @@
 """The "are you sure?" step before a staff action that moves money or cannot be undone
-(a refund, cancelling a consultation, deleting a comment, disabling a staff account).
+(a refund, cancelling a consultation, deleting a comment, disabling a staff account,
+making an owner an assistant, resetting a second factor, cancelling an invitation).
 
 It works without JavaScript: the first POST is checked as usual and answered with a
 page (200, nothing changed) that says in plain words what will happen, with a button

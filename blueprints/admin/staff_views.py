@@ -1,6 +1,6 @@
-"""The owner's pages: staff accounts (invite, disable, reset a second factor) and the
-audit log; and the page an invited staff member opens from her email to set her
-password. The work and the role checks are the account area's (``account/staff.py``,
+"""The owner's pages: staff accounts (invite, cancel or resend an invitation, change a
+role, disable and enable, reset a second factor) and the audit log; and the page an
+invited staff member opens from her email to set her password. The work and the role checks are the account area's (``account/staff.py``,
 ``account/roles.py``); these views parse and render."""
 
 from datetime import datetime, time, timedelta
@@ -10,10 +10,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from blueprints.account import staff as staffing
-from blueprints.account.models import User
+from blueprints.account.models import StaffInvitation, StaffRole, User
 from blueprints.account.roles import ROLE_LABELS, is_owner, owner_required, refundable_by
 from blueprints.account.staff import StaffChangeRefused
-from blueprints.account.staff_forms import AcceptInvitationForm, InviteForm, StaffActionForm
+from blueprints.account.staff_forms import (
+    AcceptInvitationForm,
+    InviteForm,
+    StaffActionForm,
+    StaffRoleForm,
+)
 from blueprints.admin.blueprint import bp
 from blueprints.admin.confirming import confirmation_page, confirmed
 from blueprints.core.audit import AuditFilters, audit_choices, audit_query
@@ -24,6 +29,7 @@ from extensions import db, limiter
 AUDIT_PER_PAGE = 50
 MAX_PAGE = 100_000
 INVITATION_ACCEPT_LIMIT = "10 per hour"
+ROLE_VALUES = {role.value for role in StaffRole}
 
 
 @bp.app_context_processor
@@ -86,51 +92,153 @@ def _staff_member_or_404(user_id):
     return user
 
 
-def _staff_change(user_id, change, message, ask=None):
-    """Run ``change(user, actor=...)`` on a staff account, commit, flash ``message`` and
-    go back to the staff page; with ``ask``, an unconfirmed POST gets ``ask(user)`` (the
-    "are you sure?" page, ``admin/confirming.py``) and nothing changes."""
-    user = _staff_member_or_404(user_id)
-    if not StaffActionForm().validate():
+def _invitation_or_404(invitation_id):
+    invitation = db.session.get(StaffInvitation, invitation_id)
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+def _staff_action(record, act, ask=None, form=None):
+    """Check the form (the CSRF token, and any field), run ``act(record, actor)`` (a
+    service call returning what to tell the owner), commit, flash it and go back to the
+    staff page. With ``ask``, an unconfirmed POST gets ``ask(record, actor)`` when it is
+    a page (the "are you sure?" step, ``admin/confirming.py``) and nothing changes."""
+    if not (form or StaffActionForm()).validate():
         abort(400)
+    actor = current_user._get_current_object()
     try:
         if ask is not None and not confirmed():
-            return ask(user)
-        change(user, actor=current_user._get_current_object())
+            page = ask(record, actor)
+            if page is not None:
+                return page
+        message = act(record, actor)
     except StaffChangeRefused as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("admin.staff"), code=303)
     db.session.commit()
-    flash(message.format(user.email), "success")
-    return redirect(url_for("admin.staff"), code=303)
+    flash(message, "success")
+    # An owner who made herself an assistant can no longer open the staff page.
+    return redirect(url_for("admin.staff" if is_owner(actor) else "admin.dashboard"), code=303)
+
+
+def _name(user):
+    return user.name or user.email
 
 
 @bp.post("/staff/<int:user_id>/disable")
 @owner_required
 def staff_disable(user_id):
-    def ask(user):
-        staffing.check_disable_staff(user, actor=current_user._get_current_object())
+    def ask(user, actor):
+        staffing.check_disable_staff(user, actor=actor)
         return confirmation_page(
-            f"Disable {user.name or user.email}? She can no longer sign in.",
+            f"Disable {_name(user)}? She can no longer sign in.",
             "Yes, disable the account",
             url_for("admin.staff"),
-            detail="She is signed out everywhere at once.",
+            detail="She is signed out everywhere at once. You can enable the account again later.",
         )
 
-    return _staff_change(
-        user_id, staffing.disable_staff, "{} is disabled and was signed out everywhere.", ask
-    )
+    def act(user, actor):
+        staffing.disable_staff(user, actor=actor)
+        return f"{user.email} is disabled and was signed out everywhere."
+
+    return _staff_action(_staff_member_or_404(user_id), act, ask)
+
+
+@bp.post("/staff/<int:user_id>/enable")
+@owner_required
+def staff_enable(user_id):
+    def act(user, actor):
+        staffing.enable_staff(user, actor=actor)
+        return f"{user.email} can sign in again, as {ROLE_LABELS[user.role].lower()}."
+
+    return _staff_action(_staff_member_or_404(user_id), act)
+
+
+@bp.post("/staff/<int:user_id>/role")
+@owner_required
+def staff_role(user_id):
+    form = StaffRoleForm()
+    role = StaffRole(form.role.data) if form.role.data in ROLE_VALUES else None
+
+    def ask(user, actor):
+        staffing.check_change_staff_role(user, role, actor=actor)
+        if role != StaffRole.ASSISTANT:
+            return None  # making someone an owner is undone as easily
+        yourself = user.id == actor.id
+        return confirmation_page(
+            "Make yourself an assistant?" if yourself else f"Make {_name(user)} an assistant?",
+            "Yes, make " + ("me" if yourself else "her") + " an assistant",
+            url_for("admin.staff"),
+            detail=(
+                f"{'You' if yourself else 'She'} can then no longer manage staff, read the "
+                "audit log or make large refunds. "
+                + ("Only another owner can make you an owner again." if yourself else "")
+            ).strip(),
+        )
+
+    def act(user, actor):
+        staffing.change_staff_role(user, role, actor=actor)
+        return f"{user.email} is now {ROLE_LABELS[role].lower()}."
+
+    return _staff_action(_staff_member_or_404(user_id), act, ask, form)
 
 
 @bp.post("/staff/<int:user_id>/reset-two-factor")
 @owner_required
 def staff_reset_two_factor(user_id):
-    return _staff_change(
-        user_id,
-        staffing.reset_staff_second_factor,
-        "Two-step sign-in is off for {}; they can turn it on again after signing in.",
-    )
+    def ask(user, actor):
+        staffing.check_reset_staff_second_factor(user, actor=actor)
+        return confirmation_page(
+            f"Turn off two-step sign-in for {_name(user)}?",
+            "Yes, turn it off",
+            url_for("admin.staff"),
+            detail=(
+                "She then signs in with her password alone, and is signed out everywhere "
+                "at once. She can turn two-step sign-in on again after signing in."
+            ),
+        )
+
+    def act(user, actor):
+        staffing.reset_staff_second_factor(user, actor=actor)
+        return (
+            f"Two-step sign-in is off for {user.email}; they can turn it on again after signing in."
+        )
+
+    return _staff_action(_staff_member_or_404(user_id), act, ask)
+
+
+@bp.post("/staff/invitations/<int:invitation_id>/revoke")
+@owner_required
+def staff_invitation_revoke(invitation_id):
+    def ask(invitation, actor):
+        staffing.check_invitation_waiting(invitation)
+        return confirmation_page(
+            f"Cancel the invitation to {invitation.email}?",
+            "Yes, cancel the invitation",
+            url_for("admin.staff"),
+            detail="Its link stops working at once. You can invite the address again later.",
+        )
+
+    def act(invitation, actor):
+        staffing.revoke_invitation(invitation, actor=actor)
+        return f"The invitation to {invitation.email} is cancelled: its link no longer works."
+
+    return _staff_action(_invitation_or_404(invitation_id), act, ask)
+
+
+@bp.post("/staff/invitations/<int:invitation_id>/resend")
+@owner_required
+def staff_invitation_resend(invitation_id):
+    def act(invitation, actor):
+        staffing.resend_invitation(invitation, actor=actor)
+        return (
+            f"A new invitation was sent to {invitation.email}. "
+            "The link in the earlier email no longer works."
+        )
+
+    return _staff_action(_invitation_or_404(invitation_id), act)
 
 
 # --- accepting an invitation (no sign-in: the emailed link is the proof) -------------------

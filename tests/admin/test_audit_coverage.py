@@ -151,6 +151,17 @@ AUDITED = {
         ("staff.disable",
          "tests/admin/test_staff.py::test_a_disabled_assistant_is_signed_out_at_once_and_cannot_sign_in"),
     ],
+    "admin.staff_enable": [
+        ("staff.enable", "tests/admin/test_staff_management.py::test_a_disabled_assistant_is_enabled_again_and_can_sign_in"),
+    ],
+    "admin.staff_invitation_resend": [
+        ("staff.invitation_resend",
+         "tests/admin/test_staff_management.py::test_resending_an_invitation_emails_a_new_link_and_the_old_one_stops_working"),
+    ],
+    "admin.staff_invitation_revoke": [
+        ("staff.invitation_revoke",
+         "tests/admin/test_staff_management.py::test_revoking_an_invitation_asks_first_then_its_link_stops_working_at_once"),
+    ],
     "admin.staff_invite": [
         ("staff.invite",
          "tests/admin/test_staff.py::test_an_invitation_is_emailed_and_sets_up_an_account_once"),
@@ -158,6 +169,9 @@ AUDITED = {
     "admin.staff_reset_two_factor": [
         ("staff.reset_second_factor",
          "tests/admin/test_staff.py::test_resetting_a_second_factor_turns_it_off_and_signs_her_out"),
+    ],
+    "admin.staff_role": [
+        ("staff.role", "tests/admin/test_staff_management.py::test_the_owner_makes_an_assistant_an_owner_and_back"),
     ],
     "admin.variant_save": [
         (action, f"{HERE}::test_product_and_variant_saves_are_audited_with_what_changed")

@@ -274,7 +274,9 @@ def test_resetting_a_second_factor_turns_it_off_and_signs_her_out(
     db.session.commit()
     page = owner_client.get("/admin/staff").get_data(as_text=True)
     assert f"/admin/staff/{assistant.id}/reset-two-factor" in page
-    response = owner_client.post(f"/admin/staff/{assistant.id}/reset-two-factor", data={})
+    response = owner_client.post(
+        f"/admin/staff/{assistant.id}/reset-two-factor", data={"confirm": "yes"}
+    )
     assert response.status_code == 303
     assert not _user(ASSISTANT_EMAIL).has_totp
     assert assistant_client.get("/admin/").status_code in (302, 303)
