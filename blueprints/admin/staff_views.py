@@ -14,6 +14,7 @@ from blueprints.account.models import User
 from blueprints.account.roles import ROLE_LABELS, is_owner, owner_required, refundable_by
 from blueprints.account.staff import StaffChangeRefused
 from blueprints.account.staff_forms import AcceptInvitationForm, InviteForm, StaffActionForm
+from blueprints.admin.audit_words import detail_lines
 from blueprints.admin.blueprint import bp
 from blueprints.admin.confirming import confirmation_page, confirmed
 from blueprints.core.audit import AuditFilters, audit_choices, audit_query
@@ -220,4 +221,6 @@ def audit():
         actions=actions,
         record_types=record_types,
         args=request.args,
+        zone=practitioner_zone(),
+        detail_lines=detail_lines,
     )
