@@ -68,8 +68,8 @@ def _name_on_record(email):
 def send_sign_in_link(email, *, actor=None):
     """Email ``email`` a new sign-in code and link (earlier ones end). The same work
     for any address, known or not. Staff use it too (they never see the code): ``actor``
-    is then the staff account, and the audit entry names her account when she has one,
-    never the address (the log is append-only; her address goes when she is erased).
+    is then the staff account, and the audit entry names her account when she has one
+    and the address it went to (so the log says whom), never the code.
     Flushes; the caller commits, and the outbox sends after the commit."""
     email = normalise_email(email)
     code, link_token = issue_code(email, SIGN_IN)
@@ -77,7 +77,11 @@ def send_sign_in_link(email, *, actor=None):
     if actor is not None:
         customer = customer_for_email(email, create=False)
         record_staff_action(
-            actor.id, "customer.sign_in_link", "customer", customer.id if customer else None
+            actor.id,
+            "customer.sign_in_link",
+            "customer",
+            customer.id if customer else None,
+            {"email": email},
         )
 
 

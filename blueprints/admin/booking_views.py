@@ -32,15 +32,18 @@ from blueprints.core.types import CALENDAR_YEARS, parse_id, utcnow
 from extensions import db
 
 
-def _day_arg():
+def _parse_day(value):
+    """``value`` as a day, or None when it is not one the schedule can show."""
     try:
-        day = date.fromisoformat(request.args.get("day", ""))
+        day = date.fromisoformat(value or "")
     except ValueError:
-        day = None
+        return None
     # Year 1 or 9999 would overflow the week's first and last days.
-    if day is None or day.year not in CALENDAR_YEARS:
-        return utcnow().astimezone(practitioner_zone()).date()
-    return day
+    return day if day.year in CALENDAR_YEARS else None
+
+
+def _day_arg():
+    return _parse_day(request.args.get("day")) or utcnow().astimezone(practitioner_zone()).date()
 
 
 VIEWS = ("upcoming", "day", "week")
@@ -88,12 +91,17 @@ def _render_schedule(view, day, meeting_forms=None, status=200, *, days=None, go
     }
     forms.update(meeting_forms or {})
     step = timedelta(days=7 if view == "week" else 1)
+    # The "One day" tab opens on today when today is in the week shown.
+    nav_day = first if view != "upcoming" else today
+    if view == "week" and first <= today < last:
+        nav_day = today
     return render_template(
         "admin/booking_schedule.html",
         view=view,
         first=first,
         last=last - timedelta(days=1) if last else None,
         today=today,
+        nav_day=nav_day,
         by_day=sorted(by_day.items()),
         more=UPCOMING_SHOWN if view == "upcoming" and len(bookings) == UPCOMING_SHOWN else 0,
         days=days if view == "upcoming" else None,
@@ -229,13 +237,11 @@ def booking_meeting_link(booking_id):
     booking = db.session.get(Booking, booking_id)
     if booking is None or booking.call_type != CallType.VIDEO:
         abort(404)
-    view = request.form.get("view")
-    view = view if view in VIEWS else "day"
-    day = booking.starts_at.astimezone(practitioner_zone()).date()
+    view, day = _came_from(booking)
     form = MeetingLinkForm(prefix=f"meeting-{booking.id}")
     if not form.validate_on_submit():
-        # The booking's own day always holds its form (the upcoming list may not).
-        return _render_schedule("day", day, meeting_forms={booking.id: form}, status=400)
+        # Back on the view she was on; the error summary at the top names the field.
+        return _render_schedule(view, day, meeting_forms={booking.id: form}, status=400)
     changed, emailed = changes.change_meeting_link(booking, form.meeting_url.data, actor=_staff())
     if changed:
         db.session.commit()
@@ -243,10 +249,7 @@ def booking_meeting_link(booking_id):
         flash(f"Saved the meeting link for {booking.name}{told}.", "success")
     else:
         flash(f"{booking.name}'s meeting link was already that; nothing changed.", "success")
-    return redirect(
-        url_for("admin.schedule", view=view, day=day.isoformat(), _anchor=f"booking-{booking.id}"),
-        code=303,
-    )
+    return redirect(_back_url(booking), code=303)
 
 
 def _staff():
@@ -254,14 +257,28 @@ def _staff():
     return current_user._get_current_object()
 
 
-def _booking_day_url(booking):
-    day = booking.starts_at.astimezone(practitioner_zone()).date().isoformat()
-    return url_for("admin.schedule", view="day", day=day, _anchor=f"booking-{booking.id}")
+def _came_from(booking):
+    """The schedule view (``view``, ``day``) a form on a booking's card was sent from,
+    carried in the form's hidden fields and checked: anything else is the booking's own
+    day."""
+    own_day = booking.starts_at.astimezone(practitioner_zone()).date()
+    view = request.form.get("view")
+    if view not in VIEWS:
+        return "day", own_day
+    return view, _parse_day(request.form.get("day")) or own_day
+
+
+def _back_url(booking):
+    """The view the staff member came from, at the booking's card: always our own
+    address, built by ``url_for`` from checked values (never an open redirect)."""
+    view, day = _came_from(booking)
+    args = {} if view == "upcoming" else {"day": day.isoformat()}
+    return url_for("admin.schedule", view=view, **args, _anchor=f"booking-{booking.id}")
 
 
 def _change(booking_id, change, message, ask=None):
     """Run ``change(booking)``, commit, flash ``message(booking, result)`` and go back to
-    the booking's day; a refusal (too early, changed meanwhile, refund failed) is
+    the view she came from (``_back_url``); a refusal (too early, changed meanwhile, refund failed) is
     flashed instead. With ``ask``, an unconfirmed POST gets ``ask(booking)`` instead:
     the "are you sure?" page, once the change's checks pass (``admin/confirming.py``)."""
     booking = db.session.get(Booking, booking_id)
@@ -279,7 +296,7 @@ def _change(booking_id, change, message, ask=None):
     else:
         db.session.commit()
         flash(message(booking, result), "success")
-    return redirect(_booking_day_url(booking), code=303)
+    return redirect(_back_url(booking), code=303)
 
 
 def _cancelled(booking, refunded):
@@ -306,7 +323,7 @@ def booking_cancel(booking_id):
         return confirmation_page(
             f"Cancel {booking.name}'s consultation on {when} {money}? She is emailed.",
             "Yes, cancel and refund" if cents else "Yes, cancel without a refund",
-            _booking_day_url(booking),
+            _back_url(booking),
             detail="The time becomes free for others to book. This cannot be undone.",
         )
 

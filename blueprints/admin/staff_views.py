@@ -19,6 +19,7 @@ from blueprints.account.staff_forms import (
     StaffActionForm,
     StaffRoleForm,
 )
+from blueprints.admin.audit_words import detail_lines
 from blueprints.admin.blueprint import bp
 from blueprints.admin.confirming import confirmation_page, confirmed
 from blueprints.core.audit import AuditFilters, audit_choices, audit_query
@@ -328,4 +329,6 @@ def audit():
         actions=actions,
         record_types=record_types,
         args=request.args,
+        zone=practitioner_zone(),
+        detail_lines=detail_lines,
     )

@@ -8,6 +8,12 @@ from decimal import Decimal
 
 from flask import Response
 
+from blueprints.core.timezones import practitioner_zone, to_zone
+
+# How every CSV file writes a moment: Dr. Brown's time, to the minute, and its header
+# says so (``local_time_header``).
+LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M"
+
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV
 # injection); a leading apostrophe makes it text.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -26,6 +32,25 @@ def safe_cell(value):
 def amount(cents):
     """Integer cents as the number a spreadsheet reads: 3500 -> 35.00, -1250 -> -12.50."""
     return Decimal(cents).scaleb(-2)
+
+
+def local_time(moment, zone=None):
+    """A stored (UTC) moment as ``YYYY-MM-DD HH:MM`` in Dr. Brown's zone; empty for
+    None."""
+    if moment is None:
+        return ""
+    return to_zone(moment, zone or practitioner_zone()).strftime(LOCAL_TIME_FORMAT)
+
+
+def local_time_header(name):
+    """A time column's header, saying whose time it is: ``Placed (Dr. Brown's time)``."""
+    return f"{name} (Dr. Brown's time)"
+
+
+def one_line(text):
+    """A text of several lines (an address as printed on a label) in one cell, its lines
+    joined by commas."""
+    return ", ".join(line.strip() for line in (text or "").splitlines() if line.strip())
 
 
 def csv_text(header, rows):

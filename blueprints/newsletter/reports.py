@@ -10,8 +10,9 @@ from email import policy as email_policy
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
 
-from blueprints.core.csv_files import safe_cell
-from blueprints.core.types import utcnow
+from blueprints.core.csv_files import local_time, local_time_header, safe_cell
+from blueprints.core.timezones import practitioner_zone
+from blueprints.core.types import UTCDateTime, utcnow
 from blueprints.newsletter.issues import (
     build_issue_content,
     default_since,
@@ -155,10 +156,17 @@ def subscribers_page(status, page, confirmed_since=None):
 
 
 def subscribers_csv():
-    """Every subscriber as CSV text, in chunks, so a long list never sits in memory."""
+    """Every subscriber as CSV text, in chunks, so a long list never sits in memory;
+    times in Dr. Brown's zone, as the orders CSV writes them."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([c.key for c in CSV_COLUMNS])
+    zone = practitioner_zone()
+    writer.writerow(
+        [
+            local_time_header(c.key) if isinstance(c.type, UTCDateTime) else c.key
+            for c in CSV_COLUMNS
+        ]
+    )
     result = db.session.execute(
         sa.select(*CSV_COLUMNS)
         .order_by(Subscriber.id)
@@ -167,7 +175,7 @@ def subscribers_csv():
     for row in result:
         writer.writerow(
             [
-                safe_cell(v.isoformat() if isinstance(v, datetime) else v)
+                safe_cell(local_time(v, zone) if isinstance(v, datetime) else v)
                 for v in (row[0], row[1], row[2], row[3].value, *row[4:])
             ]
         )

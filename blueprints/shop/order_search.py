@@ -10,8 +10,8 @@ from datetime import date
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from blueprints.core.csv_files import amount, csv_text
-from blueprints.core.timezones import day_span, practitioner_zone, to_zone
+from blueprints.core.csv_files import amount, csv_text, local_time, local_time_header, one_line
+from blueprints.core.timezones import day_span, practitioner_zone
 from blueprints.shop import reports
 from blueprints.shop.models import (
     MONEY_TAKEN_STATUSES,
@@ -201,7 +201,7 @@ def state_counts():
 
 CSV_HEADER = (
     "Order",
-    "Placed (Dr. Brown's time)",
+    local_time_header("Placed"),
     "Email",
     "Name",
     "Items",
@@ -210,19 +210,22 @@ CSV_HEADER = (
     "Refunded",
     "State",
     "Tracking number",
+    "Shipping",
+    "Shipping address",
 )
 
 
 def orders_csv(query):
     """Every order ``query`` lists, as CSV text (a header row, then one row an order,
-    newest first). Times in Dr. Brown's zone; amounts in dollars and cents."""
+    newest first). Times in Dr. Brown's zone; amounts (shipping too) in dollars and
+    cents; the shipping address on one line."""
     zone = practitioner_zone()
     return csv_text(
         CSV_HEADER,
         (
             (
                 order.reference,
-                to_zone(order.created_at, zone).strftime("%Y-%m-%d %H:%M"),
+                local_time(order.created_at, zone),
                 order.email,
                 order.customer_name,
                 "; ".join(f"{line.description} x {line.quantity}" for line in order.lines),
@@ -231,6 +234,8 @@ def orders_csv(query):
                 amount(order.refunded_cents),
                 order.status.value,
                 order.tracking_number,
+                amount(order.shipping_cents),
+                one_line(order.shipping_address),
             )
             for order in db.session.scalars(_listed(query))
         ),

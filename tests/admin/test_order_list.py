@@ -243,7 +243,25 @@ def test_csv_lists_every_order_of_the_search_with_times_in_dr_browns_zone(staff_
             "3.45",
             "partially_refunded",
             "",
+            "0.00",
+            "",
         ]
+    ]
+
+
+def test_csv_gives_each_order_its_shipping_cost_and_address(staff_client, vest):
+    order = make_order(vest, email="ann@example.com", commit=False)
+    order.shipping_cents = 895
+    order.shipping_address = "Ann Smith\n12 Elm Street\nSpringfield, IL 62701\nUnited States"
+    db.session.commit()
+
+    rows = list(
+        csv.reader(io.StringIO(staff_client.get("/admin/orders.csv").get_data(as_text=True)))
+    )
+    assert rows[0][-2:] == ["Shipping", "Shipping address"]
+    assert rows[1][-2:] == [
+        "8.95",
+        "Ann Smith, 12 Elm Street, Springfield, IL 62701, United States",
     ]
 
 

@@ -3,7 +3,7 @@ at once; never oneself nor the last owner), resetting a second factor; and the a
 log: written for each action under its actor, shown to owners only, append-only."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from blueprints.account.services import create_staff, new_totp_secret
 from blueprints.account.staff import StaffChangeRefused, disable_staff
 from blueprints.core.audit import AuditLogIsAppendOnly, record_staff_action
 from blueprints.core.models import AuditEntry
+from blueprints.core.timezones import format_when, practitioner_zone
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.conftest import (
@@ -302,14 +303,14 @@ def test_the_audit_page_lists_and_filters_staff_actions(owner_client, staff_user
     record_staff_action(assistant.id, "post.publish", "post", 3, {"title": "Walking"})
     db.session.commit()
     page = owner_client.get("/admin/audit").get_data(as_text=True)
-    assert "order.refund" in page and "post.publish" in page and "amount_cents: 500" in page
+    assert "order.refund" in page and "post.publish" in page and "Amount: $5.00" in page
     # The table stacks on a small screen: its region is named for what it holds only.
     assert 'role="region" aria-label="Staff actions"' in page
 
     by_amy = owner_client.get(f"/admin/audit?actor={assistant.id}").get_data(as_text=True)
-    assert "Walking" in by_amy and "amount_cents: 500" not in by_amy
+    assert "Walking" in by_amy and "Amount: $5.00" not in by_amy
     refunds = owner_client.get("/admin/audit?action=order.refund").get_data(as_text=True)
-    assert "amount_cents: 500" in refunds and "Walking" not in refunds
+    assert "Amount: $5.00" in refunds and "Walking" not in refunds
     by_record = owner_client.get("/admin/audit?record_type=post&record_id=3")
     assert "Walking" in by_record.get_data(as_text=True)
     tomorrow = (utcnow() + timedelta(days=2)).date().isoformat()
@@ -390,3 +391,32 @@ def test_the_owner_page_refused_to_an_assistant_is_shown_in_the_admin_layout(ass
     assert 'class="admin"' in page and "Back to the dashboard" in page
     assert 'href="/admin/"' in page
     assert "My account" not in page and "Go to the home page" not in page
+
+
+def test_the_audit_page_says_its_details_in_plain_words(owner_client, staff_user):
+    record_staff_action(
+        staff_user.id,
+        "booking.cancel",
+        "booking",
+        4,
+        {"refunded_cents": 35000, "currency": "usd"},
+    )
+    record_staff_action(
+        staff_user.id, "booking.usual_room", "site_setting", detail={"url": "", "kept_old_room": 0}
+    )
+    record_staff_action(
+        staff_user.id,
+        "post.schedule",
+        "post",
+        3,
+        {"title": "Walking", "publish_at": "2026-10-26T17:00:00+00:00"},
+    )
+    db.session.commit()
+    page = owner_client.get("/admin/audit").get_data(as_text=True)
+    assert "refunded_cents" not in page and "kept_old_room" not in page
+    assert "publish_at" not in page and "currency: usd" not in page
+    assert "Refunded: $350.00" in page
+    assert "none" in page.split("old room")[1][:40]  # "... kept the old room: none"
+    # In Dr. Brown's zone, not UTC.
+    local = format_when(datetime(2026, 10, 26, 17, tzinfo=UTC), practitioner_zone())
+    assert f"Publish at: {local}" in page

@@ -136,7 +136,7 @@ def test_a_meeting_link_that_is_not_https_is_refused_and_kept_for_correction(sta
     assert db.session.get(Booking, booking.id).meeting_url is None
 
 
-def test_a_refused_link_shows_on_the_bookings_day_with_a_summary_linking_to_it(staff, types):
+def test_a_refused_link_shows_on_the_upcoming_view_with_a_summary_linking_to_it(staff, types):
     booking = _video(make_confirmed(types["initial"], free(types["initial"])[0]))
     response = _post_link(staff, booking, "http://zoom.us/j/1", view="upcoming")
     assert response.status_code == 400
@@ -145,7 +145,7 @@ def test_a_refused_link_shows_on_the_bookings_day_with_a_summary_linking_to_it(s
     assert f'id="{field_id}"' in response.text and '<details class="meeting-form" open>' in (
         response.text
     )
-    assert f"Bookings: {_local_day(booking).strftime('%A')}" in response.text
+    assert "Bookings: from today on" in response.text  # the view she was on
 
 
 def test_meeting_link_without_the_csrf_token_is_refused(staff, types):
@@ -243,3 +243,63 @@ def test_unanswered_intake_questions_read_not_answered_on_cards_and_day_sheet(st
                 question,
             )
         assert "none given" not in page and "not given" not in page, name
+
+
+def test_the_one_day_tab_of_this_week_opens_on_today(staff, types):
+    today = utcnow().astimezone(practitioner_zone()).date()
+    monday = today - timedelta(days=today.weekday())
+    page = staff.get(f"/admin/schedule?view=week&day={monday}").text
+    assert f'href="/admin/schedule?view=day&amp;day={today.isoformat()}"' in page
+    # Another week's tab opens on its Monday, as before.
+    later = monday + timedelta(days=14)
+    page = staff.get(f"/admin/schedule?view=week&day={later}").text
+    assert f'href="/admin/schedule?view=day&amp;day={later.isoformat()}"' in page
+
+
+def test_a_refused_link_comes_back_on_the_week_view_she_was_on(staff, types):
+    booking = _video(make_confirmed(types["initial"], free(types["initial"])[0]))
+    day = _local_day(booking)
+    response = staff.post(
+        f"/admin/bookings/{booking.id}/meeting-link",
+        data={
+            f"meeting-{booking.id}-meeting_url": "http://zoom.us/j/1",
+            f"meeting-{booking.id}-csrf_token": staff.csrf_token(),
+            "view": "week",
+            "day": day.isoformat(),
+        },
+    )
+    assert response.status_code == 400
+    monday = day - timedelta(days=day.weekday())
+    assert f"Bookings: week of {monday.day} {monday.strftime('%B %Y')}" in response.text
+
+
+def test_cancelling_goes_back_to_the_view_she_came_from(staff, types, stripe_api):
+    booking = make_confirmed(types["initial"], free(types["initial"])[0])
+    data = {"refund": "no", "view": "upcoming"}
+    ask = staff.post(f"/admin/bookings/{booking.id}/cancel", data=data)
+    assert ask.status_code == 200
+    assert 'name="view" value="upcoming"' in ask.text
+    assert 'href="/admin/schedule?view=upcoming' in ask.text  # "No, go back"
+    done = staff.post(f"/admin/bookings/{booking.id}/cancel", data={**data, "confirm": "yes"})
+    assert done.status_code == 303
+    assert done.headers["Location"].startswith("/admin/schedule?view=upcoming")
+    db.session.expire_all()
+    assert db.session.get(Booking, booking.id).status == BookingStatus.CANCELLED
+
+
+@pytest.mark.parametrize("view", ["https://evil.example/", "//evil.example", "nonsense"])
+def test_a_cancel_with_a_strange_view_goes_back_to_the_bookings_day(staff, types, view):
+    booking = make_confirmed(types["initial"], free(types["initial"])[0])
+    data = {"refund": "no", "view": view, "day": "//evil.example", "confirm": "yes"}
+    done = staff.post(f"/admin/bookings/{booking.id}/cancel", data=data)
+    assert done.status_code == 303
+    location = done.headers["Location"]
+    assert location.startswith("/admin/schedule?view=day&day=") and "evil" not in location
+    assert _local_day(booking).isoformat() in location
+
+
+def test_the_cards_name_links_to_her_customer_page_and_her_phone_can_be_called(staff, types):
+    booking = make_confirmed(types["initial"], free(types["initial"])[0], email="jo+b@example.com")
+    page = staff.get("/admin/schedule").text
+    assert 'href="/admin/customers/by-email?email=jo%2Bb@example.com"' in page
+    assert f'href="tel:{booking.phone.replace(" ", "")}"' in page

@@ -165,3 +165,20 @@ def test_a_since_day_written_other_than_year_month_day_is_a_bad_request(staff_cl
 def test_a_since_day_is_written_as_every_staff_page_writes_a_day(staff_client):
     html = staff_client.get("/admin/newsletter?since=2026-03-02").get_data(as_text=True)
     assert "confirmed on or after 2 March 2026" in html
+
+
+def test_csv_export_writes_times_in_dr_browns_zone_as_the_orders_csv_does(staff_client):
+    from datetime import UTC, datetime
+
+    make_subscriber(
+        "a@example.com",
+        created_at=datetime(2026, 10, 26, 17, 57, 41, 443125, tzinfo=UTC),
+        confirmed_at=datetime(2026, 7, 1, 2, 30, tzinfo=UTC),
+    )
+    text = staff_client.get("/admin/newsletter/subscribers.csv").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert "+00:00" not in text and "T17:57" not in text
+    # 17:57 UTC is 1:57 pm in New York (summer time); 02:30 UTC is the evening before.
+    assert rows[0]["created_at (Dr. Brown's time)"] == "2026-10-26 13:57"
+    assert rows[0]["confirmed_at (Dr. Brown's time)"] == "2026-06-30 22:30"
+    assert rows[0]["unsubscribed_at (Dr. Brown's time)"] == ""
