@@ -68,21 +68,19 @@ def _name_on_record(email):
 def send_sign_in_link(email, *, actor=None):
     """Email ``email`` a new sign-in code and link (earlier ones end). The same work
     for any address, known or not. Staff use it too (they never see the code): ``actor``
-    is then the staff account, and the audit entry names her account when she has one
-    and the address it went to (so the log says whom), never the code.
-    Flushes; the caller commits, and the outbox sends after the commit."""
+    is then the staff account, and the audit entry names her account, made now if she
+    has none yet, so the log says whom. Never her address nor the code: the audit log
+    can never be changed, and her address must go when she deletes her account.
+    Returns that account when staff sent it (else None). Flushes; the caller commits,
+    and the outbox sends after the commit."""
     email = normalise_email(email)
     code, link_token = issue_code(email, SIGN_IN)
     send_sign_in_code(email, code, link_token, by_staff=actor is not None)
-    if actor is not None:
-        customer = customer_for_email(email, create=False)
-        record_staff_action(
-            actor.id,
-            "customer.sign_in_link",
-            "customer",
-            customer.id if customer else None,
-            {"email": email},
-        )
+    if actor is None:
+        return None
+    customer = customer_for_email(email)
+    record_staff_action(actor.id, "customer.sign_in_link", "customer", customer.id)
+    return customer
 
 
 def request_sign_in_code(email, next_url=None):

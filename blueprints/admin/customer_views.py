@@ -101,10 +101,10 @@ def customer_sign_in_link():
         abort(404)  # only someone the site knows, not any address typed into the request
     if not form.validate():
         return _render_customer(record, form, 400)
-    send_sign_in_link(record.email, actor=current_user._get_current_object())
+    account = send_sign_in_link(record.email, actor=current_user._get_current_object())
     db.session.commit()
     flash(
         f"We emailed a sign-in code to {record.email}. It works for {CODE_MINUTES} minutes.",
         "success",
     )
-    return redirect(_customer_url(record), 303)
+    return redirect(url_for("admin.customer", customer_id=account.id), 303)
