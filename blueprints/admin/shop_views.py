@@ -209,7 +209,15 @@ def order_refund(order_id):
             f"{order.customer_name or order.email} through Stripe?",
             "Yes, refund through Stripe",
             url_for("admin.order", order_id=order.id),
-            detail="The money goes back to the card she paid with. A refund cannot be undone.",
+            detail=(
+                "The money goes back to the card she paid with. "
+                + (
+                    "It refunds the whole order, so her access to its programs ends. "
+                    if refunds.refund_ends_access(order, cents)
+                    else ""
+                )
+                + "She is emailed to say so. A refund cannot be undone."
+            ),
         )
 
     def refund(order):

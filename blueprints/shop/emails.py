@@ -1,5 +1,5 @@
-"""The shop's emails: the order confirmation, the shipping notice and the "My
-programs" link (text + HTML)."""
+"""The shop's emails: the order confirmation, the shipping notice, the refund notice
+and the "My programs" link (text + HTML)."""
 
 from blueprints.core.outbox import queue_email
 from blueprints.shop.links import (
@@ -43,4 +43,20 @@ def send_shipped(order):
         "order_shipped",
         f"Your Better Bones order {order.reference} is on its way",
         order=order,
+    )
+
+
+def send_refunded(order, amount_cents, currency, access_ended):
+    """Queue the refund notice: how much went back to her card, for which order, what
+    remains paid, and (``access_ended``) that a full refund closed the order's programs."""
+    return queue_email(
+        order.email,
+        "order_refunded",
+        f"Your refund for Better Bones order {order.reference}",
+        order=order,
+        amount_cents=amount_cents,
+        currency=currency,
+        remaining_cents=max(order.total_cents - order.refunded_cents, 0),
+        access_ended=access_ended,
+        orders_link=my_orders_url(),
     )
