@@ -7,6 +7,7 @@ from blueprints.shop.links import (
     my_orders_url,
     order_programs_url,
     programs_url,
+    tracking_url,
 )
 
 
@@ -36,13 +37,23 @@ def send_programs_link(email):
     )
 
 
-def send_shipped(order):
-    """Queue the shipping notice with the tracking number."""
+def send_shipped(order, corrected=False):
+    """Queue the shipping notice: the tracking number linked to the carrier's page (as
+    My account links it) and a link to her orders. ``corrected``: staff corrected the
+    number after it was first sent, and the email says so."""
+    subject = (
+        f"The corrected tracking number for your Better Bones order {order.reference}"
+        if corrected
+        else f"Your Better Bones order {order.reference} is on its way"
+    )
     return queue_email(
         order.email,
         "order_shipped",
-        f"Your Better Bones order {order.reference} is on its way",
+        subject,
         order=order,
+        corrected=corrected,
+        tracking_link=tracking_url(order),
+        orders_link=my_orders_url(),
     )
 
 
