@@ -1,6 +1,6 @@
 """Staff pages for the shop: products, variants, prices and stock; orders by status,
 words and days (with their totals and a CSV file), an order's event log, marking
-shipped, and refunds through Stripe. The work itself is the shop's
+shipped (and correcting its tracking number), and refunds through Stripe. The work itself is the shop's
 (``blueprints/shop``); these views parse the request and render."""
 
 import secrets
@@ -29,6 +29,7 @@ from blueprints.shop.forms import (
     ProductForm,
     RefundForm,
     ShipForm,
+    TrackingForm,
     VariantForm,
 )
 from blueprints.shop.models import Order, Product, Variant
@@ -140,8 +141,11 @@ def _order_or_404(order_id):
     return db.session.get(Order, order_id) or abort(404)
 
 
-def _render_order(order, ship_form=None, refund_form=None, status=200):
+def _render_order(order, ship_form=None, refund_form=None, tracking_form=None, status=200):
     refund_form = refund_form or RefundForm(formdata=None)
+    tracking_form = tracking_form or TrackingForm(
+        formdata=None, data={"tracking_number": order.tracking_number}
+    )
     if not refund_form.request_key.data:
         refund_form.request_key.data = secrets.token_urlsafe(16)
     return (
@@ -150,6 +154,7 @@ def _render_order(order, ship_form=None, refund_form=None, status=200):
             order=order,
             ship_form=ship_form or ShipForm(formdata=None),
             refund_form=refund_form,
+            tracking_form=tracking_form,
         ),
         status,
     )
@@ -196,6 +201,22 @@ def order_ship(order_id):
     return _order_post(order_id, form, "ship_form", form.tracking_number, ship)
 
 
+@bp.post("/orders/<int:order_id>/tracking")
+@staff_required
+def order_tracking(order_id):
+    form = TrackingForm()
+
+    def correct(order):
+        emailed = fulfilment.correct_tracking_number(
+            order, form.tracking_number.data.strip(), form.email_customer.data, _staff()
+        )
+        if emailed:
+            return "Tracking number corrected; the customer has been emailed the new one."
+        return "Tracking number corrected; the customer was not emailed."
+
+    return _order_post(order_id, form, "tracking_form", form.tracking_number, correct)
+
+
 @bp.post("/orders/<int:order_id>/refund")
 @staff_required
 def order_refund(order_id):
@@ -209,7 +230,15 @@ def order_refund(order_id):
             f"{order.customer_name or order.email} through Stripe?",
             "Yes, refund through Stripe",
             url_for("admin.order", order_id=order.id),
-            detail="The money goes back to the card she paid with. A refund cannot be undone.",
+            detail=(
+                "The money goes back to the card she paid with. "
+                + (
+                    "It refunds the whole order, so her access to its programs ends. "
+                    if refunds.refund_ends_access(order, cents)
+                    else ""
+                )
+                + "She is emailed to say so. A refund cannot be undone."
+            ),
         )
 
     def refund(order):

@@ -1,5 +1,5 @@
-"""The shop's emails: the order confirmation, the shipping notice and the "My
-programs" link (text + HTML)."""
+"""The shop's emails: the order confirmation, the shipping notice, the refund notice
+and the "My programs" link (text + HTML)."""
 
 from blueprints.core.outbox import queue_email
 from blueprints.shop.links import (
@@ -7,6 +7,7 @@ from blueprints.shop.links import (
     my_orders_url,
     order_programs_url,
     programs_url,
+    tracking_url,
 )
 
 
@@ -36,11 +37,37 @@ def send_programs_link(email):
     )
 
 
-def send_shipped(order):
-    """Queue the shipping notice with the tracking number."""
+def send_shipped(order, corrected=False):
+    """Queue the shipping notice: the tracking number linked to the carrier's page (as
+    My account links it) and a link to her orders. ``corrected``: staff corrected the
+    number after it was first sent, and the email says so."""
+    subject = (
+        f"The corrected tracking number for your Better Bones order {order.reference}"
+        if corrected
+        else f"Your Better Bones order {order.reference} is on its way"
+    )
     return queue_email(
         order.email,
         "order_shipped",
-        f"Your Better Bones order {order.reference} is on its way",
+        subject,
         order=order,
+        corrected=corrected,
+        tracking_link=tracking_url(order),
+        orders_link=my_orders_url(),
+    )
+
+
+def send_refunded(order, amount_cents, currency, access_ended):
+    """Queue the refund notice: how much went back to her card, for which order, what
+    remains paid, and (``access_ended``) that a full refund closed the order's programs."""
+    return queue_email(
+        order.email,
+        "order_refunded",
+        f"Your refund for Better Bones order {order.reference}",
+        order=order,
+        amount_cents=amount_cents,
+        currency=currency,
+        remaining_cents=max(order.total_cents - order.refunded_cents, 0),
+        access_ended=access_ended,
+        orders_link=my_orders_url(),
     )

@@ -108,6 +108,13 @@ class ShipForm(Form):
     )
 
 
+class TrackingForm(ShipForm):
+    """A shipped order's tracking number, corrected by staff; she is emailed again only
+    when they tick the box."""
+
+    email_customer = BooleanField("Email her the corrected number")
+
+
 class RefundForm(Form):
     amount = StringField(
         "Amount to refund, in dollars",

@@ -1,5 +1,5 @@
 """After the checkout: a payment fulfilled exactly once (program access, the email),
-an unpaid checkout closed, a vest shipped, a flagged order checked by staff.
+an unpaid checkout closed, a vest shipped (and its tracking number corrected), a flagged order checked by staff.
 
 Stripe's objects are read through :func:`stripe_value`, since the SDK's objects and
 the webhook's plain dicts both reach here.
@@ -289,6 +289,46 @@ def mark_shipped(order, tracking_number, actor):
     )
     if order.email:
         send_shipped(order)
+
+
+def correct_tracking_number(order, tracking_number, email_customer, actor):
+    """Staff (``actor``) correct a shipped order's tracking number, audited; she is
+    emailed the corrected number only when ``email_customer``. Raises
+    :class:`ShopError` when the order has not shipped, the number is the one it has, or
+    someone changed it since the page was read."""
+    if order.shipped_at is None or not order.tracking_number:
+        raise ShopError("Only a shipped order has a tracking number to correct.")
+    old = order.tracking_number
+    if tracking_number == old:
+        raise ShopError("That is the tracking number the order has already.")
+    # Compare-and-set on the number read: two corrections at once, the second is refused.
+    changed = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.tracking_number == old)
+        .values(tracking_number=tracking_number)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(order)
+    if changed.rowcount != 1:
+        raise ShopError("Someone changed the tracking number just now. Please check it again.")
+    emailed = bool(email_customer and order.email)
+    record_event(
+        order,
+        OrderEventKind.TRACKING_CORRECTED,
+        f"Tracking number corrected from {old} to {tracking_number}"
+        + ("; customer emailed." if emailed else "; customer not emailed."),
+        actor.email,
+    )
+    record_staff_action(
+        actor.id,
+        "order.tracking",
+        "order",
+        order.id,
+        {"old": old, "tracking_number": tracking_number, "emailed": emailed},
+    )
+    if emailed:
+        send_shipped(order, corrected=True)
+    return emailed
 
 
 def clear_attention(order, actor):

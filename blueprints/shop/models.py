@@ -298,6 +298,7 @@ class OrderEventKind(StrEnum):
     FLAGGED = "flagged"
     FULFILLED = "fulfilled"
     SHIPPED = "shipped"
+    TRACKING_CORRECTED = "tracking_corrected"
     CHECKED = "checked"
     REFUND_REQUESTED = "refund_requested"
     REFUNDED = "refunded"

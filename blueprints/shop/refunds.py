@@ -11,6 +11,7 @@ from blueprints.core.layout import format_money
 from blueprints.core.states import StatusRefused, claim_status
 from blueprints.core.stripe import create_refund, refunds_of
 from blueprints.core.types import utcnow
+from blueprints.shop.emails import send_refunded
 from blueprints.shop.errors import ShopError
 from blueprints.shop.events import record_event
 from blueprints.shop.fulfilment import fulfil_order, stripe_value
@@ -26,7 +27,10 @@ from extensions import db
 
 
 def record_refund(order, refund_id, amount_cents, currency, actor="stripe"):
-    """Record one Stripe refund once (its id is unique) and update the order."""
+    """Record one Stripe refund once (its id is unique), update the order and email her.
+
+    Every refund comes through here once (staff's, and those Stripe reports, e.g. made
+    on its dashboard), so she gets one email per refund whoever made it."""
     if db.session.scalar(select(Refund.id).where(Refund.stripe_refund_id == refund_id)):
         return False
     try:
@@ -55,6 +59,7 @@ def record_refund(order, refund_id, amount_cents, currency, actor="stripe"):
         f"({format_money(refunded, order.currency)} refunded in all).",
         actor,
     )
+    access_ended = False
     if full:
         revoked = db.session.execute(
             update(ProgramAccess)
@@ -63,9 +68,12 @@ def record_refund(order, refund_id, amount_cents, currency, actor="stripe"):
             .execution_options(synchronize_session=False)
         )
         if revoked.rowcount:
+            access_ended = True
             record_event(
                 order, OrderEventKind.ACCESS_REVOKED, "Full refund: program access ended.", actor
             )
+    if order.email:
+        send_refunded(order, amount_cents, currency, access_ended)
     db.session.flush()
     return True
 
@@ -128,6 +136,20 @@ def check_refund_order(order, amount_cents, actor):
             f"Enter an amount from $0.01 to {format_money(order.refundable_cents, order.currency)}."
         )
     check_refund(actor, amount_cents, order.refunded_cents, order.currency)
+
+
+def refund_ends_access(order, amount_cents):
+    """Whether refunding ``amount_cents`` of ``order`` refunds the rest of it and so ends
+    the access to its programs that she still has (for the staff's confirmation)."""
+    if amount_cents < order.refundable_cents:
+        return False
+    return bool(
+        db.session.scalar(
+            select(ProgramAccess.id)
+            .where(ProgramAccess.order_id == order.id, ProgramAccess.revoked_at.is_(None))
+            .limit(1)
+        )
+    )
 
 
 def refund_order(order, amount_cents, request_key, actor):

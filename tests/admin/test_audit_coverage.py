@@ -107,6 +107,10 @@ AUDITED = {
         ("order.ship",
          "tests/shop/test_staff_roles.py::test_shipping_and_clearing_a_flag_are_audited_under_the_staff_member"),
     ],
+    "admin.order_tracking": [
+        ("order.tracking",
+         "tests/shop/test_admin.py::test_staff_correct_a_tracking_number_audited_and_without_emailing_her"),
+    ],
     "admin.page_edit": [
         ("page.update", f"{HERE}::test_a_page_edit_is_audited"),
     ],

@@ -23,6 +23,7 @@ from blueprints.shop.forms import (
     RefundForm,
     ShipForm,
     ShippingRateForm,
+    TrackingForm,
     VariantForm,
 )
 from tests.hardening.conftest import url_for_rule
@@ -42,6 +43,7 @@ FORMS = {
     "admin.shipping_rate_edit": (ShippingRateForm, ""),
     "admin.order_ship": (ShipForm, ""),
     "admin.order_refund": (RefundForm, ""),
+    "admin.order_tracking": (TrackingForm, ""),
     "admin.availability_add_hours": (WeeklyHoursForm, "hours"),
     "admin.availability_add_override": (OverrideForm, "override"),
     "admin.availability_add_block": (BlockForm, "block"),

@@ -3,9 +3,9 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from blueprints.core.models import AuditEntry
+from blueprints.core.models import AuditEntry, OutboxMessage
 from blueprints.shop.models import Order, OrderStatus, Product, Variant
 from extensions import db
 from tests.conftest import text_part
@@ -72,6 +72,92 @@ def test_shipping_without_a_tracking_number_is_refused(staff_client, stripe_api,
     assert "Enter the tracking number." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == OrderStatus.PAID
+
+
+def _outbox_count():
+    return db.session.scalar(select(func.count(OutboxMessage.id)))
+
+
+def _shipped_order(staff_client, stripe_api, mailbox):
+    order = paid_order(staff_client, stripe_api, make_vest({"VEST-M-08": 3}))
+    staff_client.post(f"/admin/orders/{order.id}/ship", data={"tracking_number": "1Z999AA1"})
+    mailbox.wait_for(2)
+    return order
+
+
+def test_staff_correct_a_tracking_number_audited_and_without_emailing_her(
+    staff_client, stripe_api, mailbox
+):
+    order = _shipped_order(staff_client, stripe_api, mailbox)
+    page = staff_client.get(f"/admin/orders/{order.id}").get_data(as_text=True)
+    assert f'action="/admin/orders/{order.id}/tracking"' in page
+    assert 'name="email_customer"' in page and "Email her the corrected number" in page
+    emails_before = _outbox_count()
+
+    response = staff_client.post(
+        f"/admin/orders/{order.id}/tracking", data={"tracking_number": " 1Z999AA10123456784 "}
+    )
+
+    assert response.status_code == 303
+    db.session.expire_all()
+    order = db.session.get(Order, order.id)
+    assert order.status == OrderStatus.SHIPPED and order.tracking_number == "1Z999AA10123456784"
+    assert order.events[-1].kind == "tracking_corrected"
+    assert "1Z999AA1 to 1Z999AA10123456784" in order.events[-1].message
+    [entry] = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "order.tracking")
+    ).all()
+    assert entry.record_id == order.id
+    assert entry.detail == {
+        "old": "1Z999AA1",
+        "tracking_number": "1Z999AA10123456784",
+        "emailed": False,
+    }
+    assert _outbox_count() == emails_before  # not emailed again
+    assert "not emailed" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_corrected_tracking_number_is_emailed_when_staff_tick_the_box(
+    staff_client, stripe_api, mailbox
+):
+    order = _shipped_order(staff_client, stripe_api, mailbox)
+
+    staff_client.post(
+        f"/admin/orders/{order.id}/tracking",
+        data={"tracking_number": "1Z999AA10123456784", "email_customer": "y"},
+    )
+
+    corrected = mailbox.wait_for(3)[-1]
+    assert corrected["To"] == "buyer@example.com"
+    assert corrected["Subject"].startswith("The corrected tracking number")
+    text = text_part(corrected)
+    assert "1Z999AA10123456784" in text and "1Z999AA1\r" not in text
+    assert "tLabels=1Z999AA10123456784" in text
+
+
+def test_a_tracking_number_is_corrected_only_on_a_shipped_order_and_never_blank(
+    staff_client, stripe_api, mailbox
+):
+    order = paid_order(staff_client, stripe_api, make_vest({"VEST-M-08": 3}))
+    not_shipped = staff_client.post(
+        f"/admin/orders/{order.id}/tracking", data={"tracking_number": "1Z999AA10123456784"}
+    )
+    assert not_shipped.status_code == 409
+    assert "Only a shipped order" in not_shipped.get_data(as_text=True)
+
+    staff_client.post(f"/admin/orders/{order.id}/ship", data={"tracking_number": "1Z999AA1"})
+    blank = staff_client.post(f"/admin/orders/{order.id}/tracking", data={"tracking_number": " "})
+    same = staff_client.post(
+        f"/admin/orders/{order.id}/tracking", data={"tracking_number": "1Z999AA1"}
+    )
+
+    assert blank.status_code == 400 and "Enter the tracking number." in blank.get_data(as_text=True)
+    assert same.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).tracking_number == "1Z999AA1"
+    assert not db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "order.tracking")
+    ).all()
 
 
 def _refund_key(page):

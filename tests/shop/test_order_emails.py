@@ -101,3 +101,26 @@ def test_the_order_email_links_to_her_orders_in_my_account(client, stripe_api, m
     # The link opens the sign-in page, which brings her back to her orders.
     page = client.get(link.removeprefix("http://localhost")).get_data(as_text=True)
     assert '<input type="hidden" name="next" value="/account/#orders">' in page
+
+
+def test_the_shipping_email_links_the_tracking_number_to_the_carrier_and_her_orders(
+    client, auth, stripe_api, mailbox
+):
+    vest = make_vest(price_cents=10900)
+    add_to_cart(client, vest.variants[0], 1)
+    checkout(client)
+    order = latest_order()
+    session = stripe_api.pay(order.stripe_session_id, email="ann@example.com")
+    post_event(client, make_event("checkout.session.completed", session))
+    mailbox.wait_for(1)
+    auth.login()
+
+    client.post(f"/admin/orders/{order.id}/ship", data={"tracking_number": "1Z999AA10123456784"})
+
+    shipped = mailbox.wait_for(2)[-1]
+    text, html = text_part(shipped), html_part(shipped)
+    carrier = "https://tools.usps.com/go/TrackConfirmAction?tLabels=1Z999AA10123456784"
+    orders = "http://localhost/account/sign-in?next=/account/%23orders"
+    assert carrier in text and orders in text.split("My account")[1]
+    assert f'href="{carrier}"' in html and f'href="{orders}"' in html
+    assert ">1Z999AA10123456784<" in html  # the number itself is the link
