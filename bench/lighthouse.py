@@ -48,9 +48,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threshold", type=int, default=100)
     parser.add_argument("--audits", action="store_true", help="list every audit that lost points")
-    parser.add_argument(
-        "--allow-missing", action="store_true", help="skip a page that answers 404"
-    )
+    parser.add_argument("--allow-missing", action="store_true", help="skip a page that answers 404")
     parser.add_argument("--skip-fill", action="store_true", help="use the database as it is")
     return parser.parse_args(argv)
 

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from blueprints.admin.dashboard import business_periods
+from blueprints.blog.models import PostStatus
 from blueprints.booking import services as booking_services
 from blueprints.booking.events import record_event
-from blueprints.blog.models import PostStatus
 from blueprints.booking.models import (
     BookingEventKind,
     BookingStatus,
