@@ -51,6 +51,7 @@ def sample_view_args():
         "customer_id": customer.id,
         "order_id": 1,
         "user_id": 1,
+        "invitation_id": 1,
         "row_id": 1,
         "kind": "hours",
         "slug": ctype.slug,
