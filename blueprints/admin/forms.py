@@ -20,8 +20,8 @@ from blueprints.admin.reference_forms import (
     reference_rows_field,
     reviewer_field,
 )
-from blueprints.blog.comments import ModerationAction
 from blueprints.blog.editing import MAX_SUMMARY_LENGTH, MAX_TITLE_LENGTH
+from blueprints.blog.moderation import ModerationAction
 from blueprints.blog.posts import MAX_SLUG_LENGTH, SLUG_PATTERN
 from blueprints.core.forms import Form
 

@@ -29,13 +29,6 @@ from blueprints.admin.forms import LoginForm, ModerationForm, PostForm
 from blueprints.admin.media_picker import picker_images
 from blueprints.admin.post_views import editor_context, editor_staff, editor_state, schedule_time
 from blueprints.blog.autosave import discard_autosave
-from blueprints.blog.comments import (
-    ModerationAction,
-    add_staff_reply,
-    moderate_comments,
-    moderation_queue_query,
-    staff_reply_name,
-)
 from blueprints.blog.editing import (
     SlugTakenError,
     blog_counts,
@@ -47,6 +40,13 @@ from blueprints.blog.editing import (
 )
 from blueprints.blog.forms import StaffReplyForm
 from blueprints.blog.models import Comment, CommentStatus, Post, PostStatus
+from blueprints.blog.moderation import (
+    ModerationAction,
+    add_staff_reply,
+    moderate_comments,
+    moderation_queue_query,
+    staff_reply_name,
+)
 from blueprints.blog.scheduling import ScheduleError, local_publish_time, schedule_post
 from blueprints.core.security import is_safe_next, safe_next, staff_required
 from blueprints.core.timezones import format_when, practitioner_zone, zone_name

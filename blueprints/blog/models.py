@@ -307,7 +307,7 @@ class Comment(db.Model):
     status: Mapped[CommentStatus] = mapped_column(
         enum_column(CommentStatus, name="comment_status"), default=CommentStatus.PENDING
     )
-    # A staff reply: written only by ``comments.add_staff_reply``, for someone signed in
+    # A staff reply: written only by ``moderation.add_staff_reply``, for someone signed in
     # as staff; no form field reaches it. ``as_author``: the owner's reply, published as
     # the post's author with the "Author" badge; an assistant's has her own name and the
     # team badge.
@@ -321,7 +321,7 @@ class Comment(db.Model):
 
 class ReplyNoticeOptOut(db.Model):
     """A commenter's address that asked (by the signed link in the email) not to be
-    told when Dr. Brown replies to her comments (``comments.add_staff_reply``)."""
+    told when Dr. Brown replies to her comments (``moderation.add_staff_reply``)."""
 
     __tablename__ = "reply_notice_opt_out"
 

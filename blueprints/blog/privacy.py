@@ -5,8 +5,8 @@ replies to them, for her download, and what becomes of them when she deletes her
 from sqlalchemy import delete, func, select, update
 
 from blueprints.blog.cache_tags import post_page_tag
-from blueprints.blog.comments import ModerationAction, moderate_comments
 from blueprints.blog.models import Comment, Post, ReplyNoticeOptOut
+from blueprints.blog.moderation import ModerationAction, moderate_comments
 from blueprints.core.addresses import normalise_email
 from blueprints.core.cache_tags import invalidate_after_commit
 from extensions import db

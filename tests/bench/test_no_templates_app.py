@@ -5,8 +5,9 @@ import pytest
 import sqlalchemy as sa
 
 from bench import no_templates_app
-from blueprints.blog.comments import ModerationAction, add_comment, moderate_comments
+from blueprints.blog.comments import add_comment
 from blueprints.blog.editing import create_post
+from blueprints.blog.moderation import ModerationAction, moderate_comments
 from blueprints.core.types import utcnow
 from extensions import db
 from tests.conftest import make_config

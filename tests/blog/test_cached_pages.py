@@ -5,9 +5,9 @@ import re
 import pytest
 from flask import g
 
-from blueprints.blog.comments import moderate_comments
 from blueprints.blog.editing import publish_post, unpublish_post
 from blueprints.blog.models import CommentStatus
+from blueprints.blog.moderation import moderate_comments
 from extensions import db
 from tests.blog.conftest import comment_form
 

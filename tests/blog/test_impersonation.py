@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from blueprints.blog import links as blog_links
 from blueprints.blog.commenters import KNOWN_COMMENTER_COOKIE, looks_like_staff
-from blueprints.blog.comments import moderate_comments
 from blueprints.blog.links import known_commenter_url
 from blueprints.blog.models import Comment, CommentStatus
+from blueprints.blog.moderation import moderate_comments
 from extensions import db
 from tests.blog.conftest import comment_form, inspect_markup
 from tests.conftest import AuthActions, html_part, text_part

@@ -75,7 +75,7 @@ def test_seeded_reply_by_dr_brown_carries_the_author_badge_as_staff_replies_do(a
     db.session.commit()
     reply = db.session.scalars(select(Comment).where(Comment.parent_id.is_not(None))).one()
     post = db.session.get(Post, reply.post_id)
-    # What comments.add_staff_reply writes: the post's author, by staff.
+    # What moderation.add_staff_reply writes: the post's author, by staff.
     assert reply.by_staff is True
     assert reply.author_name == post.author_name
     html = client.get(f"/blog/{SPINE_SLUG}").get_data(as_text=True)
