@@ -113,20 +113,28 @@ def check_invitation_waiting(invitation, now=None):
         )
 
 
+def _claim_invitation(invitation, now):
+    """Mark a waiting invitation used (accepted or ended): one conditional UPDATE, so of
+    two requests at once exactly one gets True."""
+    return (
+        db.session.execute(
+            update(StaffInvitation)
+            .where(
+                StaffInvitation.id == invitation.id,
+                StaffInvitation.used_at.is_(None),
+                StaffInvitation.expires_at > now,
+            )
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
+
+
 def _end_invitation(invitation, now):
-    """End a waiting invitation: one conditional UPDATE, so of two requests ending it at
+    """End a waiting invitation (:func:`_claim_invitation`), so of two requests ending it at
     once (two tabs, or a revoke and a resend) one does and the other is refused."""
-    ended = db.session.execute(
-        update(StaffInvitation)
-        .where(
-            StaffInvitation.id == invitation.id,
-            StaffInvitation.used_at.is_(None),
-            StaffInvitation.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if ended != 1:
+    if not _claim_invitation(invitation, now):
         db.session.refresh(invitation)
         check_invitation_waiting(invitation, now)
         raise StaffChangeRefused(f"The invitation to {invitation.email} is no longer waiting.")
@@ -187,17 +195,7 @@ def accept_invitation(invitation, *, name, password, now=None):
     used once: one conditional UPDATE, so two tabs submitting at once make one account.
     Returns the account, or None when the link was used meanwhile. Flushes."""
     now = now or utcnow()
-    used = db.session.execute(
-        update(StaffInvitation)
-        .where(
-            StaffInvitation.id == invitation.id,
-            StaffInvitation.used_at.is_(None),
-            StaffInvitation.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if used != 1:
+    if not _claim_invitation(invitation, now):
         return None
     user = create_staff(invitation.email, password, name=name.strip(), role=invitation.role)
     invitation.user_id = user.id
