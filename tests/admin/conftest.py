@@ -12,6 +12,13 @@ from blueprints.blog.models import CommentStatus, PostStatus
 from blueprints.core.types import utcnow
 from extensions import db
 from tests import factories
+from tests.conftest import (
+    ASSISTANT_EMAIL,
+    ASSISTANT_PASSWORD,
+    STAFF_EMAIL,
+    STAFF_PASSWORD,
+    signed_in_client,
+)
 
 
 @pytest.fixture
@@ -72,3 +79,15 @@ def reader_account(app):
     db.session.add(user)
     db.session.commit()
     return user
+
+
+@pytest.fixture
+def owner_client(app, staff_user):
+    """The owner (Dr. Brown) signed in through the real sign-in form."""
+    return signed_in_client(app, STAFF_EMAIL, STAFF_PASSWORD)
+
+
+@pytest.fixture
+def assistant_client(app, assistant):
+    """An assistant signed in through the real sign-in form."""
+    return signed_in_client(app, ASSISTANT_EMAIL, ASSISTANT_PASSWORD)

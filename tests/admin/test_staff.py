@@ -21,7 +21,6 @@ from tests.conftest import (
     ASSISTANT_EMAIL,
     ASSISTANT_PASSWORD,
     STAFF_EMAIL,
-    STAFF_PASSWORD,
     is_postgres,
     signed_in_client,
     text_part,
@@ -32,16 +31,6 @@ NEW_PASSWORD = "kettle orchard lantern pebble"
 
 
 pytestmark = pytest.mark.usefixtures("each_request_loads_its_own_user")
-
-
-@pytest.fixture
-def owner_client(app, staff_user):
-    return signed_in_client(app, STAFF_EMAIL, STAFF_PASSWORD)
-
-
-@pytest.fixture
-def assistant_client(app, assistant):
-    return signed_in_client(app, ASSISTANT_EMAIL, ASSISTANT_PASSWORD)
 
 
 def _entries():

@@ -23,7 +23,6 @@ from tests.conftest import (
     ASSISTANT_EMAIL,
     ASSISTANT_PASSWORD,
     STAFF_EMAIL,
-    STAFF_PASSWORD,
     signed_in_client,
     text_part,
 )
@@ -34,16 +33,6 @@ SECOND_OWNER = "second.owner@betterbones.example"
 SECOND_PASSWORD = "a long passphrase for her"
 
 pytestmark = pytest.mark.usefixtures("each_request_loads_its_own_user")
-
-
-@pytest.fixture
-def owner_client(app, staff_user):
-    return signed_in_client(app, STAFF_EMAIL, STAFF_PASSWORD)
-
-
-@pytest.fixture
-def assistant_client(app, assistant):
-    return signed_in_client(app, ASSISTANT_EMAIL, ASSISTANT_PASSWORD)
 
 
 @pytest.fixture

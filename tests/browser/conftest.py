@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from blueprints.account.services import create_staff
+from extensions import db
+from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
@@ -111,3 +115,20 @@ def assert_accessible(page):
         for v in violations
     )
     assert not violations, f"axe found violations on {page.url}:\n{summary}"
+
+
+@pytest.fixture
+def staff_account(app):
+    """Dr. Brown's staff account, committed for the live server's threads."""
+    create_staff(STAFF_EMAIL, STAFF_PASSWORD, name="Susan Brown")
+    db.session.commit()
+    db.session.close()  # the live server's threads use their own sessions
+
+
+def sign_in_staff(page):
+    """Sign in on the staff sign-in page and wait for the dashboard."""
+    page.goto("/admin/login")
+    page.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/")

@@ -26,8 +26,7 @@ from blueprints.shop.models import Order, OrderLine, OrderStatus, Product, Shipp
 from blueprints.shop.seed import seed as seed_shop
 from extensions import db
 from tests.booking.conftest import free, make_confirmed
-from tests.browser.conftest import assert_accessible
-from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
+from tests.browser.conftest import assert_accessible, sign_in_staff
 from tests.hardening.conftest import _library_image
 
 PHONE = {"width": 390, "height": 844}
@@ -171,14 +170,6 @@ def admin_pages(app, ids):
     return sorted(set(paths))
 
 
-def _sign_in(page):
-    page.goto("/admin/login")
-    page.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
-
-
 WIDER_THAN_THE_SCREEN = """() => {
   const width = window.innerWidth;
   const wide = [];
@@ -200,7 +191,7 @@ def _check_pages(page, app, ids, viewport):
     page.goto("/admin/login")
     assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
     assert_accessible(page)
-    _sign_in(page)
+    sign_in_staff(page)
     problems = {}
     for path in admin_pages(app, ids):
         response = page.goto(path)
@@ -222,7 +213,7 @@ def test_every_admin_page_at_1366px_has_no_axe_violations(page, app, admin_world
 
 def test_admin_pages_use_their_own_layout_without_the_readers_footer(page, admin_world):
     page.set_viewport_size(PHONE)
-    _sign_in(page)
+    sign_in_staff(page)
     assert page.locator(".site-footer").count() == 0
     assert page.get_by_text("Sign up for our free weekly blog").count() == 0
     assert page.get_by_role("navigation", name="Admin").is_visible()
@@ -235,7 +226,7 @@ def test_admin_pages_use_their_own_layout_without_the_readers_footer(page, admin
 
 def test_staff_set_a_meeting_link_with_the_keyboard_alone_on_a_phone(page, admin_world):
     page.set_viewport_size(PHONE)
-    _sign_in(page)
+    sign_in_staff(page)
     page.goto("/admin/schedule")
     assert page.get_by_text(LONG_EMAIL).first.is_visible()
     joan = page.locator("article", has_text="joan@example.com")
@@ -258,7 +249,7 @@ def test_staff_set_a_meeting_link_with_the_keyboard_alone_on_a_phone(page, admin
 
 
 def test_the_day_sheet_prints_without_the_staff_navigation(page, admin_world):
-    _sign_in(page)
+    sign_in_staff(page)
     page.goto(f"/admin/schedule/day-sheet?day={admin_world['day']}")
     assert page.get_by_role("navigation", name="Admin").is_visible()
     page.emulate_media(media="print")
@@ -368,7 +359,7 @@ def test_every_control_of_the_main_admin_pages_is_reached_by_tab_with_a_visible_
         "/admin/audit",
     ]
     page.set_viewport_size(LAPTOP)
-    _sign_in(page)
+    sign_in_staff(page)
     problems = {}
     for path in paths:
         page.goto(path)

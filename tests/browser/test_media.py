@@ -4,29 +4,12 @@ picture loaded; axe-core finds nothing on the library's pages or the editor."""
 
 import pytest
 
-from blueprints.account.services import create_staff
 from blueprints.media.library import add_image, markdown_for
 from extensions import db
-from tests.browser.conftest import assert_accessible
-from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
+from tests.browser.conftest import assert_accessible, sign_in_staff
 from tests.media.conftest import photo_with_gps
 
 WIDTHS = {"wide": (1366, 900), "phone": (390, 844)}
-
-
-@pytest.fixture
-def staff_account(app):
-    create_staff(STAFF_EMAIL, STAFF_PASSWORD, name="Susan Brown")
-    db.session.commit()
-    db.session.close()  # the live server's threads use their own sessions
-
-
-def _sign_in(page):
-    page.goto("/admin/login")
-    page.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
 
 
 def _fits_the_screen(page):
@@ -36,7 +19,7 @@ def _fits_the_screen(page):
 @pytest.mark.parametrize("screen", WIDTHS, ids=list(WIDTHS))
 def test_upload_a_photo_and_put_it_in_a_post(page, staff_account, screen):
     page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[screen], strict=True)))
-    _sign_in(page)
+    sign_in_staff(page)
 
     page.goto("/admin/media")
     assert_accessible(page)
@@ -103,7 +86,7 @@ def test_a_picture_goes_into_a_post_or_the_about_page_with_the_keyboard_alone(
     db.session.commit()
     markdown = markdown_for(image)
     db.session.close()
-    _sign_in(page)
+    sign_in_staff(page)
     page.goto(editor)
     if field:  # a new post needs its title
         page.get_by_label("Title").fill("By the keyboard")

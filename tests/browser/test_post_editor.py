@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from blueprints.account.services import create_staff
 from blueprints.admin import post_views
 from blueprints.blog.models import Post, PostStatus
 from blueprints.core.security import IDLE_TIMEOUT_SECONDS
@@ -21,13 +20,6 @@ from tests.browser.conftest import assert_accessible
 from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
 
 WIDTHS = {"wide": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture
-def staff_account(app):
-    create_staff(STAFF_EMAIL, STAFF_PASSWORD, name="Susan Brown")
-    db.session.commit()
-    db.session.close()  # the live server's threads use their own sessions
 
 
 def _sign_in(page):

@@ -2,26 +2,7 @@
 a link away with unsaved changes brings the browser's "Leave site?" question, saving
 does not, and an unchanged page lets her go at once."""
 
-import pytest
-
-from blueprints.account.services import create_staff
-from extensions import db
-from tests.conftest import STAFF_EMAIL, STAFF_PASSWORD
-
-
-@pytest.fixture
-def staff_account(app):
-    create_staff(STAFF_EMAIL, STAFF_PASSWORD, name="Susan Brown")
-    db.session.commit()
-    db.session.close()  # the live server's threads use their own sessions
-
-
-def _sign_in(page):
-    page.goto("/admin/login")
-    page.get_by_role("main").get_by_label("Email address").fill(STAFF_EMAIL)
-    page.get_by_label("Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/admin/")
+from tests.browser.conftest import sign_in_staff
 
 
 def _asked(page):
@@ -37,7 +18,7 @@ def _asked(page):
 
 
 def test_the_page_editor_asks_before_leaving_unsaved_text_but_not_when_saving(page, staff_account):
-    _sign_in(page)
+    sign_in_staff(page)
     page.goto("/admin/pages/about")
     questions = _asked(page)
 
